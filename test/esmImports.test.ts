@@ -1,0 +1,15 @@
+import { describe, expect, it } from "@jest/globals";
+
+// ESM-only dependencies must import cleanly under jest (shared/ECOSYSTEM.md).
+describe("ESM-only dependencies under jest", () => {
+  it("imports node-llama-cpp and PGlite, and instanceof Array agrees with Array.isArray across realms", async () => {
+    const llama = await import("node-llama-cpp");
+    const { PGlite } = await import("@electric-sql/pglite");
+    expect(typeof llama.getLlama).toBe("function");
+    expect(typeof PGlite).toBe("function");
+    const outer = (await import("node:vm")).runInNewContext("[1, 2]");
+    expect(Array.isArray(outer)).toBe(true);
+    expect(outer instanceof Array).toBe(true);
+    expect(({ length: 0 }) instanceof Array).toBe(false);
+  });
+});
