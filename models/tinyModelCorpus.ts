@@ -1,0 +1,52 @@
+/**
+ * The project's text corpus, whose tokens the tiny model's trimmed vocabulary keeps (trimVocabulary.ts):
+ * BIRD Mini-Dev questions, evidence and gold SQL (shared/benchmarks/bird-minidev/mini_dev_postgresql.json,
+ * or $GL_RL_BIRD_MINIDEV), data/schema.sql, every string of the demo dataset data/dataset/*.jsonl, and
+ * the prompt templates' fixed text. Files that are absent are skipped (the vocabulary cache key is the
+ * hash of the texts, so a different corpus gives a different, still deterministic, vocabulary).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PROMPT_FIXED_TEXTS } from "./promptTemplates.js";
+
+/** The repository root (the directory holding data/schema.sql), from the sources or from dist/. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    dir = dirname(dir);
+    if (existsSync(join(dir, "data", "schema.sql"))) return dir;
+  }
+  return process.cwd();
+}
+
+function stringsOf(value: unknown, out: string[]): void {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => stringsOf(v, out));
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => stringsOf(v, out));
+}
+
+/** Corpus texts, in a fixed order. */
+export function tinyModelCorpusTexts(root = projectRoot()): string[] {
+  const texts: string[] = [];
+  const bird = process.env.GL_RL_BIRD_MINIDEV ?? [join(root, "shared"), join(root, "..", "shared")]
+    .map((d) => join(d, "benchmarks", "bird-minidev", "mini_dev_postgresql.json"))
+    .find((p) => existsSync(p));
+  if (bird && existsSync(bird)) {
+    const rows = JSON.parse(readFileSync(bird, "utf8")) as { question?: string; evidence?: string; SQL?: string }[];
+    for (const r of rows) for (const t of [r.question, r.evidence, r.SQL]) if (t) texts.push(t);
+  }
+  const schema = join(root, "data", "schema.sql");
+  if (existsSync(schema)) texts.push(...readFileSync(schema, "utf8").split(/\n{2,}/));
+  const datasetDir = join(root, "data", "dataset");
+  if (existsSync(datasetDir)) {
+    for (const f of readdirSync(datasetDir).filter((n) => n.endsWith(".jsonl")).sort()) {
+      for (const line of readFileSync(join(datasetDir, f), "utf8").split("\n")) {
+        if (!line.trim()) continue;
+        try { stringsOf(JSON.parse(line), texts); } catch { /* a bad line is the dataset's problem, not the vocabulary's */ }
+      }
+    }
+  }
+  texts.push(...PROMPT_FIXED_TEXTS);
+  return texts;
+}

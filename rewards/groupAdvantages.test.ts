@@ -1,0 +1,31 @@
+import { describe, expect, it } from "@jest/globals";
+import { groupAdvantages } from "./groupAdvantages.js";
+
+describe("groupAdvantages", () => {
+  it("scales by the unbiased group std (GRPO) and counts zero-variance groups", () => {
+    const r = groupAdvantages([1, 0, 0, 0.5, 0.5, 0.5], { groupSize: 3, epsilon: 0 });
+    const std = Math.sqrt(((2 / 3) ** 2 + 2 * (1 / 3) ** 2) / 2); // 0.57735
+    expect(r.advantages[0]).toBeCloseTo((2 / 3) / std, 10);
+    expect(r.advantages[1]).toBeCloseTo(-(1 / 3) / std, 10);
+    expect(r.advantages.slice(3)).toEqual([0, 0, 0]);
+    expect(r.zeroVarianceGroups).toBe(1);
+    expect(r.zeroVarianceGroupIndices).toEqual([1]);
+    expect(r.stds[0]).toBeCloseTo(0.57735027, 7);
+  });
+
+  it("Dr. GRPO subtracts the mean only", () => {
+    const r = groupAdvantages([2, 0, 1, 1], { groupSize: 2, scaleByStd: false });
+    expect(r.advantages).toEqual([1, -1, 0, 0]);
+    expect(r.means).toEqual([1, 1]);
+    expect(r.zeroVarianceGroups).toBe(1);
+  });
+
+  it("adds ε to the std", () => {
+    const r = groupAdvantages([1, 0], { groupSize: 2, epsilon: 0.1 });
+    expect(r.advantages[0]).toBeCloseTo(0.5 / (Math.SQRT1_2 + 0.1), 10);
+  });
+
+  it("rejects rewards that do not split into groups", () => {
+    expect(() => groupAdvantages([1, 2, 3], { groupSize: 2 })).toThrow(/groups of 2/);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * The scoring step before the rewards: for each candidate, validate → execute (if allowed) → compare with
+ * the gold result → analyse the tables/columns used. Gold queries are executed and analysed once and
+ * cached (`createGoldResultCache`). Candidates are processed concurrently (the executor serialises what
+ * it must), so validation and execution overlap with whatever else is awaiting.
+ *
+ * The SQL toolkit is injected (`RewardEnvironment`) so that rewards/ depends only on interfaces; the
+ * trainers wire sql/validateSql, sql/executionMatch and sql/analyzeSql into it.
+ */
+import type { ExecuteOptions, QueryResult, SqlExecutor } from "../sql/sqlExecutor.js";
+import type { ExecutionOutcome, RewardSample, SampleValidation, SchemaItems } from "./rewardSample.js";
+
+export interface RewardEnvironment {
+  executor: Pick<SqlExecutor, "execute">;
+  validate(sql: string): Promise<SampleValidation> | SampleValidation;
+  /** DESIGN.md "Execution match" of a candidate result against the gold result. */
+  match(gold: QueryResult, candidate: QueryResult, goldSql: string): boolean;
+  /** Tables and columns a query uses; null when it cannot be analysed. */
+  analyze(sql: string): SchemaItems | null;
+  executeOptions?: ExecuteOptions;
+}
+
+export interface RewardCandidate {
+  question: string;
+  completion: string;
+  sql: string | null;
+  goldSql?: string;
+}
+
+async function run(executor: Pick<SqlExecutor, "execute">, sql: string, options?: ExecuteOptions): Promise<ExecutionOutcome> {
+  try {
+    return { ok: true, result: await executor.execute(sql, options) };
+  } catch (error) {
+    const kind = error instanceof Error && error.name === "TimeoutError" ? "timeout" : error instanceof Error && error.name === "SqlRefusedError" ? "refused" : "error";
+    return { ok: false, kind, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Gold execution + analysis, computed once per gold SQL. */
+export interface GoldResultCache {
+  get(goldSql: string): Promise<{ execution: ExecutionOutcome; items: SchemaItems | null }>;
+  readonly size: number;
+}
+
+export function createGoldResultCache(env: Pick<RewardEnvironment, "executor" | "analyze" | "executeOptions">): GoldResultCache {
+  const cache = new Map<string, Promise<{ execution: ExecutionOutcome; items: SchemaItems | null }>>();
+  return {
+    get(goldSql) {
+      let entry = cache.get(goldSql);
+      if (entry === undefined) {
+        entry = run(env.executor, goldSql, env.executeOptions).then((execution) => ({ execution, items: env.analyze(goldSql) }));
+        cache.set(goldSql, entry);
+      }
+      return entry;
+    },
+    get size() {
+      return cache.size;
+    },
+  };
+}
+
+export async function prepareRewardSamples(candidates: readonly RewardCandidate[], env: RewardEnvironment, gold: GoldResultCache = createGoldResultCache(env)): Promise<RewardSample[]> {
+  return Promise.all(
+    candidates.map(async (c) => {
+      const sample: RewardSample = { ...c };
+      const goldEntry = c.goldSql === undefined ? undefined : await gold.get(c.goldSql);
+      if (goldEntry !== undefined) {
+        sample.goldExecution = goldEntry.execution;
+        if (goldEntry.items !== null) sample.goldSchemaItems = goldEntry.items;
+      }
+      if (c.sql === null) return sample;
+      sample.validation = await env.validate(c.sql);
+      const items = env.analyze(c.sql);
+      if (items !== null) sample.schemaItems = items;
+      if (sample.validation.refused) return sample;
+      sample.execution = await run(env.executor, c.sql, env.executeOptions);
+      if (sample.execution.ok && goldEntry?.execution.ok === true && c.goldSql !== undefined) {
+        sample.match = env.match(goldEntry.execution.result, sample.execution.result, c.goldSql);
+      }
+      return sample;
+    }),
+  );
+}

@@ -1,0 +1,51 @@
+/**
+ * What a reward function sees: one scored candidate, with everything the scoring step
+ * (`prepareRewardSamples`) found out about it — validation, execution, execution match, schema items.
+ * Rewards are plain batched functions over these (STYLE.md #6): `(samples) => Promise<(number | null)[]>`,
+ * `null` meaning "does not apply to this sample" (the aggregator then adds nothing for it).
+ */
+import type { QueryResult } from "../sql/sqlExecutor.js";
+
+/** How one query's execution ended. `refused`: blocked by the validator / safety policy before running. */
+export type ExecutionOutcome =
+  | { ok: true; result: QueryResult }
+  | { ok: false; kind: "error" | "timeout" | "refused"; error: string };
+
+/** What the validator said about the candidate SQL. */
+export interface SampleValidation {
+  /** It parses as (PostgreSQL) SQL. */
+  syntaxValid: boolean;
+  /** Every table and column it names exists in the schema. */
+  schemaValid: boolean;
+  /** The safety policy refused it (writes, several statements, forbidden functions…). */
+  refused: boolean;
+  errors: string[];
+}
+
+/** Tables and columns a query uses, lower-cased (`table`, `table.column`). */
+export interface SchemaItems {
+  tables: string[];
+  columns: string[];
+}
+
+export interface RewardSample {
+  question: string;
+  /** The model's raw completion text. */
+  completion: string;
+  /** The SQL extracted from the completion; null when none was found. */
+  sql: string | null;
+  /** The reference query; undefined when the prompt has none (rewards that need it return null). */
+  goldSql?: string;
+  validation?: SampleValidation;
+  /** The candidate's execution; undefined when it was not executed (no SQL, refused before running). */
+  execution?: ExecutionOutcome;
+  /** The gold query's execution (cached per gold query). */
+  goldExecution?: ExecutionOutcome;
+  /** DESIGN.md "Execution match" of candidate vs gold; undefined when either did not execute. */
+  match?: boolean;
+  schemaItems?: SchemaItems;
+  goldSchemaItems?: SchemaItems;
+}
+
+/** A batched reward: one number (or null = not applicable) per sample, same order. */
+export type RewardFunction = (samples: readonly RewardSample[]) => Promise<(number | null)[]>;

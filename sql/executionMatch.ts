@@ -1,0 +1,112 @@
+/**
+ * executionMatch — do two query outcomes count as the same answer (DESIGN.md "Execution match")?
+ *
+ * Algorithm:
+ *  1. Either outcome an error (refusal, timeout, SQL error) → no match. Column counts differ → no match.
+ *  2. Cells are canonicalised: NULL/undefined → null; numbers and numeric strings (numeric, bigint
+ *     arrive as strings) → finite number; everything else → String(value). Numbers are equal when
+ *     |a − b| ≤ 1e-6 · max(1, |a|, |b|).
+ *  3. Column permutation: for each gold column, the candidate columns whose sorted canonical value
+ *     signature equals it are its candidates; a backtracking search over those (not over all n!
+ *     permutations) tries each consistent assignment.
+ *  4. For a permutation: ordered → rows compared in sequence; unordered → multisets compared by
+ *     sorting both row lists on a canonical key then comparing pairwise.
+ */
+import type { QueryResult } from "./sqlExecutor.js";
+
+export type QueryOutcome =
+  | { ok: true; result: QueryResult }
+  | { ok: false; error: { code: string; message: string } };
+
+export interface MatchVerdict {
+  match: boolean;
+  reason: string;
+}
+
+const REL_TOL = 1e-6;
+type Cell = null | number | string;
+
+function canon(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "string" && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) return Number(v);
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+function cellEq(a: Cell, b: Cell): boolean {
+  if (a === null || b === null) return a === b;
+  if (typeof a === "number" && typeof b === "number") {
+    if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+    return Math.abs(a - b) <= REL_TOL * Math.max(1, Math.abs(a), Math.abs(b));
+  }
+  return a === b;
+}
+
+/** Sort key of a cell: type tag then value (numbers rounded to 6 significant digits). */
+function cellKey(c: Cell): string {
+  if (c === null) return "0";
+  if (typeof c === "number") return "1" + (Number.isFinite(c) ? c.toPrecision(6) : String(c));
+  return "2" + c;
+}
+
+function columnSignature(rows: Cell[][], col: number): string {
+  return rows.map((r) => cellKey(r[col]!)).sort().join("\u0001");
+}
+
+function rowsEqual(gold: Cell[][], cand: Cell[][], perm: number[], ordered: boolean): boolean {
+  const mapped = cand.map((r) => perm.map((j) => r[j]!));
+  let g = gold;
+  let c = mapped;
+  if (!ordered) {
+    const key = (r: Cell[]): string => r.map(cellKey).join("\u0001");
+    g = [...gold].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+    c = [...mapped].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+  }
+  for (let i = 0; i < g.length; i++) {
+    const gr = g[i]!;
+    const cr = c[i]!;
+    for (let k = 0; k < gr.length; k++) if (!cellEq(gr[k]!, cr[k]!)) return false;
+  }
+  return true;
+}
+
+export function executionMatch(gold: QueryOutcome, candidate: QueryOutcome, options: { ordered: boolean }): MatchVerdict {
+  if (!gold.ok) return { match: false, reason: `gold failed: ${gold.error.code}: ${gold.error.message}` };
+  if (!candidate.ok) return { match: false, reason: `candidate failed: ${candidate.error.code}: ${candidate.error.message}` };
+  const g = gold.result.rows.map((r) => r.map(canon));
+  const c = candidate.result.rows.map((r) => r.map(canon));
+  const gCols = gold.result.columns.length;
+  const cCols = candidate.result.columns.length;
+  if (gCols !== cCols) return { match: false, reason: `column count differs: gold ${gCols}, candidate ${cCols}` };
+  if (g.length !== c.length) return { match: false, reason: `row count differs: gold ${g.length}, candidate ${c.length}` };
+  const gSig = Array.from({ length: gCols }, (_, i) => columnSignature(g, i));
+  const cSig = Array.from({ length: cCols }, (_, i) => columnSignature(c, i));
+  const options_ = gSig.map((s) => cSig.flatMap((t, j) => (t === s ? [j] : [])));
+  // Signatures round numbers to 6 digits; a column with no exact-signature partner may still match
+  // within tolerance, so it falls back to every candidate column.
+  for (let i = 0; i < gCols; i++) if (options_[i]!.length === 0) options_[i] = cSig.map((_, j) => j);
+  const used = new Array<boolean>(cCols).fill(false);
+  const perm: number[] = [];
+  let tries = 0;
+  const search = (i: number): boolean => {
+    if (tries > 10_000) return false;
+    if (i === gCols) {
+      tries++;
+      return rowsEqual(g, c, perm, options.ordered);
+    }
+    for (const j of options_[i]!) {
+      if (used[j]) continue;
+      used[j] = true;
+      perm.push(j);
+      if (search(i + 1)) return true;
+      perm.pop();
+      used[j] = false;
+    }
+    return false;
+  };
+  if (search(0)) return { match: true, reason: options.ordered ? "same rows in the same order" : "same multiset of rows" };
+  return { match: false, reason: options.ordered ? "rows differ (order compared)" : "rows differ (as multisets)" };
+}

@@ -1,0 +1,75 @@
+/**
+ * A fake PolicyBackend for unit tests (nanochat's MockModel): a unigram softmax over V token ids,
+ * log π(y) = θ_y − logsumexp(θ), ignoring context; the reference is θ = 0 (uniform). Gradients are
+ * exact; `step` is plain gradient descent with the given learning rate (AdamW is the native
+ * extension's business). Checkpoints hold θ and the step count as JSON.
+ */
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
+
+export class FakePolicy implements PolicyBackend {
+  readonly trainable = "all" as const;
+  theta: Float64Array;
+  grad: Float64Array;
+  steps = 0;
+  saved: string[] = [];
+
+  constructor(readonly vocabulary: number) {
+    this.theta = new Float64Array(vocabulary);
+    this.grad = new Float64Array(vocabulary);
+  }
+
+  private logZ(theta: Float64Array): number {
+    const max = Math.max(...theta);
+    return max + Math.log(theta.reduce((a, t) => a + Math.exp(t - max), 0));
+  }
+
+  async logprobs(batch: TokenSequence[], options: { reference?: boolean } = {}): Promise<Float32Array[]> {
+    const theta = options.reference ? new Float64Array(this.vocabulary) : this.theta;
+    const z = this.logZ(theta);
+    return batch.map((s) => Float32Array.from(s.tokens.slice(s.completionStart), (y) => theta[y]! - z));
+  }
+
+  async accumulateGradients(batch: TokenSequence[], coefficients: Float32Array[]): Promise<{ objective: number; logprobs: Float32Array[] }> {
+    const logprobs = await this.logprobs(batch);
+    const z = this.logZ(this.theta);
+    const p = Array.from(this.theta, (t) => Math.exp(t - z));
+    let objective = 0;
+    batch.forEach((s, b) => {
+      s.tokens.slice(s.completionStart).forEach((y, t) => {
+        const c = coefficients[b]![t]!;
+        objective += c * logprobs[b]![t]!;
+        // ∂ log π(y)/∂θ_v = [v = y] − p_v
+        for (let v = 0; v < this.vocabulary; v += 1) this.grad[v]! += c * ((v === y ? 1 : 0) - p[v]!);
+      });
+    });
+    return { objective, logprobs };
+  }
+
+  async step(options: StepOptions): Promise<{ gradNorm: number }> {
+    const gradNorm = Math.sqrt(this.grad.reduce((a, g) => a + g * g, 0));
+    const scale = options.maxGradNorm > 0 && gradNorm > options.maxGradNorm ? options.maxGradNorm / gradNorm : 1;
+    for (let v = 0; v < this.vocabulary; v += 1) this.theta[v]! -= options.learningRate * scale * this.grad[v]!;
+    this.grad.fill(0);
+    this.steps += 1;
+    return { gradNorm };
+  }
+
+  async saveWeights(path: string): Promise<void> {
+    this.saved.push(path);
+    await this.saveCheckpoint(path);
+  }
+
+  async saveCheckpoint(path: string): Promise<void> {
+    writeFileSync(`${path}.tmp`, JSON.stringify({ theta: Array.from(this.theta), steps: this.steps }));
+    renameSync(`${path}.tmp`, path);
+  }
+
+  async loadCheckpoint(path: string): Promise<void> {
+    const saved = JSON.parse(readFileSync(path, "utf8")) as { theta: number[]; steps: number };
+    this.theta = Float64Array.from(saved.theta);
+    this.steps = saved.steps;
+  }
+
+  async dispose(): Promise<void> {}
+}

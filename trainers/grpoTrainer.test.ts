@@ -1,0 +1,83 @@
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Completion, Prompt } from "../models/textGenerator.js";
+import { executionMatchReward } from "../rewards/executionMatchReward.js";
+import { createWeightedReward } from "../rewards/weightedReward.js";
+import { FakePolicy } from "./fakePolicy.js";
+import { resolveGrpoConfig } from "./grpoConfig.js";
+import type { GrpoSampler } from "./grpoStep.js";
+import { trainGrpo } from "./grpoTrainer.js";
+
+const dir = mkdtempSync(join(tmpdir(), "grpo-train-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Samples from the fake policy's own unigram distribution (token 1 = right answer, 2 = wrong). */
+function policySampler(policy: FakePolicy): GrpoSampler & { adapters: string[] } {
+  const adapters: string[] = [];
+  return {
+    adapters,
+    async generateCandidates(_prompt: Prompt, n: number, params = {}): Promise<Completion[]> {
+      const [lpRight, lpWrong] = await policy.logprobs([{ tokens: [1, 2], completionStart: 0 }]).then((r) => Array.from(r[0]!));
+      const pRight = Math.exp(lpRight!) / (Math.exp(lpRight!) + Math.exp(lpWrong!));
+      return Array.from({ length: n }, (_, i) => {
+        const u = ((params.seeds?.[i] ?? i) * 0.6180339887) % 1; // deterministic per seed
+        const token = u < pRight ? 1 : 2;
+        return { text: token === 1 ? "right" : "wrong", tokens: [token], logprobs: [], finishReason: "eos", timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null };
+      });
+    },
+    async setAdapter(path: string) {
+      adapters.push(path);
+    },
+  };
+}
+
+function run(policy: FakePolicy, outDir: string, extra: { stopAfterSteps?: number } = {}) {
+  const reward = createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 1 } } });
+  const sampler = policySampler(policy);
+  return {
+    sampler,
+    result: trainGrpo({
+      policy,
+      sampler,
+      prompts: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, goldSql: "right", prompt: { text: `q${i}` }, promptTokens: [0] })),
+      config: resolveGrpoConfig({ groupSize: 4, promptsPerStep: 2, maxSteps: 6, learningRate: 2, beta: 0.01, checkpointEvery: 1, evalEvery: 3, outDir }),
+      extractSql: (t) => t,
+      scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))),
+      evaluate: async () => ({ execution_accuracy: Math.exp((await policy.logprobs([{ tokens: [1], completionStart: 0 }]))[0]![0]!) }),
+      progress: false,
+      ...extra,
+    }),
+  };
+}
+
+describe("trainGrpo (fake policy)", () => {
+  it("raises the reward, logs every step and eval, writes the final adapter", async () => {
+    const policy = new FakePolicy(4);
+    const { result, sampler } = run(policy, join(dir, "a"));
+    const r = await result;
+    const lines = readFileSync(r.metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | boolean>);
+    const steps = lines.filter((l) => l.eval !== true);
+    expect(steps).toHaveLength(6);
+    expect(lines.filter((l) => l.eval === true).map((l) => l.step)).toEqual([0, 3, 6]);
+    const evals = lines.filter((l) => l.eval === true).map((l) => l.execution_accuracy as number);
+    expect(evals[2]!).toBeGreaterThan(evals[0]!);
+    expect(r.adapterPath).toBe(join(dir, "a", "adapter.gguf"));
+    expect(existsSync(r.adapterPath)).toBe(true);
+    expect(new Set(sampler.adapters).size).toBe(6); // a new adapter path every step
+  });
+
+  it("resumes after a simulated kill with the same weights as an uninterrupted run", async () => {
+    const straight = new FakePolicy(4);
+    await run(straight, join(dir, "straight")).result;
+    const killed = new FakePolicy(4);
+    expect((await run(killed, join(dir, "killed"), { stopAfterSteps: 4 }).result).steps).toBe(4);
+    const revived = new FakePolicy(4);
+    const second = run(revived, join(dir, "killed"));
+    const r = await second.result;
+    expect(r.resumedFrom).toBe(4);
+    expect(second.sampler.adapters[0]).toBe(join(dir, "killed", "adapters", "adapter-4.gguf")); // the checkpoint's adapter is swapped back in
+    Array.from(straight.theta).forEach((t, v) => expect(revived.theta[v]).toBeCloseTo(t, 10));
+  });
+});

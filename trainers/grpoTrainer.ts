@@ -1,0 +1,100 @@
+/**
+ * The GRPO training loop around `grpoStep` (DESIGN.md "GRPO, exactly"; the step itself is in grpoStep.ts):
+ *
+ *   for step = resumed … maxSteps − 1:
+ *     prompts  = the next `promptsPerStep` of a per-epoch permutation fixed by (seed, epoch)
+ *     metrics  = grpoStep(step, prompts)    sample → score → advantages → accumulate → step → save adapter → swap
+ *     log      metrics.jsonl (one line per step; `{eval: true, …}` lines every evalEvery steps)
+ *     checkpoint every checkpointEvery steps: policy-<step>.ckpt, then state.json {step, policy, adapter} (temp + rename)
+ *   final adapter → <outDir>/adapter.gguf (written by the policy, atomically)
+ * Resuming loads state.json, the policy checkpoint it names, and swaps the adapter it names into the sampler.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { GrpoConfig } from "./grpoConfig.js";
+import { grpoStep, type GrpoPrompt, type GrpoStepDependencies, type GrpoStepMetrics } from "./grpoStep.js";
+import { createProgressBar } from "./progressBar.js";
+import { permutation } from "./sftTrainer.js";
+
+export interface GrpoRunOptions extends Omit<GrpoStepDependencies, "adapterPath"> {
+  prompts: readonly GrpoPrompt[];
+  config: GrpoConfig;
+  /** Dev metrics (execution accuracy…) every evalEvery steps and at the end. */
+  evaluate?: (step: number) => Promise<Record<string, number>>;
+  resume?: boolean;
+  progress?: boolean;
+  /** Test hook: stop as if killed after this many steps of this process. */
+  stopAfterSteps?: number;
+  onStep?: (metrics: GrpoStepMetrics) => void;
+}
+
+export interface GrpoRunResult {
+  steps: number;
+  resumedFrom: number;
+  adapterPath: string;
+  metricsPath: string;
+  last: GrpoStepMetrics | null;
+}
+
+export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult> {
+  const { config, prompts, policy, sampler } = options;
+  const outDir = config.outDir;
+  const checkpointDir = join(outDir, "checkpoint");
+  const adapterDir = join(outDir, "adapters");
+  const statePath = join(checkpointDir, "state.json");
+  const metricsPath = join(outDir, "metrics.jsonl");
+  const finalAdapter = join(outDir, "adapter.gguf");
+  mkdirSync(checkpointDir, { recursive: true });
+  mkdirSync(adapterDir, { recursive: true });
+
+  let step = 0;
+  if ((options.resume ?? true) && existsSync(statePath)) {
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as { step: number; policy: string; adapter: string | null };
+    step = state.step;
+    await policy.loadCheckpoint(join(checkpointDir, state.policy));
+    if (state.adapter !== null) await sampler.setAdapter(state.adapter);
+  }
+  const resumedFrom = step;
+  const log = (record: Record<string, unknown>) => appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  let lastAdapter: string | null = null;
+  const checkpoint = async () => {
+    const file = `policy-${step}.ckpt`;
+    const previous = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, "utf8")) as { policy: string }).policy : null;
+    await policy.saveCheckpoint(join(checkpointDir, file));
+    writeFileSync(`${statePath}.tmp`, JSON.stringify({ step, policy: file, adapter: lastAdapter }));
+    renameSync(`${statePath}.tmp`, statePath);
+    if (previous !== null && previous !== file) rmSync(join(checkpointDir, previous), { force: true });
+  };
+  const evaluateNow = async () => {
+    if (options.evaluate) log({ step, eval: true, ...(await options.evaluate(step)) });
+  };
+
+  const perEpoch = Math.max(1, Math.floor(prompts.length / config.promptsPerStep));
+  const bar = options.progress === false ? null : createProgressBar("grpo", config.maxSteps, { startAt: step });
+  let last: GrpoStepMetrics | null = null;
+  let stepsThisRun = 0;
+  if (step === 0 && config.evalEvery > 0) await evaluateNow();
+  while (step < config.maxSteps) {
+    const epoch = Math.floor(step / perEpoch);
+    const order = permutation(prompts.length, config.seed * 1_000_003 + epoch);
+    const at = (step % perEpoch) * config.promptsPerStep;
+    const batch = order.slice(at, at + config.promptsPerStep).map((i) => prompts[i]!);
+    last = await grpoStep(step, batch, { ...options, adapterPath: (s) => join(adapterDir, `adapter-${s + 1}.gguf`) }, config);
+    lastAdapter = last.adapter;
+    step += 1;
+    stepsThisRun += 1;
+    log({ ...last, step });
+    options.onStep?.(last);
+    bar?.update(step, `reward ${last.rewardMean.toFixed(3)} kl ${last.klMean.toExponential(1)}`);
+    if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.maxSteps) await evaluateNow();
+    if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await checkpoint();
+    if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps) {
+      return { steps: step, resumedFrom, adapterPath: lastAdapter ?? finalAdapter, metricsPath, last };
+    }
+  }
+  await evaluateNow();
+  await checkpoint();
+  await policy.saveWeights(finalAdapter);
+  bar?.finish(last ? `reward ${last.rewardMean.toFixed(3)}` : undefined);
+  return { steps: step, resumedFrom, adapterPath: finalAdapter, metricsPath, last };
+}

@@ -1,0 +1,51 @@
+/**
+ * The subset of a trainable policy that the SFT and GRPO trainers need. The real implementation wraps
+ * the native gradient extension (trainers/native/); unit tests use fakes.
+ *
+ * Letters: B = sequences in a batch, T_b = tokens of sequence b, C_b = its completion tokens.
+ *
+ * A loss is given by per-token coefficients: `accumulateGradients(batch, c)` adds ∇θ Σ_b Σ_t c[b][t]·log π_θ(y_t | y_<t)
+ * to the gradient buffers. At the current θ that equals the gradient of any loss L(log π) with
+ * c = ∂L/∂log π — so cross-entropy (c = −1/N) and the GRPO surrogate (clipped ratio, k3 KL) are both expressible.
+ */
+export interface TokenSequence {
+  /** Prompt then completion token ids, [T_b]. */
+  tokens: number[];
+  /** Index in `tokens` of the first completion token; log-probs and the loss cover tokens[completionStart..]. */
+  completionStart: number;
+}
+
+export interface StepOptions {
+  /** Learning rate of this step (the trainer applies the schedule). */
+  learningRate: number;
+  /** Clip the global gradient L2 norm to this value before the update; 0 = no clipping. */
+  maxGradNorm: number;
+  /** AdamW decoupled weight decay. */
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export interface PolicyBackend {
+  /** What is trained: the LoRA A/B matrices, or every weight (the tiny demo model). */
+  readonly trainable: "lora" | "all";
+  /**
+   * log π(y_t | y_<t) of every completion token, [B][C_b]. `reference: true` evaluates the base model
+   * (LoRA off) — the KL reference of GRPO.
+   */
+  logprobs(batch: TokenSequence[], options?: { reference?: boolean }): Promise<Float32Array[]>;
+  /** Forward + backward of Σ c·log π; adds into the gradient buffers. Returns Σ c·log π and the log-probs, [B][C_b]. */
+  accumulateGradients(
+    batch: TokenSequence[],
+    coefficients: Float32Array[],
+  ): Promise<{ objective: number; logprobs: Float32Array[] }>;
+  /** Clips, applies AdamW to the accumulated gradients, zeroes them. Returns the pre-clip gradient norm. */
+  step(options: StepOptions): Promise<{ gradNorm: number }>;
+  /** Writes the LoRA adapter (or, for `all`, the full model) as GGUF that node-llama-cpp loads — atomically. */
+  saveWeights(path: string): Promise<void>;
+  /** Writes/reads trainable weights + AdamW moments + step count, atomically. */
+  saveCheckpoint(path: string): Promise<void>;
+  loadCheckpoint(path: string): Promise<void>;
+  dispose(): Promise<void>;
+}

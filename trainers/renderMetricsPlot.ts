@@ -1,0 +1,72 @@
+/**
+ * Renders training curves from a metrics JSONL (SFT or GRPO) as one standalone SVG — no dependencies.
+ *
+ * Panels, one per series that the file has (x = step): reward (rewardMean), execution accuracy
+ * (`execution_accuracy` of eval lines), KL (klMean), loss (loss), dev loss (devLoss). Each panel is
+ * 640×160 px with its own y range [min, max] (padded 5 %), a polyline, and min/max/last labels.
+ */
+import { InputError } from "../errors.js";
+
+interface Series {
+  title: string;
+  points: [number, number][];
+}
+
+const PANELS: { key: string; title: string; eval: boolean }[] = [
+  { key: "rewardMean", title: "reward (mean)", eval: false },
+  { key: "execution_accuracy", title: "dev execution accuracy", eval: true },
+  { key: "klMean", title: "KL (k3, token mean)", eval: false },
+  { key: "loss", title: "loss", eval: false },
+  { key: "devLoss", title: "dev loss", eval: true },
+];
+
+/** Parses metrics JSONL text into the series it holds. Bad lines → InputError with the line number. */
+export function metricsSeries(text: string, file = "metrics.jsonl"): Series[] {
+  const records = text.split("\n").flatMap((line, i) => {
+    if (line.trim() === "") return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch (error) {
+      throw new InputError(`${file} line ${i + 1} is not JSON: ${(error as Error).message}`, { hint: "pass the metrics.jsonl a gl-rl trainer wrote", context: { file, line: i + 1 } });
+    }
+  });
+  return PANELS.map((p) => ({
+    title: p.title,
+    points: records
+      .filter((r) => (r.eval === true) === p.eval && typeof r.step === "number" && typeof r[p.key] === "number" && Number.isFinite(r[p.key]))
+      .map((r) => [r.step as number, r[p.key] as number] as [number, number]),
+  })).filter((s) => s.points.length > 0);
+}
+
+const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+const fmt = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
+
+export function renderMetricsPlot(text: string, options: { title?: string; file?: string } = {}): string {
+  const series = metricsSeries(text, options.file);
+  if (series.length === 0) {
+    throw new InputError(`${options.file ?? "metrics"} has no plottable series`, { hint: "expected lines with step and rewardMean / loss / klMean / execution_accuracy" });
+  }
+  const W = 640, H = 160, pad = 40, gap = 30, top = 40;
+  const height = top + series.length * (H + gap);
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W + 2 * pad}" height="${height}" font-family="sans-serif" font-size="12">`, `<rect width="100%" height="100%" fill="white"/>`, `<text x="${pad}" y="24" font-size="16">${escape(options.title ?? "gl-rl training")}</text>`];
+  series.forEach((s, k) => {
+    const y0 = top + k * (H + gap);
+    const xs = s.points.map((p) => p[0]);
+    const ys = s.points.map((p) => p[1]);
+    const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
+    let [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
+    const padY = (yMax - yMin || Math.abs(yMax) || 1) * 0.05;
+    yMin -= padY;
+    yMax += padY;
+    const px = (x: number) => pad + (xMax === xMin ? W / 2 : ((x - xMin) / (xMax - xMin)) * W);
+    const py = (y: number) => y0 + 20 + (1 - (y - yMin) / (yMax - yMin)) * (H - 20);
+    parts.push(
+      `<g class="panel"><text x="${pad}" y="${y0 + 12}">${escape(s.title)} — last ${fmt(ys.at(-1)!)}, min ${fmt(Math.min(...ys))}, max ${fmt(Math.max(...ys))}</text>`,
+      `<rect x="${pad}" y="${y0 + 20}" width="${W}" height="${H - 20}" fill="none" stroke="#ccc"/>`,
+      `<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="${s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(" ")}"/>`,
+      `<text x="${pad}" y="${y0 + H + 14}" fill="#666">step ${xMin}</text><text x="${pad + W}" y="${y0 + H + 14}" fill="#666" text-anchor="end">step ${xMax}</text></g>`,
+    );
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
