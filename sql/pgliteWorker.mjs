@@ -6,7 +6,7 @@
 //   memory. Neither: an empty in-memory database.
 // Messages in:  { id, kind: "execute", sql, params, maxRows }  — untrusted, sandboxed
 //               { id, kind: "admin", sql }                     — trusted, simple protocol (exec)
-//               { id, kind: "dump" }                           — dumpDataDir("gzip") as bytes
+//               { id, kind: "dump", compression }              — dumpDataDir("gzip" | "none") as bytes
 //               { id, kind: "close" }
 // Messages out: { kind: "ready" } | { kind: "fatal", error } | { id, ok: true, result } | { id, ok: false, error }
 //
@@ -18,6 +18,10 @@ import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
 
 const { dataDir, dump, readerRole } = workerData;
+
+// `date` stays 'YYYY-MM-DD' text, as with the PostgreSQL executor: no time zone can shift a day.
+const DATE_OID = 1082;
+const KEEP_AS_TEXT = { [DATE_OID]: (text) => text };
 
 /** @type {Map<number, string>} PostgreSQL type OID → type name. */
 const typeNames = new Map();
@@ -58,7 +62,7 @@ async function execute(db, { sql, params, maxRows }) {
   await db.exec(`BEGIN; SET TRANSACTION READ ONLY;${hasReaderRole ? ` SET LOCAL ROLE ${readerRole};` : ""}`);
   try {
     const started = performance.now();
-    const result = await db.query(sql, params ?? [], { rowMode: "array" });
+    const result = await db.query(sql, params ?? [], { rowMode: "array", parsers: KEEP_AS_TEXT });
     const elapsedMs = performance.now() - started;
     const fields = result.fields ?? [];
     const columns = [];
@@ -93,7 +97,7 @@ async function main() {
         await refreshReaderRole(db);
         result = { statements: results.length };
       } else if (message.kind === "dump") {
-        const blob = await db.dumpDataDir("gzip");
+        const blob = await db.dumpDataDir(message.compression === "none" ? "none" : "gzip");
         result = new Uint8Array(await blob.arrayBuffer());
       } else if (message.kind === "close") {
         await db.close();

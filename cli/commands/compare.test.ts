@@ -1,0 +1,80 @@
+// hasOuterOrderBy directly; the command through the real binary.
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { hasOuterOrderBy } from "./compare.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile("node", ["bin/gl-rl.mjs", ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("hasOuterOrderBy", () => {
+  it.each([
+    ["SELECT a FROM t ORDER BY a", true],
+    ["SELECT a FROM t UNION SELECT b FROM u ORDER BY 1", true],
+    ["WITH x AS (SELECT a FROM t ORDER BY a) SELECT * FROM x", false],
+    ["SELECT * FROM (SELECT a FROM t ORDER BY a) s", false],
+    ["SELECT rank() OVER (ORDER BY a) FROM t", false],
+    ["SELECT string_agg(a, ',' ORDER BY a) FROM t", false],
+    ["SELECT 'order by' FROM t -- order by a", false],
+    ["SELECT \"order by\" FROM t /* ORDER BY */", false],
+    ["select a from t\norder\n  by a desc", true],
+  ])("%s → %s", (sql, expected) => {
+    expect(hasOuterOrderBy(sql)).toBe(expected);
+  });
+});
+
+describe("gl-rl compare", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "gl-rl-compare-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--gold/--candidate --json: permuted columns match; a different order under ORDER BY does not (exit 1)", async () => {
+    const same = await cli(["compare", "--json", "--gold", "SELECT name, currency FROM companies", "--candidate", "SELECT currency, name FROM companies ORDER BY name DESC"]);
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout)).toMatchObject({ match: true, ordered: false });
+    const order = await cli(["compare", "--json", "--gold", "SELECT name FROM companies ORDER BY name", "--candidate", "SELECT name FROM companies ORDER BY name DESC"]);
+    expect(order.code).toBe(1);
+    const verdict = JSON.parse(order.stdout);
+    expect(verdict.match).toBe(false);
+    expect(verdict.reason).toMatch(/order/);
+  }, 60_000);
+
+  it("--file writes one verdict per line with its id and exits 0", async () => {
+    const file = join(dir, "pairs.jsonl");
+    await writeFile(file, [
+      { id: "num", gold: "SELECT count(*) FROM projects", candidate: "SELECT 72.0" },
+      { id: "err", gold: "SELECT 1", candidate: "SELECT nope" },
+      { id: "write", gold: "SELECT 1", candidate: "DELETE FROM projects" },
+      { id: "after", gold: "SELECT count(*) FROM projects", candidate: "SELECT 72" },
+    ].map((l) => JSON.stringify(l)).join("\n"));
+    const { code, stdout } = await cli(["compare", "--file", file]);
+    expect(code).toBe(0);
+    const results = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(results.map((r) => [r.id, r.match])).toEqual([["num", true], ["err", false], ["write", false], ["after", true]]);
+    expect(results[1].reason).toMatch(/candidate failed/);
+  }, 60_000);
+
+  it("exits 2 for missing flags and a bad line", async () => {
+    const bad = join(dir, "bad.jsonl");
+    await writeFile(bad, '{"id":1,"gold":"SELECT 1"}\n');
+    const missing = await cli(["compare", "--gold", "SELECT 1"]);
+    expect(missing.code).toBe(2);
+    const line = await cli(["compare", "--file", bad]);
+    expect(line.code).toBe(2);
+    expect(line.stderr).toMatch(/line 1 has no string field "candidate"/);
+  }, 60_000);
+});

@@ -1,0 +1,489 @@
+/**
+ * NativePolicy (the native gradient extension) on real tiny Qwen2 GGUFs: gradients vs central finite
+ * differences, log-probs vs node-llama-cpp (with and without a LoRA adapter the extension saved), AdamW,
+ * checkpoint resume, and typed errors for bad files.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isNativeError } from "../errors.js";
+import { GGML_TYPE, readGguf, writeGguf } from "../models/ggufFile.js";
+import { loadModel } from "../models/loadModel.js";
+import { writeTinyModel } from "../models/writeTinyModel.js";
+import { NativePolicy } from "./nativePolicy.js";
+import type { StepOptions, TokenSequence } from "./policyBackend.js";
+
+const dir = mkdtempSync(join(tmpdir(), "native-policy-test-"));
+const tiedPath = join(dir, "tied.gguf");
+const untiedPath = join(dir, "untied.gguf");
+const dims = { embedding: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context: 128 };
+let vocab = 0;
+
+/** A deterministic pseudo-random batch of two sequences of different lengths. */
+function makeBatch(seed: number): TokenSequence[] {
+  let s = seed;
+  const next = (): number => (s = (s * 1103515245 + 12345) % 2147483648) % vocab;
+  return [
+    { tokens: Array.from({ length: 9 }, next), completionStart: 4 },
+    { tokens: Array.from({ length: 6 }, next), completionStart: 2 },
+  ];
+}
+const coefficientsFor = (batch: TokenSequence[]): Float32Array[] =>
+  batch.map((seq, b) => Float32Array.from({ length: seq.tokens.length - seq.completionStart }, (_, i) => (b === 0 ? -1 : 0.7) + 0.1 * i));
+const adamw: StepOptions = { learningRate: 1e-2, maxGradNorm: 1, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+async function objectiveOf(policy: NativePolicy, batch: TokenSequence[], c: Float32Array[]): Promise<number> {
+  const lp = await policy.logprobs(batch);
+  return lp.reduce((sum, row, b) => sum + row.reduce((s, x, i) => s + x * c[b]![i]!, 0), 0);
+}
+
+/** Deterministic non-zero LoRA B so that every A has a gradient (B = 0 at init makes ∂/∂A vanish). */
+function randomizeLoraB(policy: NativePolicy, scale: number): void {
+  for (const name of policy.trainableNames().filter((n) => n.endsWith(".lora_b"))) {
+    const t = policy.getTensor(name);
+    for (let i = 0; i < t.length; i++) t[i] = scale * Math.sin(i * 12.9898 + name.length * 78.233);
+    policy.setTensor(name, t);
+  }
+}
+
+/**
+ * rel-L2 of analytic vs central-difference gradients over the `k` entries of a tensor with the largest
+ * analytic |gradient| (f32 central differences have ~1e-4 absolute noise; tiny entries would only measure it).
+ */
+async function gradientError(policy: NativePolicy, name: string, batch: TokenSequence[], c: Float32Array[], k = 4, eps = 1e-2): Promise<number> {
+  const grad = policy.getGrad(name);
+  const weights = policy.getTensor(name);
+  const order = Array.from(grad.keys()).sort((i, j) => Math.abs(grad[j]!) - Math.abs(grad[i]!)).slice(0, k);
+  let num = 0;
+  let den = 0;
+  for (const i of order) {
+    const original = weights[i]!;
+    weights[i] = original + eps;
+    policy.setTensor(name, weights);
+    const plus = await objectiveOf(policy, batch, c);
+    weights[i] = original - eps;
+    policy.setTensor(name, weights);
+    const minus = await objectiveOf(policy, batch, c);
+    weights[i] = original;
+    policy.setTensor(name, weights);
+    const fd = (plus - minus) / (2 * eps);
+    num += (grad[i]! - fd) ** 2;
+    den += fd ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+beforeAll(async () => {
+  const tied = await writeTinyModel({ out: tiedPath, seed: 3, initStd: 0.3, dims: { ...dims, tied: true } });
+  await writeTinyModel({ out: untiedPath, seed: 4, initStd: 0.3, dims: { ...dims, tied: false } });
+  vocab = tied.vocabSize;
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("NativePolicy gradients", () => {
+  test("LoRA A and B of every target match central finite differences (tied head)", async () => {
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 1 }, threads: 2 });
+    try {
+      expect(policy.trainable).toBe("lora");
+      const names = policy.trainableNames();
+      expect(names).toHaveLength(2 * 7 * dims.layers);
+      randomizeLoraB(policy, 0.2);
+      const batch = makeBatch(7);
+      const c = coefficientsFor(batch);
+      const { objective, logprobs } = await policy.accumulateGradients(batch, c);
+      expect(objective).toBeCloseTo(await objectiveOf(policy, batch, c), 3);
+      expect(logprobs.map((r) => r.length)).toEqual([5, 4]);
+      let worst = 0;
+      for (const name of names) worst = Math.max(worst, await gradientError(policy, name, batch, c));
+      expect(worst).toBeLessThanOrEqual(1e-2);
+    } finally {
+      await policy.dispose();
+    }
+  }, 60_000);
+
+  test("trainable \"all\": every weight type of an untied model matches finite differences", async () => {
+    const policy = await NativePolicy.create({ modelPath: untiedPath, trainable: "all", threads: 2 });
+    try {
+      const names = policy.trainableNames();
+      expect(names).toEqual(expect.arrayContaining(["token_embd.weight", "output.weight", "output_norm.weight", "blk.1.attn_q.bias", "blk.1.ffn_down.weight"]));
+      const batch = makeBatch(11);
+      const c = coefficientsFor(batch);
+      await policy.accumulateGradients(batch, c);
+      // One tensor of each kind (the per-layer kinds from the last layer).
+      const kinds = names.filter((n) => !n.startsWith("blk.") || n.startsWith(`blk.${dims.layers - 1}.`));
+      let worst = 0;
+      for (const name of kinds) worst = Math.max(worst, await gradientError(policy, name, batch, c, 3));
+      expect(worst).toBeLessThanOrEqual(1e-2);
+    } finally {
+      await policy.dispose();
+    }
+  }, 60_000);
+
+  test("temperature: log-probs are of logits/T (T → ∞ gives the uniform −log V) and gradients follow", async () => {
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 }, threads: 2 });
+    try {
+      randomizeLoraB(policy, 0.2);
+      const batch = makeBatch(13);
+      const atOne = await policy.logprobs(batch);
+      const hot = await policy.logprobs(batch, { temperature: 1e5 });
+      for (const x of hot.flatMap((row) => Array.from(row))) expect(x).toBeCloseTo(-Math.log(vocab), 3);
+      const warm = await policy.logprobs(batch, { temperature: 0.7 });
+      expect(Math.abs(warm[0]![0]! - atOne[0]![0]!)).toBeGreaterThan(1e-3);
+      const c = coefficientsFor(batch);
+      const { logprobs } = await policy.accumulateGradients(batch, c, { temperature: 0.7 });
+      expect(Array.from(logprobs[1]!)).toEqual(Array.from(warm[1]!));
+      const name = "blk.1.attn_output.weight.lora_b";
+      const grad = policy.getGrad(name);
+      const weights = policy.getTensor(name);
+      const i = Array.from(grad.keys()).reduce((best, j) => (Math.abs(grad[j]!) > Math.abs(grad[best]!) ? j : best), 0);
+      const at = async (w: number): Promise<number> => {
+        weights[i] = w;
+        policy.setTensor(name, weights);
+        const lp = await policy.logprobs(batch, { temperature: 0.7 });
+        return lp.reduce((sum, row, b) => sum + row.reduce((s, x, t) => s + x * c[b]![t]!, 0), 0);
+      };
+      const w0 = weights[i]!;
+      const fd = ((await at(w0 + 1e-2)) - (await at(w0 - 1e-2))) / 2e-2;
+      expect(Math.abs(grad[i]! - fd) / Math.abs(fd)).toBeLessThan(1e-2);
+    } finally {
+      await policy.dispose();
+    }
+  }, 30_000);
+
+  test("LoRA dropout: accumulate sees a dropped-out LoRA branch (deterministic per seed), logprobs does not", async () => {
+    const batch = makeBatch(17);
+    const c = coefficientsFor(batch);
+    const run = async (dropout: number): Promise<{ eval: number; train: number; grad: Float32Array }> => {
+      const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, dropout, seed: 5 }, threads: 2 });
+      try {
+        randomizeLoraB(policy, 0.5);
+        const evalObjective = await objectiveOf(policy, batch, c);
+        const { objective } = await policy.accumulateGradients(batch, c);
+        return { eval: evalObjective, train: objective, grad: policy.getGrad("blk.0.ffn_up.weight.lora_a") };
+      } finally {
+        await policy.dispose();
+      }
+    };
+    const none = await run(0);
+    const first = await run(0.5);
+    const again = await run(0.5);
+    expect(none.train).toBeCloseTo(none.eval, 4);
+    expect(first.eval).toBeCloseTo(none.eval, 5);
+    expect(Math.abs(first.train - first.eval)).toBeGreaterThan(1e-3);
+    expect(again.train).toBe(first.train);
+    expect(Array.from(again.grad)).toEqual(Array.from(first.grad));
+    expect(Math.hypot(...first.grad.map((x, i) => x - none.grad[i]!))).toBeGreaterThan(0);
+    for (const lora of [{ dropout: 1 }, { targets: [] }, { targets: ["attn_q", "attn_q"] }, { targets: ["lm_head"] }]) {
+      await expect(NativePolicy.create({ modelPath: tiedPath, lora })).rejects.toMatchObject({ code: "native.input" });
+    }
+  }, 30_000);
+
+  test("gradients accumulate across calls until step() zeroes them", async () => {
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 }, threads: 2 });
+    try {
+      const batch = makeBatch(5);
+      const c = coefficientsFor(batch);
+      await policy.accumulateGradients(batch, c);
+      const once = policy.getGrad("blk.0.attn_v.weight.lora_b");
+      await policy.accumulateGradients(batch, c);
+      const twice = policy.getGrad("blk.0.attn_v.weight.lora_b");
+      const norm = Math.hypot(...once);
+      expect(norm).toBeGreaterThan(0);
+      expect(Math.hypot(...twice.map((x, i) => x - 2 * once[i]!)) / norm).toBeLessThan(1e-5);
+      const { gradNorm } = await policy.step(adamw);
+      expect(gradNorm).toBeGreaterThan(0);
+      expect(policy.getGrad("blk.0.attn_v.weight.lora_b").every((x) => x === 0)).toBe(true);
+    } finally {
+      await policy.dispose();
+    }
+  }, 30_000);
+});
+
+describe("NativePolicy training", () => {
+  test("AdamW steps on cross-entropy lower the loss; a checkpoint resumes exactly", async () => {
+    const batch = makeBatch(3);
+    const n = batch.reduce((s, q) => s + q.tokens.length - q.completionStart, 0);
+    const ce = batch.map((q) => new Float32Array(q.tokens.length - q.completionStart).fill(-1 / n));
+    const checkpoint = join(dir, "ckpt.gguf");
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8 }, threads: 2 });
+    const losses: number[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const { objective } = await policy.accumulateGradients(batch, ce);
+        losses.push(objective);  // Σ (−1/n)·log p = the mean cross-entropy
+        await policy.step({ ...adamw, learningRate: 3e-2 });
+        if (i === 2) await policy.saveCheckpoint(checkpoint);
+      }
+    } finally {
+      await policy.dispose();
+    }
+    expect(losses[5]!).toBeLessThan(losses[0]! - 0.5);
+
+    // "Killed" after step 3: a fresh policy from the checkpoint repeats steps 4..6 exactly.
+    const resumed = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 999 }, threads: 2 });
+    try {
+      await resumed.loadCheckpoint(checkpoint);
+      expect(resumed.info().step).toBe(3);
+      for (let i = 3; i < 6; i++) {
+        const { objective } = await resumed.accumulateGradients(batch, ce);
+        expect(objective).toBeCloseTo(losses[i]!, 5);
+        await resumed.step({ ...adamw, learningRate: 3e-2 });
+      }
+    } finally {
+      await resumed.dispose();
+    }
+  }, 60_000);
+});
+
+describe("NativePolicy vs node-llama-cpp", () => {
+  const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+    return s / a.length;
+  };
+
+  test("log-probs match with no adapter, with a LoRA adapter the extension saved, and reference = base", async () => {
+    const policy = await NativePolicy.create({ modelPath: untiedPath, lora: { rank: 4, alpha: 8, seed: 2 }, threads: 2 });
+    const adapterPath = join(dir, "adapter.gguf");
+    const batch = makeBatch(21);
+    let base: Float32Array[];
+    let adapted: Float32Array[];
+    let reference: Float32Array[];
+    try {
+      base = await policy.logprobs(batch);
+      randomizeLoraB(policy, 0.3);
+      adapted = await policy.logprobs(batch);
+      reference = await policy.logprobs(batch, { reference: true });
+      await policy.saveWeights(adapterPath);
+    } finally {
+      await policy.dispose();
+    }
+    expect(meanAbs(reference[0]!, base[0]!)).toBeLessThan(1e-6);
+    expect(meanAbs(adapted[0]!, base[0]!)).toBeGreaterThan(1e-2);  // the adapter changes something
+
+    for (const [adapter, expected] of [[undefined, base], [adapterPath, adapted]] as const) {
+      const model = await loadModel({ model: untiedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2, ...(adapter ? { adapter } : {}) });
+      try {
+        for (let b = 0; b < batch.length; b++) {
+          const { tokens, completionStart } = batch[b]!;
+          const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
+          expect(meanAbs(llama, expected[b]!)).toBeLessThanOrEqual(1e-3);
+        }
+      } finally {
+        await model.dispose();
+      }
+    }
+  }, 90_000);
+
+  test("lora.initPath starts from a saved adapter; one of another rank is refused", async () => {
+    const path = join(dir, "init-adapter.gguf");
+    const batch = makeBatch(27);
+    const first = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 1 }, threads: 2 });
+    let expected: Float32Array[];
+    try {
+      randomizeLoraB(first, 0.3);
+      expected = await first.logprobs(batch);
+      await first.saveWeights(path);
+    } finally {
+      await first.dispose();
+    }
+    const second = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 2, initPath: path }, threads: 2 });
+    try {
+      expect(Array.from((await second.logprobs(batch))[0]!)).toEqual(Array.from(expected[0]!));
+    } finally {
+      await second.dispose();
+    }
+    await expect(NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 8, initPath: path } })).rejects.toMatchObject({ code: "native.shape" });
+  }, 30_000);
+
+  test("trainable \"all\": the saved full model gives node-llama-cpp the extension's log-probs", async () => {
+    const policy = await NativePolicy.create({ modelPath: tiedPath, trainable: "all", threads: 2 });
+    const out = join(dir, "trained.gguf");
+    const batch = makeBatch(8);
+    let trained: Float32Array[];
+    try {
+      await policy.accumulateGradients(batch, coefficientsFor(batch));
+      await policy.step(adamw);
+      trained = await policy.logprobs(batch);
+      await policy.saveWeights(out);
+    } finally {
+      await policy.dispose();
+    }
+    const model = await loadModel({ model: out, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2 });
+    try {
+      const { tokens, completionStart } = batch[0]!;
+      const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
+      expect(meanAbs(llama, trained[0]!)).toBeLessThanOrEqual(1e-3);
+    } finally {
+      await model.dispose();
+    }
+  }, 60_000);
+});
+
+/** IEEE half from f32, round to nearest even (normals and subnormals; the test weights are far from overflow). */
+function toHalf(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0]!;
+  const sign = (u >>> 16) & 0x8000;
+  const exp = ((u >>> 23) & 0xff) - 127 + 15;
+  let mant = u & 0x7fffff;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - exp;
+    const half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+  }
+  const rest = mant & 0x1fff;
+  let h = sign | (exp << 10) | (mant >>> 13);
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h += 1;
+  return h;
+}
+
+/** ggml block_q8_0: per 32 values, d = max|x|/127 as f16, then 32 int8 round(x/d). */
+function toQ8_0(x: Float32Array): Uint8Array {
+  const out = new Uint8Array((x.length / 32) * 34);
+  const view = new DataView(out.buffer);
+  for (let b = 0; b < x.length / 32; b++) {
+    let amax = 0;
+    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[b * 32 + i]!));
+    const d = amax / 127;
+    const id = d ? 1 / d : 0;
+    view.setUint16(b * 34, toHalf(d), true);
+    for (let i = 0; i < 32; i++) view.setInt8(b * 34 + 2 + i, Math.round(x[b * 32 + i]! * id));
+  }
+  return out;
+}
+
+/** f16 bits → number. */
+function fromHalf(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  return exp === 0 ? sign * mant * 2 ** -24 : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+describe("NativePolicy on quantized GGUFs", () => {
+  test("f16 and q8_0 weights are dequantized at load: log-probs match node-llama-cpp on the same weights in f32", async () => {
+    const source = readGguf(untiedPath, { data: true });
+    const batch = makeBatch(31);
+    for (const type of [GGML_TYPE.F16, GGML_TYPE.Q8_0]) {
+      // The quantized file for the extension; the same values dequantized here (independently of ggml) as an
+      // f32 file for node-llama-cpp, whose own q8_0/f16 matmuls would also round the activations.
+      const quantizedPath = join(dir, `quantized-${type}.gguf`);
+      const dequantizedPath = join(dir, `dequantized-${type}.gguf`);
+      const quantized = source.tensors.map((t) => {
+        if (t.shape.length !== 2) return { quantized: t, dequantized: t };
+        const data = t.data as Float32Array;
+        if (type === GGML_TYPE.F16) {
+          const halves = Uint16Array.from(data, toHalf);
+          return { quantized: { ...t, type, data: halves }, dequantized: { ...t, data: Float32Array.from(halves, fromHalf) } };
+        }
+        const blocks = toQ8_0(data);
+        const view = new DataView(blocks.buffer);
+        const values = Float32Array.from(data, (_, i) => fromHalf(view.getUint16(Math.floor(i / 32) * 34, true)) * view.getInt8(Math.floor(i / 32) * 34 + 2 + (i % 32)));
+        return { quantized: { ...t, type, data: blocks }, dequantized: { ...t, data: values } };
+      });
+      writeGguf(quantizedPath, { metadata: source.metadata, tensors: quantized.map((q) => q.quantized) });
+      writeGguf(dequantizedPath, { metadata: source.metadata, tensors: quantized.map((q) => q.dequantized) });
+      const policy = await NativePolicy.create({ modelPath: quantizedPath, lora: { rank: 2, alpha: 2 }, threads: 2 });
+      let ours: Float32Array[];
+      try {
+        ours = await policy.logprobs(batch);
+      } finally {
+        await policy.dispose();
+      }
+      const model = await loadModel({ model: dequantizedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2 });
+      try {
+        for (let b = 0; b < batch.length; b++) {
+          const { tokens, completionStart } = batch[b]!;
+          const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
+          let diff = 0;
+          for (let i = 0; i < llama.length; i++) diff += Math.abs(llama[i]! - ours[b]![i]!) / llama.length;
+          expect(diff).toBeLessThanOrEqual(1e-3);
+        }
+      } finally {
+        await model.dispose();
+      }
+    }
+  }, 60_000);
+});
+
+describe("NativePolicy on Qwen3", () => {
+  test("a qwen3 (dense) GGUF: q/k RMS norms and no biases; log-probs match node-llama-cpp", async () => {
+    // The tiny Qwen2 rewritten as Qwen3: metadata keys renamed, q/k/v biases dropped, per-head q/k norms added.
+    const source = readGguf(untiedPath, { data: true });
+    const headDim = dims.embedding / dims.heads;
+    const metadata = new Map(Array.from(source.metadata, ([key, value]) => [key.startsWith("qwen2.") ? `qwen3.${key.slice(6)}` : key, value] as const));
+    metadata.set("general.architecture", { type: "string", value: "qwen3" });
+    const tensors = source.tensors.filter((t) => !t.name.endsWith(".bias"));
+    for (let layer = 0; layer < dims.layers; layer++) {
+      for (const [name, phase] of [["attn_q_norm", 0.3], ["attn_k_norm", 1.1]] as const) {
+        tensors.push({ name: `blk.${layer}.${name}.weight`, shape: [headDim], type: GGML_TYPE.F32, data: Float32Array.from({ length: headDim }, (_, i) => 1 + 0.5 * Math.sin(i + phase + layer)) });
+      }
+    }
+    const path = join(dir, "qwen3.gguf");
+    writeGguf(path, { metadata, tensors });
+    const batch = makeBatch(41);
+    const policy = await NativePolicy.create({ modelPath: path, lora: { rank: 2, alpha: 4 }, threads: 2 });
+    let ours: Float32Array[];
+    try {
+      expect(policy.info().architecture).toBe("qwen3");
+      ours = await policy.logprobs(batch);
+    } finally {
+      await policy.dispose();
+    }
+    const model = await loadModel({ model: path, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2 });
+    try {
+      for (let b = 0; b < batch.length; b++) {
+        const { tokens, completionStart } = batch[b]!;
+        const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
+        let diff = 0;
+        for (let i = 0; i < llama.length; i++) diff += Math.abs(llama[i]! - ours[b]![i]!) / llama.length;
+        expect(diff).toBeLessThanOrEqual(1e-3);
+      }
+    } finally {
+      await model.dispose();
+    }
+  }, 30_000);
+});
+
+describe("NativePolicy errors", () => {
+  test("missing file, not-GGUF, truncated GGUF, checkpoint shape mismatch and bad input reject with NativeError", async () => {
+    const notGguf = join(dir, "not.gguf");
+    writeFileSync(notGguf, "hello, this is not a model");
+    const truncated = join(dir, "truncated.gguf");
+    writeFileSync(truncated, Buffer.from("GGUF\x03\x00\x00\x00\x05"));
+    for (const [modelPath, code] of [[join(dir, "missing.gguf"), "native.file"], [notGguf, "native.gguf"], [truncated, "native.gguf"]] as const) {
+      const error = await NativePolicy.create({ modelPath }).then(() => null, (e: unknown) => e);
+      expect(isNativeError(error)).toBe(true);
+      expect((error as { code: string }).code).toBe(code);
+      expect((error as Error).message).toContain(modelPath);
+    }
+
+    const rank4 = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8 }, threads: 2 });
+    const rank2 = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 8 }, threads: 2 });
+    try {
+      const ckpt = join(dir, "rank4.gguf");
+      await rank4.saveCheckpoint(ckpt);
+      const mismatch = await rank2.loadCheckpoint(ckpt).then(() => null, (e: unknown) => e);
+      expect(isNativeError(mismatch)).toBe(true);
+      expect((mismatch as { code: string }).code).toBe("native.shape");
+      expect((mismatch as Error).message).toMatch(/lora_a.*\[32, 4\].*\[32, 2\]/);
+
+      const badToken = await rank2.logprobs([{ tokens: [1, vocab + 5], completionStart: 1 }]).then(() => null, (e: unknown) => e);
+      expect(isNativeError(badToken) && (badToken as { code: string }).code).toBe("native.input");
+      const badCoefficients = await rank2.accumulateGradients([{ tokens: [1, 2, 3], completionStart: 1 }], [new Float32Array(5)]).then(() => null, (e: unknown) => e);
+      expect(isNativeError(badCoefficients) && (badCoefficients as Error).message).toMatch(/2 completion tokens/);
+      // The process and the policy are still usable.
+      const ok = await rank2.logprobs([{ tokens: [1, 2, 3], completionStart: 1 }]);
+      expect(ok[0]!.every((x) => Number.isFinite(x) && x < 0)).toBe(true);
+    } finally {
+      await rank4.dispose();
+      await rank2.dispose();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,189 @@
+/**
+ * NativePolicy: the PolicyBackend (trainers/policyBackend.ts) backed by the native gradient extension —
+ * a Qwen2/Qwen3 GGUF trained in ggml on the CPU, either through LoRA adapters or (for the tiny demo model)
+ * every weight.
+ *
+ * What it computes (trainers/native/src/qwen2Graph.cpp states the graph):
+ *   - logprobs: log softmax(logits / T)[y_t] of every completion token; `reference: true` = LoRA off.
+ *   - accumulateGradients: adds ∇θ Σ_b Σ_t c[b][t]·log π_θ(y_t | y_<t) to f32 gradient buffers; a batch's
+ *     sequences are right-padded to the longest (batches of similar lengths waste least).
+ *   - step: global-norm clip, PyTorch AdamW (decoupled weight decay, bias correction), zero gradients.
+ *   - saveWeights: a LoRA GGUF as llama.cpp/node-llama-cpp load it, or the full f32 model for "all";
+ *     checkpoints hold trainables + AdamW moments + step. Every file is written to a temp name and renamed.
+ * Calls are queued: the addon runs one at a time per policy, off the main thread.
+ *
+ * @example
+ * const policy = await NativePolicy.create({ modelPath: "tiny.gguf", trainable: "lora", lora: { rank: 8, alpha: 16 } });
+ * const batch = [{ tokens: [1, 2, 3, 4], completionStart: 2 }];
+ * const { objective } = await policy.accumulateGradients(batch, [new Float32Array([-0.5, -0.5])]);
+ * await policy.step({ learningRate: 1e-3, maxGradNorm: 1, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+ * await policy.saveWeights("adapter.gguf");
+ * await policy.dispose();
+ */
+import { availableParallelism } from "node:os";
+import { InputError } from "../errors.js";
+import { ggmlBinsDir, loadNativeAddon, toNativeError, type AddonPolicy, type AddonPolicyInfo } from "./native/nativeAddon.js";
+import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
+
+export interface NativePolicyOptions {
+  /** The base model GGUF (qwen2 / qwen3 dense). */
+  modelPath: string;
+  /** "lora" (default) or "all" (every weight; for small models). */
+  trainable?: "lora" | "all";
+  lora?: {
+    /** r, default 8. */
+    rank?: number;
+    /** Scale alpha/r; default 16. */
+    alpha?: number;
+    /** Adapted weights; default all seven: attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down. */
+    targets?: string[];
+    /**
+     * PEFT's lora_dropout: the LoRA branch sees dropout(x) in accumulateGradients (masks drawn from seed, step and
+     * call index, so a resumed run draws the same ones); logprobs() never drops (eval mode). Default 0.
+     */
+    dropout?: number;
+    /** Seed of A's init (B = 0) and of the dropout masks, default 42. */
+    seed?: number;
+    /** Start from an existing adapter GGUF instead (same rank, alpha and targets). */
+    initPath?: string;
+  };
+  /** ggml CPU threads; default = physical cores (half the logical CPUs, at least 1): oversubscribed ggml threads spin. */
+  threads?: number;
+}
+
+export type NativePolicyInfo = AddonPolicyInfo;
+
+/** Default thread count: physical cores (node reports logical CPUs; x86 SMT = 2 per core), at least 1. */
+export function defaultNativeThreads(): number {
+  const logical = availableParallelism();
+  return logical <= 2 ? logical : Math.max(1, Math.floor(logical / 2));
+}
+
+export class NativePolicy implements PolicyBackend {
+  readonly trainable: "lora" | "all";
+  #native: AddonPolicy | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #modelPath: string;
+
+  private constructor(native: AddonPolicy, modelPath: string) {
+    this.#native = native;
+    this.#modelPath = modelPath;
+    this.trainable = native.info().trainable;
+  }
+
+  /** Loads the model (dequantized to f32) and creates the LoRA tensors; rejects with NativeError on a bad file. */
+  static async create(options: NativePolicyOptions): Promise<NativePolicy> {
+    if (typeof options.modelPath !== "string" || options.modelPath === "") {
+      throw new InputError("NativePolicy: modelPath is required", { hint: "pass the path of a qwen2 GGUF model" });
+    }
+    const addon = loadNativeAddon();
+    try {
+      const native = await addon.loadPolicy({
+        modelPath: options.modelPath,
+        trainable: options.trainable ?? "lora",
+        threads: options.threads ?? defaultNativeThreads(),
+        ggmlBinsDir: ggmlBinsDir(),
+        lora: options.lora,
+      });
+      return new NativePolicy(native, options.modelPath);
+    } catch (error) {
+      throw toNativeError(error, { file: options.modelPath });
+    }
+  }
+
+  /** Architecture, dimensions, trainable parameter count and AdamW step count. */
+  info(): NativePolicyInfo {
+    return this.#raw().info();
+  }
+
+  logprobs(batch: TokenSequence[], options: { reference?: boolean; temperature?: number } = {}): Promise<Float32Array[]> {
+    return this.#enqueue((native) => native.logprobs(batch, options.reference ?? false, options.temperature ?? 1));
+  }
+
+  accumulateGradients(
+    batch: TokenSequence[],
+    coefficients: Float32Array[],
+    options: { temperature?: number } = {},
+  ): Promise<{ objective: number; logprobs: Float32Array[] }> {
+    return this.#enqueue((native) => native.accumulate(batch, coefficients, options.temperature ?? 1));
+  }
+
+  async step(options: StepOptions): Promise<{ gradNorm: number }> {
+    const gradNorm = await this.#enqueue((native) => native.step(options));
+    return { gradNorm };
+  }
+
+  saveWeights(path: string): Promise<void> {
+    return this.#enqueue((native) => native.saveWeights(path), { file: path });
+  }
+
+  saveCheckpoint(path: string): Promise<void> {
+    return this.#enqueue((native) => native.saveCheckpoint(path), { file: path });
+  }
+
+  loadCheckpoint(path: string): Promise<void> {
+    return this.#enqueue((native) => native.loadCheckpoint(path), { file: path });
+  }
+
+  /** Trainable tensor names (LoRA: "blk.N.<target>.weight.lora_a|lora_b"; all: the model's tensor names). */
+  trainableNames(): string[] {
+    return this.#raw().trainableNames();
+  }
+
+  /** Any weight or LoRA tensor, f32 in ggml order (for tests and inspection). */
+  getTensor(name: string): Float32Array {
+    return this.#sync(() => this.#raw().getTensor(name));
+  }
+
+  setTensor(name: string, values: Float32Array): void {
+    this.#sync(() => this.#raw().setTensor(name, values));
+  }
+
+  /** The gradient accumulated since the last step, of one trainable tensor. */
+  getGrad(name: string): Float32Array {
+    return this.#sync(() => this.#raw().getGrad(name));
+  }
+
+  zeroGrad(): void {
+    this.#raw().zeroGrad();
+  }
+
+  setThreads(threads: number): void {
+    this.#sync(() => this.#raw().setThreads(threads));
+  }
+
+  async dispose(): Promise<void> {
+    await this.#queue.catch(() => undefined);
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  #raw(): AddonPolicy {
+    if (!this.#native) throw toNativeError(Object.assign(new Error(`policy of ${this.#modelPath} was disposed`), { code: "native.disposed" }));
+    return this.#native;
+  }
+
+  #sync<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw toNativeError(error, { file: this.#modelPath });
+    }
+  }
+
+  #enqueue<T>(fn: (native: AddonPolicy) => Promise<T>, context: Record<string, unknown> = {}): Promise<T> {
+    const run = this.#queue.catch(() => undefined).then(async () => {
+      try {
+        return await fn(this.#raw());
+      } catch (error) {
+        throw toNativeError(error, { model: this.#modelPath, ...context });
+      }
+    });
+    this.#queue = run;
+    return run;
+  }
+}
