@@ -5,8 +5,9 @@
  * Rows, each one pass over a corpus, sequential, one core:
  * 1. parse (`parseSql`, every text new to its cache) on the 500 BIRD Mini-Dev gold queries and on the
  *    unique gold SQL of the demo dataset (data/dataset/*.jsonl);
- * 2. validate (sql-core's `validateSql`, with the demo schema and the demo database attached) on the
- *    demo dataset — when sql/validateSql.ts exists (skipped, saying so, otherwise);
+ * 2. validate (`validateSql` with the schema; without a database, and with one attached so every query
+ *    is also planned by EXPLAIN) on the demo dataset and on BIRD Mini-Dev (its 11 DDLs loaded into one
+ *    PGlite, a schema each; per-database passes, merged: p50 = mean of the passes' p50, p99 = max);
  * 3. execute through the PGlite executor (demo database, the worker round trip included) and through
  *    the PostgreSQL executor when `--pg` or GLRL_TEST_PG_URL names a database holding the demo tables
  *    (`gl-rl db init --db postgres://…` creates them);
@@ -21,7 +22,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseSql } from "../sql/parseSql.js";
 import { demoDatabaseDump, demoDumpPath, openDemoDatabase } from "../sql/demoDatabase.js";
+import { createPgliteExecutor, READER_ROLE_SQL } from "../sql/pgliteExecutor.js";
 import { createPostgresExecutor } from "../sql/postgresExecutor.js";
+import { introspectSchema, schemaFromDdl, type SchemaModel } from "../sql/schemaModel.js";
+import { validateSql } from "../sql/validateSql.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 
 const { values } = parseArgs({ options: { pg: { type: "string" }, repeat: { type: "string" } } });
@@ -62,7 +66,8 @@ async function measure(what: string, corpus: string, items: string[], run: (sql:
 // ─── corpora ──────────────────────────────────────────────────────────────────────────────────────
 
 const birdPath = new URL("../shared/benchmarks/bird-minidev/mini_dev_postgresql_gold.sql", ROOT);
-const bird = existsSync(birdPath) ? (await readFile(birdPath, "utf8")).split("\n").filter(Boolean).map((l) => l.split("\t")[0]!) : [];
+const birdGold = existsSync(birdPath) ? (await readFile(birdPath, "utf8")).split("\n").filter(Boolean).map((l) => ({ sql: l.slice(0, l.lastIndexOf("\t")), db: l.slice(l.lastIndexOf("\t") + 1).trim() })) : [];
+const bird = birdGold.map((g) => g.sql);
 const datasetDir = new URL("data/dataset/", ROOT);
 const demoSql: string[] = [];
 if (existsSync(datasetDir)) {
@@ -115,17 +120,45 @@ if (demoSql.length) {
   pass++;
 } else table.push({ what: "parse", corpus: "demo dataset gold", n: 0, ok: 0, qps: NaN, p50: NaN, p99: NaN, note: "skipped: data/dataset/*.jsonl missing" });
 
-const validatePath = new URL("sql/validateSql.ts", ROOT);
-const schemaPath = new URL("sql/schemaModel.ts", ROOT);
-if (existsSync(validatePath) && existsSync(schemaPath) && demoSql.length) {
-  // Loaded by path so this script runs (and typechecks) before sql-core's files exist.
-  const { validateSql } = (await import(validatePath.href)) as { validateSql: (sql: string, options: unknown) => Promise<{ valid: boolean }> };
-  const { introspectSchema } = (await import(schemaPath.href)) as { introspectSchema: (executor: SqlExecutor) => Promise<unknown> };
-  const schema = await introspectSchema(demo);
-  await measure("validate (validateSql, db attached)", "demo dataset gold", demoSql, async (sql) => (await validateSql(sql, { schema, executor: demo })).valid);
-  await measure("validate (validateSql, no db)", "demo dataset gold", demoSql, async (sql) => (await validateSql(sql, { schema })).valid);
-} else {
-  table.push({ what: "validate", corpus: "demo dataset gold", n: 0, ok: 0, qps: NaN, p50: NaN, p99: NaN, note: "skipped: sql/validateSql.ts or sql/schemaModel.ts not there yet" });
+// validate: with the schema, with and without a database attached (EXPLAIN through the executor).
+const demoSchema = await introspectSchema(demo);
+const validOn = (schema: SchemaModel, executor?: SqlExecutor) => async (sql: string): Promise<boolean> => (await validateSql(fresh(sql), executor ? { schema, executor } : { schema })).valid;
+if (demoSql.length) {
+  await measure("validate (schema, no db)", "demo dataset gold", demoSql, validOn(demoSchema));
+  pass++;
+  await measure("validate (schema + PGlite EXPLAIN)", "demo dataset gold", demoSql, validOn(demoSchema, demo));
+  pass++;
+}
+if (birdGold.length) {
+  // The 11 BIRD databases in one PGlite, a schema each; search_path selects the query's database.
+  const birdDb = await createPgliteExecutor({ description: "bird" });
+  const schemas = new Map<string, SchemaModel>();
+  const ddlDir = new URL("../shared/benchmarks/bird-minidev/pg_schemas/", ROOT);
+  for (const file of (await readdir(ddlDir)).filter((f) => f.endsWith(".sql")).sort()) {
+    const name = file.replace(/\.sql$/, "");
+    const ddl = await readFile(new URL(file, ddlDir), "utf8");
+    schemas.set(name, schemaFromDdl(ddl));
+    await birdDb.admin(`CREATE SCHEMA ${name}; SET search_path TO ${name}; ${ddl}`);
+  }
+  await birdDb.admin(READER_ROLE_SQL);
+  const byDb = [...new Set(birdGold.map((g) => g.db))];
+  const schemaOf = new Map(birdGold.map((g) => [g.sql, schemas.get(g.db)!] as const));
+  await measure("validate (schema, no db)", "BIRD Mini-Dev gold", birdGold.map((g) => g.sql), async (sql) => (await validateSql(fresh(sql), { schema: schemaOf.get(sql)! })).valid);
+  pass++;
+  // With the database: one pass per BIRD database (search_path switched between passes, untimed).
+  const rows: Row[] = [];
+  for (const db of byDb) {
+    await birdDb.admin(`SET search_path TO ${db}`);
+    await birdDb.execute("SELECT 1");
+    await measure("validate (schema + PGlite EXPLAIN)", db, birdGold.filter((g) => g.db === db).map((g) => g.sql), validOn(schemas.get(db)!, birdDb));
+    rows.push(table.pop()!);
+  }
+  pass++;
+  const n = rows.reduce((a, r) => a + r.n, 0);
+  const seconds = rows.reduce((a, r) => a + r.n / r.qps, 0);
+  const weighted = (key: "p50" | "p99"): number => rows.reduce((a, r) => a + r[key] * r.n, 0) / n;
+  table.push({ what: "validate (schema + PGlite EXPLAIN)", corpus: "BIRD Mini-Dev gold", n, ok: rows.reduce((a, r) => a + r.ok, 0), qps: n / seconds, p50: weighted("p50"), p99: Math.max(...rows.map((r) => r.p99)), note: "p50: mean of per-database p50" });
+  await birdDb.close();
 }
 
 // ─── execute ──────────────────────────────────────────────────────────────────────────────────────

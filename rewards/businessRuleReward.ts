@@ -1,58 +1,42 @@
 /**
  * Business-rule compliance: the fraction of applicable rules the candidate SQL obeys.
  *
- * A rule applies to a sample (usually because the gold query or the question shows it matters) and
- * holds or not for the candidate SQL. Score = rules held / rules applicable. Range [0, 1]; null when no
- * rule applies (or no gold query for rules that need it); 0 when rules apply but there is no SQL.
+ * The rules are sql/businessRules.ts's (`DEMO_BUSINESS_RULES` by default). A rule applies to a sample
+ * when it concerns the gold query and the gold query obeys it (the gold shows that it matters); the
+ * candidate holds it when the rule's `check` finds nothing wrong with the candidate. Score = rules held /
+ * rules applicable. Range [0, 1]; null when no rule applies (or no gold query, or the gold query does not
+ * parse); 0 when rules apply but there is no SQL or it does not parse.
  *
  * @example
  * const rules = createBusinessRuleReward({ rules: DEMO_BUSINESS_RULES });
  * // gold excludes void invoices, candidate does not → [0]
  * await rules([{ …, sql: "SELECT sum(amount) FROM invoices", goldSql: "SELECT sum(amount) FROM invoices WHERE status <> 'void'" }]);
  */
-import type { RewardFunction, RewardSample } from "./rewardSample.js";
+import { analyzeSql } from "../sql/analyzeSql.js";
+import { DEMO_BUSINESS_RULES, type BusinessRule } from "../sql/businessRules.js";
+import type { SchemaModel } from "../sql/schemaModel.js";
+import type { RewardFunction } from "./rewardSample.js";
 
-export interface BusinessRule {
-  name: string;
-  /** Does the rule concern this sample? */
-  appliesTo(sample: RewardSample): boolean;
-  /** Does the candidate SQL obey it? */
-  holds(sql: string, sample: RewardSample): boolean;
-}
-
-const mentionsVoid = (sql: string | undefined): boolean => sql !== undefined && /'void'/i.test(sql);
-
-/** Rules of the demo general ledger (data/schema.sql). */
-export const DEMO_BUSINESS_RULES: readonly BusinessRule[] = [
-  {
-    name: "void documents are excluded when the gold query excludes them",
-    appliesTo: (s) => mentionsVoid(s.goldSql),
-    holds: (sql) => mentionsVoid(sql),
-  },
-  {
-    name: "terminated employees are excluded when the gold query filters on status",
-    appliesTo: (s) => s.goldSql !== undefined && /\bemployees\b/i.test(s.goldSql) && /'(active|terminated)'/i.test(s.goldSql),
-    holds: (sql) => /'(active|terminated)'/i.test(sql),
-  },
-  {
-    name: "ledger amounts aggregate debit and credit columns, not invoice amounts, when gold does",
-    appliesTo: (s) => s.goldSql !== undefined && /\bjournal_lines\b/i.test(s.goldSql) && /\b(debit|credit)\b/i.test(s.goldSql),
-    holds: (sql) => /\bjournal_lines\b/i.test(sql) && /\b(debit|credit)\b/i.test(sql),
-  },
-];
+export { DEMO_BUSINESS_RULES, type BusinessRule };
 
 export interface BusinessRuleOptions {
   /** Default DEMO_BUSINESS_RULES. */
   rules?: readonly BusinessRule[];
+  /** Resolves unqualified columns to their tables. Default: none (single-table queries still resolve). */
+  schema?: SchemaModel;
 }
 
 export function createBusinessRuleReward(options: BusinessRuleOptions = {}): RewardFunction {
   const rules = options.rules ?? DEMO_BUSINESS_RULES;
   return async (samples) =>
     samples.map((s) => {
-      const applicable = rules.filter((r) => r.appliesTo(s));
+      if (s.goldSql === undefined) return null;
+      const gold = analyzeSql(s.goldSql, options.schema);
+      if (gold === null) return null;
+      const applicable = rules.filter((r) => r.applies(gold, s.goldSql!) && r.check(gold, s.goldSql!) === null);
       if (applicable.length === 0) return null;
-      if (s.sql === null) return 0;
-      return applicable.filter((r) => r.holds(s.sql!, s)).length / applicable.length;
+      const candidate = s.sql === null ? null : analyzeSql(s.sql, options.schema);
+      if (candidate === null) return 0;
+      return applicable.filter((r) => r.check(candidate, s.sql!) === null).length / applicable.length;
     });
 }

@@ -15,9 +15,16 @@ describe("checkSafety", () => {
     "/* insert */ SELECT CASE WHEN 1 = 1 THEN 'a' ELSE 'b' END AS c",
     "WITH t AS (SELECT 1 AS x) SELECT x FROM t ORDER BY x LIMIT 5;",
     "(SELECT 1) UNION (SELECT 2)",
+    "SELECT name FROM projects ORDER BY budget DESC OFFSET 2 ROWS FETCH FIRST 3 ROWS ONLY",
+    "SELECT name FROM projects ORDER BY budget DESC FETCH NEXT 1 ROW ONLY",
     "SELECT substring('abc' FROM 1 FOR 2), \"update\" FROM accounts",
   ])("accepts read-only %s", (sql) => {
     expect(checkSafety(sql)).toEqual({ safe: true, violations: [] });
+  });
+
+  it("still refuses the cursor command FETCH", () => {
+    expect(checkSafety("FETCH FORWARD 5 FROM c").safe).toBe(false);
+    expect(checkSafety("SELECT 1; FETCH NEXT FROM c").safe).toBe(false);
   });
 
   it("names the rule that fired", () => {

@@ -140,7 +140,9 @@ export function checkSafety(sql: string, policy: SafetyPolicy = {}): SafetyVerdi
       const next = stmt[k + 1];
       const prev = stmt[k - 1];
       const qualified = prev?.kind === "punct" && prev.text === ".";
-      if (!qualified && FORBIDDEN_KEYWORDS.has(t.text) && !(t.text === "end" && k > 0)) {
+      // `FETCH FIRST|NEXT n ROWS ONLY` is the standard spelling of LIMIT, not the cursor command.
+      const fetchClause = t.text === "fetch" && k > 0 && next?.kind === "word" && (next.text === "first" || next.text === "next");
+      if (!qualified && FORBIDDEN_KEYWORDS.has(t.text) && !(t.text === "end" && k > 0) && !fetchClause) {
         // `end` closes CASE inside a query; only a leading END (transaction control) is caught by rule 3.
         add("forbidden_keyword", `forbidden keyword '${t.text.toUpperCase()}'`, "the query path is read-only: no writes, DDL, utility or session commands");
       }

@@ -46,6 +46,18 @@ describe("gl-rl exec", () => {
     expect(error.message).toMatch(/\S/);
   }, 60_000);
 
+  it("refuses DELETE FROM projects before execution with the safety policy's code and hint", async () => {
+    const { code, stdout } = await cli(["exec", "--sql", "DELETE FROM projects", "--json"]);
+    expect(code).toBe(1);
+    const { error } = JSON.parse(stdout);
+    expect(error.code).toMatch(/^unsafe_(not_read_only|forbidden_keyword)$/);
+    expect(error.message).toMatch(/refused before execution: .*DELETE/);
+    expect(error.hint).toMatch(/read-only|SELECT/);
+    const stacked = await cli(["exec", "--sql", "SELECT 1; DROP TABLE projects", "--json"]);
+    expect(stacked.code).toBe(1);
+    expect(JSON.parse(stacked.stdout).error.code).toBe("unsafe_multi_statement");
+  }, 60_000);
+
   it("--file runs a batch, one result per line with its id, and exits 0 whatever the verdicts", async () => {
     const file = join(dir, "batch.jsonl");
     const lines = [{ id: "ok", sql: "SELECT 1 AS x" }, { id: 2, sql: "SELECT nope FROM projects" }, { id: "w", sql: "DROP TABLE projects" }, { id: "after", sql: "SELECT count(*)::int AS c FROM projects" }];

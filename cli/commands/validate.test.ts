@@ -1,5 +1,5 @@
-// Through the real binary. The verdicts themselves are sql-core's (sql/validateSql.ts); here: the
-// command's input contract, which holds whether or not the validator is built yet.
+// Through the real binary on the demo database: the command's input contract and its verdicts
+// (the validator itself is tested in sql/validateSql.test.ts).
 import { describe, expect, it } from "@jest/globals";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -29,4 +29,16 @@ describe("gl-rl validate", () => {
       expect(stderr).toMatch(message);
     }
   }, 60_000);
+
+  it("--sql prints verdicts: valid exits 0; a misspelt column exits 1 with a did-you-mean hint; a write is refused", async () => {
+    const ok = await cli(["validate", "--sql", "SELECT name FROM projects WHERE status = 'active' LIMIT 5", "--json"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ valid: true, errors: [], warnings: [] });
+    const typo = await cli(["validate", "--sql", "SELECT nme FROM projects", "--json"]);
+    expect(typo.code).toBe(1);
+    expect(JSON.parse(typo.stdout).errors[0]).toMatchObject({ code: "unknown_column", hint: "did you mean name?" });
+    const write = await cli(["validate", "--sql", "DELETE FROM projects"]);
+    expect(write.code).toBe(1);
+    expect(write.stdout).toMatch(/^invalid\n {2}error unsafe_/);
+  }, 90_000);
 });
