@@ -1,6 +1,21 @@
 /**
  * gl-rl — the one public entry point. Every export is named here.
  */
+// The agent team (orchestrator/): ask a question, get validated SQL, rows, confidence, explanation.
+export { createText2SqlAgent, Text2SqlState } from "./orchestrator/text2sqlGraph.js";
+export type { Text2SqlAgent, Text2SqlAgentOptions, Text2SqlAnswer, AskOptions, Text2SqlGraph, Text2SqlStateType } from "./orchestrator/text2sqlGraph.js";
+export { generatorMachine, FeedbackMemory } from "./agents/generatorAgent.js";
+export type { FeedbackExample, GenerationRequest, GeneratedCandidate } from "./agents/generatorAgent.js";
+export { validatorMachine, executeCandidates } from "./agents/validatorAgent.js";
+export { rewardEvaluatorMachine } from "./agents/rewardEvaluatorAgent.js";
+export type { RewardEvaluation } from "./agents/rewardEvaluatorAgent.js";
+export { createEventBus, EventBus } from "./runtime/eventBus.js";
+export type { AgentEvent, AgentEventName } from "./runtime/eventBus.js";
+export { createActorRuntime, ActorRuntime, isTransientError } from "./runtime/actorRuntime.js";
+export type { ActorRuntimeOptions, CallOptions } from "./runtime/actorRuntime.js";
+export { BoundedCache } from "./runtime/boundedCache.js";
+export type { BoundedCacheOptions } from "./runtime/boundedCache.js";
+
 export {
   GlRlError,
   InputError,
@@ -95,5 +110,10 @@ export type { GrpoConfig } from "./trainers/grpoConfig.js";
 export { grpoLoss } from "./trainers/grpoLoss.js";
 export type { LossType, GrpoLossOptions } from "./trainers/grpoLoss.js";
 export { evaluate } from "./trainers/evaluate.js";
+export { ensureDemoModel, demoModelRecipe, demoModelPath } from "./trainers/demoModel.js";
+export { evaluateModel } from "./trainers/evaluateModel.js";
+export type { EvaluateModelOptions } from "./trainers/evaluateModel.js";
+export type { EnsureDemoModelOptions, DemoModelRecipe } from "./trainers/demoModel.js";
+export { createSqlRewardEnvironment } from "./trainers/sqlRewardEnvironment.js";
 export type { EvaluationOptions, EvaluationReport, EvaluationExample } from "./trainers/evaluate.js";
 export { renderMetricsPlot } from "./trainers/renderMetricsPlot.js";

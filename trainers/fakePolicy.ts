@@ -1,6 +1,6 @@
 /**
  * A fake PolicyBackend for unit tests (nanochat's MockModel): a unigram softmax over V token ids,
- * log π(y) = θ_y − logsumexp(θ), ignoring context; the reference is θ = 0 (uniform). Gradients are
+ * log π(y) = θ_y/T − logsumexp(θ/T), ignoring context (T = temperature, default 1); the reference is θ = 0 (uniform). Gradients are
  * exact; `step` is plain gradient descent with the given learning rate (AdamW is the native
  * extension's business). Checkpoints hold θ and the step count as JSON.
  */
@@ -24,23 +24,30 @@ export class FakePolicy implements PolicyBackend {
     return max + Math.log(theta.reduce((a, t) => a + Math.exp(t - max), 0));
   }
 
-  async logprobs(batch: TokenSequence[], options: { reference?: boolean } = {}): Promise<Float32Array[]> {
-    const theta = options.reference ? new Float64Array(this.vocabulary) : this.theta;
+  /** θ / T: the logits at temperature T. */
+  private scaled(theta: Float64Array, temperature = 1): Float64Array {
+    return temperature === 1 ? theta : theta.map((t) => t / temperature);
+  }
+
+  async logprobs(batch: TokenSequence[], options: { reference?: boolean; temperature?: number } = {}): Promise<Float32Array[]> {
+    const theta = this.scaled(options.reference ? new Float64Array(this.vocabulary) : this.theta, options.temperature);
     const z = this.logZ(theta);
     return batch.map((s) => Float32Array.from(s.tokens.slice(s.completionStart), (y) => theta[y]! - z));
   }
 
-  async accumulateGradients(batch: TokenSequence[], coefficients: Float32Array[]): Promise<{ objective: number; logprobs: Float32Array[] }> {
-    const logprobs = await this.logprobs(batch);
-    const z = this.logZ(this.theta);
-    const p = Array.from(this.theta, (t) => Math.exp(t - z));
+  async accumulateGradients(batch: TokenSequence[], coefficients: Float32Array[], options: { temperature?: number } = {}): Promise<{ objective: number; logprobs: Float32Array[] }> {
+    const temperature = options.temperature ?? 1;
+    const logprobs = await this.logprobs(batch, { temperature });
+    const theta = this.scaled(this.theta, temperature);
+    const z = this.logZ(theta);
+    const p = Array.from(theta, (t) => Math.exp(t - z));
     let objective = 0;
     batch.forEach((s, b) => {
       s.tokens.slice(s.completionStart).forEach((y, t) => {
         const c = coefficients[b]![t]!;
         objective += c * logprobs[b]![t]!;
-        // ∂ log π(y)/∂θ_v = [v = y] − p_v
-        for (let v = 0; v < this.vocabulary; v += 1) this.grad[v]! += c * ((v === y ? 1 : 0) - p[v]!);
+        // ∂ log π(y)/∂θ_v = ([v = y] − p_v) / T
+        for (let v = 0; v < this.vocabulary; v += 1) this.grad[v]! += (c * ((v === y ? 1 : 0) - p[v]!)) / temperature;
       });
     });
     return { objective, logprobs };

@@ -117,20 +117,22 @@ export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], dep
   const batch: TokenSequence[] = groups.flatMap((group, k) =>
     group.map((c) => ({ tokens: [...prompts[k]!.promptTokens, ...c.tokens], completionStart: prompts[k]!.promptTokens.length })),
   );
-  const oldLogprobs = await deps.policy.logprobs(batch);
-  const refLogprobs = config.beta > 0 ? await deps.policy.logprobs(batch, { reference: true }) : undefined;
+  // Log-probs at the sampling temperature (logits / T), as TRL computes them.
+  const temperature = config.temperature;
+  const oldLogprobs = await deps.policy.logprobs(batch, { temperature });
+  const refLogprobs = config.beta > 0 ? await deps.policy.logprobs(batch, { reference: true, temperature }) : undefined;
   const t3 = performance.now();
 
   let last = { loss: 0, klMean: 0, clipFraction: 0 };
   let gradNorm = 0;
   for (let iteration = 0; iteration < config.iterations; iteration += 1) {
     // At iteration 0 θ is the sampling θ, so current = old (ρ = 1); later iterations re-evaluate.
-    const current = iteration === 0 ? oldLogprobs : await deps.policy.logprobs(batch);
+    const current = iteration === 0 ? oldLogprobs : await deps.policy.logprobs(batch, { temperature });
     const loss = grpoLoss(
       { logprobs: current, oldLogprobs, advantages, ...(refLogprobs === undefined ? {} : { refLogprobs }) },
       { lossType: config.lossType, epsilonLow: config.epsilonLow, epsilonHigh: config.epsilonHigh, beta: config.beta, maxCompletionLength: config.maxCompletionTokens },
     );
-    await deps.policy.accumulateGradients(batch, loss.coefficients);
+    await deps.policy.accumulateGradients(batch, loss.coefficients, { temperature });
     ({ gradNorm } = await deps.policy.step({ learningRate: config.learningRate, maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay, beta1: config.beta1, beta2: config.beta2, epsilon: config.adamEpsilon }));
     last = loss;
   }

@@ -32,13 +32,17 @@ export interface PolicyBackend {
   readonly trainable: "lora" | "all";
   /**
    * log π(y_t | y_<t) of every completion token, [B][C_b]. `reference: true` evaluates the base model
-   * (LoRA off) — the KL reference of GRPO.
+   * (LoRA off) — the KL reference of GRPO. `temperature` T: log softmax(logits / T), as sampled (default 1).
    */
-  logprobs(batch: TokenSequence[], options?: { reference?: boolean }): Promise<Float32Array[]>;
-  /** Forward + backward of Σ c·log π; adds into the gradient buffers. Returns Σ c·log π and the log-probs, [B][C_b]. */
+  logprobs(batch: TokenSequence[], options?: { reference?: boolean; temperature?: number }): Promise<Float32Array[]>;
+  /**
+   * Forward + backward of Σ c·log π (π at `temperature`, default 1); adds into the gradient buffers.
+   * Returns Σ c·log π and the log-probs, [B][C_b].
+   */
   accumulateGradients(
     batch: TokenSequence[],
     coefficients: Float32Array[],
+    options?: { temperature?: number },
   ): Promise<{ objective: number; logprobs: Float32Array[] }>;
   /** Clips, applies AdamW to the accumulated gradients, zeroes them. Returns the pre-clip gradient norm. */
   step(options: StepOptions): Promise<{ gradNorm: number }>;

@@ -1,0 +1,92 @@
+/**
+ * `gl-rl ask "<question>" [--model <gguf|hf:…>] [--adapter <gguf>] [--db demo|pglite:<dir>|postgres://…]
+ *  [--candidates N] [--json]` — answers a question with the agents (orchestrator/text2sqlGraph.ts).
+ *
+ * Without `--model`, the tiny demo model (trainers/demoModel.ts, built and cached on first use; progress
+ * on stderr). Output: the SQL, a table of rows, the confidence and the warnings; `--json` prints ONE
+ * object `{ "sql", "rows": [{ column: value }], "confidence", "explanation", "warnings" }`.
+ * Exit codes: 0 answered; 1 not answered (sql null) or a model/database failure; 2 unusable input (no
+ * question, bad flags, a missing or broken model file) — one line on stderr.
+ */
+import { InputError, ModelError } from "../../errors.js";
+import { loadModel, type LoadedModel } from "../../models/loadModel.js";
+import { createText2SqlAgent, type Text2SqlAnswer } from "../../orchestrator/text2sqlGraph.js";
+import { ensureDemoModel } from "../../trainers/demoModel.js";
+import { formatQueryResult, toJsonLine } from "../formatQueryResult.js";
+import { openCliDatabase } from "../openCliDatabase.js";
+import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
+
+/** The model: `--model` as given, else the cached (or freshly built) demo model. */
+async function resolveModelPath(model: string | undefined): Promise<string> {
+  if (model !== undefined) return model;
+  let lastPhase = "";
+  return ensureDemoModel({
+    onProgress: (e) => {
+      if (e.phase !== lastPhase) process.stderr.write(`gl-rl: building the demo model (first use only): ${e.phase}\n`);
+      lastPhase = e.phase;
+    },
+  });
+}
+
+/** Loads the model; a bad file is unusable input (exit 2) with the model layer's message and hint. */
+async function openModel(path: string, adapter: string | undefined, sequences: number): Promise<LoadedModel> {
+  try {
+    return await loadModel({ model: path, gpu: "auto", sequences, ...(adapter ? { adapter } : {}) });
+  } catch (error) {
+    if (error instanceof ModelError || error instanceof InputError) {
+      throw new InputError(error.message, { hint: error.hint, cause: error });
+    }
+    throw error;
+  }
+}
+
+function printAnswer(answer: Text2SqlAnswer): void {
+  const out: string[] = [];
+  out.push(answer.sql === null ? "-- no SQL: the question could not be answered" : answer.sql);
+  out.push("");
+  if (answer.sql !== null) {
+    const rows = answer.rows.map((r) => answer.columns.map((c) => r[c]));
+    out.push(`${formatQueryResult(answer.columns, rows)}(${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"})`);
+  }
+  out.push(`confidence: ${answer.confidence.toFixed(2)}`);
+  out.push(answer.explanation);
+  for (const w of answer.warnings) out.push(`warning: ${w}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    model: { type: "string" },
+    adapter: { type: "string" },
+    db: { type: "string" },
+    candidates: { type: "string" },
+    json: { type: "boolean" },
+  }, "gl-rl ask");
+  if (positionals.length !== 1) {
+    throw new InputError(positionals.length === 0 ? "gl-rl ask needs a question" : `gl-rl ask takes one question, got ${positionals.length} arguments`, {
+      hint: "quote it: gl-rl ask \"Show all active projects with budget over 100000\"",
+    });
+  }
+  const candidates = parseIntegerFlag(values.candidates as string | undefined, "candidates", 4);
+  if (candidates < 1 || candidates > 64) throw new InputError(`--candidates must be from 1 to 64, got ${candidates}`);
+  const db = await openCliDatabase(values.db as string | undefined);
+  let model: LoadedModel | undefined;
+  try {
+    model = await openModel(await resolveModelPath(values.model as string | undefined), values.adapter as string | undefined, candidates);
+    const agent = await createText2SqlAgent({ model, db, candidates });
+    try {
+      const answer = await agent.ask(positionals[0]!);
+      if (values.json) {
+        process.stdout.write(toJsonLine({ sql: answer.sql, rows: answer.rows, confidence: answer.confidence, explanation: answer.explanation, warnings: answer.warnings }));
+      } else {
+        printAnswer(answer);
+      }
+      return answer.sql === null ? 1 : 0;
+    } finally {
+      await agent.close();
+    }
+  } finally {
+    await model?.dispose();
+    await db.close();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * `gl-rl eval [--model <gguf|hf:…>] [--adapter <gguf>] [--db …] --split dev|test|test_unseen|<file.jsonl>
+ *  [--limit N] [--prompt tiny|zeroShot|fewShot|reasoningFirst|schemaAware] [--threads N] [--max-tokens N] [--json]` — execution accuracy of
+ * a model on a split (trainers/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
+ * sandboxed and compared with the gold result.
+ *
+ * With no --model the tiny demo model is used (trainers/demoModel.ts; built on first use, ≈ 15 min).
+ * The prompt style defaults to "tiny" for the demo model and any model `gl-rl model tiny` wrote, and to
+ * "zeroShot" (with the demo schema) otherwise.
+ * Output: a summary, or with --json ONE object `{ execution_accuracy, n, by_difficulty, validity_rate,
+ * mean_latency_ms, mean_reward, model, adapter, split, prompt_style }`. Exit codes: 0 the evaluation ran;
+ * 2 unusable input (missing or broken model / adapter, unknown split, bad flags).
+ */
+import { existsSync } from "node:fs";
+import { InputError, isGlRlError } from "../../errors.js";
+import { loadDataset } from "../../data/loadDataset.js";
+import { ggufString, readGguf } from "../../models/ggufFile.js";
+import { loadModel, type LoadedModel } from "../../models/loadModel.js";
+import type { PromptStyle } from "../../models/promptTemplates.js";
+import { demoModelPath, ensureDemoModel } from "../../trainers/demoModel.js";
+import { evaluateModel } from "../../trainers/evaluateModel.js";
+import { createProgressBar } from "../../trainers/progressBar.js";
+import { openCliDatabase } from "../openCliDatabase.js";
+import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
+
+const PROMPT_STYLES: readonly PromptStyle[] = ["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"];
+
+/** A model or adapter that cannot be loaded is unusable input (exit 2), with its message and hint. */
+export function asInputError(error: unknown): unknown {
+  if (!isGlRlError(error) || error instanceof InputError) return error;
+  return new InputError(error.message, { hint: error.hint, cause: error, context: error.context });
+}
+
+/** "tiny" for GGUFs written by writeTinyModel (general.name "gl-rl tiny …"), else "zeroShot". */
+function defaultPromptStyle(modelPath: string): PromptStyle {
+  if (modelPath.startsWith("hf:")) return "zeroShot";
+  try {
+    return (ggufString(readGguf(modelPath), "general.name") ?? "").startsWith("gl-rl tiny") ? "tiny" : "zeroShot";
+  } catch {
+    return "zeroShot"; // loadModel reports the bad file
+  }
+}
+
+async function openModel(model: string, adapter: string | undefined, threads: number): Promise<LoadedModel> {
+  try {
+    return await loadModel({ model, gpu: "auto", sequences: 8, ...(adapter ? { adapter } : {}), ...(threads > 0 ? { threads } : {}) });
+  } catch (error) {
+    throw asInputError(error);
+  }
+}
+
+/** The cached demo model, built first (with a note on stderr) when absent. */
+async function demoModel(): Promise<string> {
+  if (!existsSync(demoModelPath())) process.stderr.write("gl-rl: building the tiny demo model (first use only, ≈ 15 min on 2 cores)…\n");
+  return ensureDemoModel();
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    model: { type: "string" }, adapter: { type: "string" }, db: { type: "string" }, split: { type: "string" },
+    limit: { type: "string" }, prompt: { type: "string" }, threads: { type: "string" }, "max-tokens": { type: "string" }, json: { type: "boolean" },
+  }, "gl-rl eval");
+  if (positionals.length > 0) throw new InputError(`gl-rl eval takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "gl-rl eval --split dev [--model file.gguf]" });
+  const split = values.split as string | undefined;
+  if (!split) throw new InputError("gl-rl eval: --split is required", { hint: "pass --split dev, test, test_unseen or a .jsonl file" });
+  const prompt = values.prompt as string | undefined;
+  if (prompt !== undefined && !PROMPT_STYLES.includes(prompt as PromptStyle)) {
+    throw new InputError(`gl-rl eval: unknown --prompt '${prompt}'`, { hint: `use one of: ${PROMPT_STYLES.join(", ")}` });
+  }
+  const limit = parseIntegerFlag(values.limit as string | undefined, "limit", 0);
+  const items = (await loadDataset(split)).slice(0, limit > 0 ? limit : undefined);
+
+  const modelPath = (values.model as string | undefined) ?? (await demoModel());
+  const style = (prompt as PromptStyle | undefined) ?? defaultPromptStyle(modelPath);
+  const adapter = values.adapter as string | undefined;
+  const model = await openModel(modelPath, adapter, parseIntegerFlag(values.threads as string | undefined, "threads", 0));
+  try {
+    const db = await openCliDatabase(values.db as string | undefined);
+    try {
+      const bar = createProgressBar("eval", items.length);
+      const report = await evaluateModel({ generator: model, items, executor: db, promptStyle: style, maxTokens: parseIntegerFlag(values["max-tokens"] as string | undefined, "max-tokens", 256) || 256, onProgress: (done) => { if (done < items.length) bar.update(done); } });
+      bar.finish();
+      const { results: _results, ...summary } = report;
+      const out = { ...summary, model: modelPath, adapter: adapter ?? null, split, prompt_style: style };
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+      } else {
+        const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+        const lines = [
+          `model ${modelPath}${adapter ? ` + adapter ${adapter}` : ""} (prompt ${style}), split ${split}, n = ${report.n}`,
+          `execution accuracy ${pct(report.execution_accuracy)}, validity ${pct(report.validity_rate)}, mean latency ${report.mean_latency_ms.toFixed(0)} ms${report.mean_reward === null ? "" : `, mean reward ${report.mean_reward.toFixed(3)}`}`,
+          ...Object.entries(report.by_difficulty).map(([d, e]) => `  ${d.padEnd(12)} ${pct(e.execution_accuracy)} of ${e.n}`),
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
+      }
+      return 0;
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await model.dispose();
+  }
+}

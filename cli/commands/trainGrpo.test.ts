@@ -1,0 +1,46 @@
+import { describe, expect, test } from "@jest/globals";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { isInputError } from "../../errors.js";
+import { DEFAULT_GRPO_RUN_CONFIG, resolveGrpoRunConfig } from "../../trainers/grpoRun.js";
+import { resolveTrainGrpoConfig, run } from "./trainGrpo.js";
+
+const dir = mkdtempSync(join(tmpdir(), "train-grpo-cli-"));
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe("gl-rl train grpo: config", () => {
+  test("a config file with flags applied on top", async () => {
+    const path = file("ok.json", JSON.stringify({ model: "/models/base.gguf", maxSteps: 50, learningRate: 1e-4, outDir: "a" }));
+    const config = await resolveTrainGrpoConfig(path, { out: join(dir, "out"), maxSteps: 7, threads: 2 });
+    expect(config).toMatchObject({ model: "/models/base.gguf", maxSteps: 7, learningRate: 1e-4, outDir: resolve(dir, "out"), threads: 2, samplerThreads: 2 });
+    expect(resolveGrpoRunConfig(config)).toMatchObject({ groupSize: DEFAULT_GRPO_RUN_CONFIG.groupSize, database: "demo", promptStyle: "tiny", maxSteps: 7 });
+  });
+
+  test.each([
+    ["missing file", () => resolveTrainGrpoConfig(join(dir, "nope.json"), {}), /config file not found/],
+    ["not JSON", () => resolveTrainGrpoConfig(file("bad.json", "{ model: "), {}), /is not JSON/],
+    ["not an object", () => resolveTrainGrpoConfig(file("array.json", "[1]"), {}), /one JSON object/],
+    ["zero steps", () => run(["--max-steps", "0"]), /at least 1/],
+    ["a stray argument", () => run(["grpo.json"]), /unexpected argument/],
+    ["an unknown flag", () => run(["--steps", "3"]), /--steps/],
+  ] as [string, () => Promise<unknown>, RegExp][])("%s → InputError", async (_, call, message) => {
+    const error = await Promise.resolve().then(call).then(() => null, (e: unknown) => e);
+    expect(isInputError(error)).toBe(true);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  test.each([
+    [{}, /model/],
+    [{ model: "m.gguf", topP: 0 }, /topP/],
+    [{ model: "m.gguf", samplerThreads: -1 }, /samplerThreads/],
+    [{ model: "m.gguf", groupSize: 1 }, /groupSize/],
+    [{ model: "m.gguf", warmup: 3 }, /unknown GRPO config field 'warmup'/],
+  ])("resolveGrpoRunConfig(%j) names the bad field", (partial, message) => {
+    expect(() => resolveGrpoRunConfig(partial as never)).toThrow(message);
+  });
+});

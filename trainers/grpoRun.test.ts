@@ -1,0 +1,75 @@
+import { describe, expect, test } from "@jest/globals";
+import type { RewardCandidate, RewardEnvironment } from "../rewards/prepareRewardSamples.js";
+import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
+import type { QueryResult } from "../sql/sqlExecutor.js";
+import { buildGrpoPrompts, createGrpoSampler, createRewardScorer } from "./grpoRun.js";
+
+const result = (rows: unknown[][]): QueryResult => ({ columns: [{ name: "n", type: "int4" }], rows, rowCount: rows.length, truncated: false, elapsedMs: 0 });
+
+/** A fake database: "SELECT 1" → [[1]], "SELECT 2" → [[2]]; counts executions. */
+function fakeEnvironment(): RewardEnvironment & { executed: string[] } {
+  const executed: string[] = [];
+  return {
+    executed,
+    executor: { execute: async (sql) => { executed.push(sql); await new Promise((r) => setTimeout(r, 5)); return result([[Number(sql.slice(-1))]]); } },
+    validate: (sql) => ({ syntaxValid: true, schemaValid: true, refused: false, errors: [], ...(sql.includes("x") ? { schemaValid: false } : {}) }),
+    match: (gold, candidate) => JSON.stringify(gold.rows) === JSON.stringify(candidate.rows),
+    analyze: () => ({ tables: [], columns: [] }),
+  };
+}
+
+const candidates: RewardCandidate[] = [
+  { question: "q", completion: "SELECT 1", sql: "SELECT 1", goldSql: "SELECT 1" },
+  { question: "q", completion: "SELECT 2", sql: "SELECT 2", goldSql: "SELECT 1" },
+  { question: "q", completion: "SELECT 1", sql: "SELECT 1", goldSql: "SELECT 1" }, // a duplicate completion
+  { question: "q", completion: "nothing", sql: null, goldSql: "SELECT 1" },
+];
+
+describe("createRewardScorer", () => {
+  test("prefetched candidates are executed once and score exactly as unprefetched ones", async () => {
+    const reward = createWeightedReward({ components: DEFAULT_REWARD_COMPONENTS({ bareSql: true }) });
+    const plainEnv = fakeEnvironment();
+    const plain = await createRewardScorer(plainEnv, reward).scoreRewards(candidates);
+
+    const env = fakeEnvironment();
+    const scorer = createRewardScorer(env, reward);
+    for (const c of candidates) scorer.prefetch(c);
+    const prefetched = await scorer.scoreRewards(candidates);
+
+    expect(prefetched).toEqual(plain);
+    expect(prefetched.components.execution_match).toEqual([1, 0, 1, 0]);
+    expect(env.executed.filter((s) => s === "SELECT 2")).toHaveLength(1); // not run again by scoreRewards
+    expect(env.executed).toHaveLength(plainEnv.executed.length); // gold once (cached) + 3 candidates
+    expect(scorer.lastSamples.map((s) => s.match)).toEqual([true, false, true, undefined]);
+  });
+});
+
+describe("createGrpoSampler", () => {
+  test("merges its fixed params under the step's and reports each finished group", async () => {
+    const seen: unknown[] = [];
+    const groups: string[][] = [];
+    const model = {
+      generateCandidates: async (_p: unknown, n: number, params: unknown) => {
+        seen.push(params);
+        return Array.from({ length: n }, (_, i) => ({ text: `t${i}`, tokens: [i], logprobs: [0], finishReason: "eos" as const, timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null }));
+      },
+      setAdapter: async (path: string | null) => path,
+    };
+    const sampler = createGrpoSampler(model as never, { topK: 500, topP: 1 }, (_p, completions) => groups.push(completions.map((c) => c.text)));
+    await sampler.generateCandidates({ text: "q\nSQL:\n" }, 2, { temperatures: [1, 1], topP: 0.9 });
+    expect(seen[0]).toEqual({ topK: 500, topP: 0.9, temperatures: [1, 1] });
+    expect(groups).toEqual([["t0", "t1"]]);
+  });
+});
+
+describe("buildGrpoPrompts", () => {
+  test("prompt tokens are the tokenizer's rendering of the tiny prompt, with special tokens", () => {
+    const calls: [string, boolean | undefined][] = [];
+    const tokenizer = { tokenize: (text: string, special?: boolean) => { calls.push([text, special]); return [...text].map((ch) => ch.charCodeAt(0)); }, eosToken: 0 };
+    const [p] = buildGrpoPrompts(tokenizer, [{ id: "a", question: "How many?", evidence: "", sql: "SELECT 1", db: "demo" }], "tiny");
+    expect(p!.prompt).toEqual({ text: "How many?\nSQL:\n" });
+    expect(p!.promptTokens).toEqual([..."How many?\nSQL:\n"].map((ch) => ch.charCodeAt(0)));
+    expect(calls[0]).toEqual(["How many?\nSQL:\n", true]);
+    expect(p!.goldSql).toBe("SELECT 1");
+  });
+});

@@ -1,0 +1,358 @@
+/**
+ * GRPO on the real stack, from one config (the loop is trainers/grpoTrainer.ts, one step grpoStep.ts):
+ *
+ *   1. open the database (sql/openDatabase.ts spec) and read its schema → the reward environment
+ *      (trainers/sqlRewardEnvironment.ts), a gold-result cache and the weighted reward
+ *      (DEFAULT_REWARD_COMPONENTS, bare SQL for the "tiny" style)
+ *   2. load the train split and build prompts; prompt tokens = the model's tokenizer on the rendered prompt
+ *      with special tokens — exactly what LoadedModel.generateCandidates feeds the sampler
+ *   3. the sampler: LoadedModel on the base GGUF, f32 KV cache (its log-probs match the trainer's forward),
+ *      `sequences` = groupSize, topK = the whole vocabulary and topP = 1 unless set (π_old is then the
+ *      plain softmax(logits / T) that the trainer scores); starts on the SFT adapter when one is given
+ *   4. the policy: NativePolicy on the SAME base GGUF, LoRA (initPath = the optional SFT adapter)
+ *   5. scoring overlaps generation: as soon as one prompt's group is sampled, its candidates are extracted,
+ *      validated and executed (the PGlite worker runs off the main thread) while other groups still decode;
+ *      `scoreRewards` then awaits the prepared samples and applies the weighted reward
+ *   6. trainGrpo: steps, metrics.jsonl (per step: reward mean/std per component, KL, clip fraction, loss,
+ *      grad norm, completion length, zero-variance groups, tokens/s, timings; dev EX every evalEvery steps),
+ *      checkpoints (LoRA + AdamW moments + step; sampling seeds and dropout masks are functions of
+ *      (seed, step), so the step is the whole RNG state), resume after a kill, final <outDir>/adapter.gguf
+ *
+ * @example
+ * const result = await runGrpo({ model: "demo.gguf", maxSteps: 20, outDir: "runs/grpo" });
+ * console.log(result.adapterPath, result.evaluations.at(-1));
+ */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadDataset, type DatasetItem } from "../data/loadDataset.js";
+import { InputError } from "../errors.js";
+import { extractSql } from "../models/extractSql.js";
+import { loadModel, type LoadedModel } from "../models/loadModel.js";
+import { trainingTokens, type PromptStyle, type PromptTokenizer } from "../models/promptTemplates.js";
+import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../models/textGenerator.js";
+import { createGoldResultCache, prepareRewardSamples, type GoldResultCache, type RewardCandidate, type RewardEnvironment } from "../rewards/prepareRewardSamples.js";
+import type { RewardSample } from "../rewards/rewardSample.js";
+import { createWeightedReward, DEFAULT_REWARD_COMPONENTS, type RewardComponent, type WeightedReward, type WeightedRewardResult } from "../rewards/weightedReward.js";
+import { openDatabase } from "../sql/openDatabase.js";
+import type { SqlExecutor } from "../sql/sqlExecutor.js";
+import { demoSchemaSql } from "../sql/demoDatabase.js";
+import type { EvaluationReport } from "./evaluate.js";
+import { evaluateModel } from "./evaluateModel.js";
+import { datasetPrompt } from "./sftExamples.js";
+import { DEFAULT_GRPO_CONFIG, resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
+import type { GrpoPrompt, GrpoSampler } from "./grpoStep.js";
+import { trainGrpo, type GrpoRunOptions, type GrpoRunResult } from "./grpoTrainer.js";
+import { NativePolicy } from "./nativePolicy.js";
+import { createSqlRewardEnvironment } from "./sqlRewardEnvironment.js";
+
+/** Everything `runGrpo` needs: the GRPO hyper-parameters (grpoConfig.ts) plus what to train on. */
+export interface GrpoRunConfig extends GrpoConfig {
+  /** Base model GGUF (sampler and policy load the same file). Required. */
+  model: string;
+  /** An SFT LoRA adapter GGUF to start from (policy initPath, sampler's first adapter). Default none. */
+  adapter?: string;
+  /** Database spec (sql/openDatabase.ts): "demo", "pglite:<dir>", "postgres://…". Default "demo". */
+  database: string;
+  /** Train split name (train | dev | test | test_unseen of the demo dataset) or a JSONL path. Default "train". */
+  trainSplit: string;
+  /** Split for the periodic execution accuracy. Default "dev". */
+  evalSplit: string;
+  /** Evaluate on the first N examples of evalSplit; 0 = all. Default 0. */
+  evalLimit: number;
+  /** Prompt style (models/promptTemplates.ts). Default "tiny" (the tiny demo model's question-only prompt). */
+  promptStyle: PromptStyle;
+  /** LoRA rank r. Default 8. */
+  loraRank: number;
+  /** LoRA alpha (scale alpha/r). Default 16. */
+  loraAlpha: number;
+  /** Sampling top-k; 0 = the whole vocabulary (exactly on-policy). Default 0. */
+  topK: number;
+  /** Sampling top-p. Default 1. */
+  topP: number;
+  /** Sampler sequences (parallel generations); 0 = groupSize. Default 0. */
+  sequences: number;
+  /** CPU threads of the policy (ggml); 0 = physical cores. Default 1 (see samplerThreads; bench/grpo.ts: 2.1× faster here with 1). */
+  threads: number;
+  /**
+   * CPU threads of the sampler (llama.cpp); 0 = llama.cpuMathCores. Default 1: ggml threads spin, and
+   * on a busy 2-core machine 32 tokens × 4 sequences took 0.3–0.5 s with 1 thread but 43 s with 2.
+   */
+  samplerThreads: number;
+  /** Overlap validation/execution with generation. Default true. */
+  overlapScoring: boolean;
+}
+
+export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "adapter">> = Object.freeze({
+  ...DEFAULT_GRPO_CONFIG,
+  database: "demo",
+  trainSplit: "train",
+  evalSplit: "dev",
+  evalLimit: 0,
+  promptStyle: "tiny" as PromptStyle,
+  loraRank: 8,
+  loraAlpha: 16,
+  topK: 0,
+  topP: 1,
+  sequences: 0,
+  threads: 1,
+  samplerThreads: 1,
+  overlapScoring: true,
+});
+
+const RUN_FIELDS = new Set(["model", "adapter", ...Object.keys(DEFAULT_GRPO_RUN_CONFIG).filter((k) => !(k in DEFAULT_GRPO_CONFIG))]);
+
+/** Fills defaults and checks every field; throws an InputError that says how to fix a bad one. */
+export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunConfig {
+  const grpoPart = Object.fromEntries(Object.entries(partial).filter(([k]) => !RUN_FIELDS.has(k))) as Partial<GrpoConfig>;
+  const grpo = resolveGrpoConfig(grpoPart);
+  const c: GrpoRunConfig = { ...DEFAULT_GRPO_RUN_CONFIG, ...partial, ...grpo } as GrpoRunConfig;
+  const need = (ok: boolean, field: keyof GrpoRunConfig, what: string) => {
+    if (!ok) throw new InputError(`GRPO run config: ${field} = ${JSON.stringify(c[field])} is invalid`, { hint: `set ${field} to ${what}` });
+  };
+  need(typeof c.model === "string" && c.model.length > 0, "model", "the path of the base model GGUF (or an hf: URI)");
+  need(c.adapter === undefined || (typeof c.adapter === "string" && c.adapter.length > 0), "adapter", "the path of an SFT LoRA adapter GGUF, or leave it out");
+  need(["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle), "promptStyle", "tiny, zeroShot, fewShot, reasoningFirst or schemaAware");
+  need(Number.isInteger(c.loraRank) && c.loraRank >= 1, "loraRank", "an integer ≥ 1, e.g. 8");
+  need(c.loraAlpha > 0, "loraAlpha", "a positive number, e.g. 2 × loraRank");
+  need(Number.isInteger(c.topK) && c.topK >= 0, "topK", "an integer ≥ 0 (0 = the whole vocabulary)");
+  need(c.topP > 0 && c.topP <= 1, "topP", "a number in (0, 1]");
+  need(Number.isInteger(c.sequences) && c.sequences >= 0, "sequences", "an integer ≥ 0 (0 = groupSize)");
+  need(Number.isInteger(c.threads) && c.threads >= 0, "threads", "an integer ≥ 0 (0 = physical cores)");
+  need(Number.isInteger(c.samplerThreads) && c.samplerThreads >= 0, "samplerThreads", "an integer ≥ 0 (0 = llama.cpp's math cores)");
+  need(Number.isInteger(c.evalLimit) && c.evalLimit >= 0, "evalLimit", "an integer ≥ 0 (0 = the whole split)");
+  return c;
+}
+
+// ─── prompts ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Dataset items → GRPO prompts (trainers/sftExamples.ts `datasetPrompt`, as SFT and evaluation render them)
+ * whose token ids are the sampler's own tokenization of the rendered prompt (`trainingTokens`).
+ */
+export function buildGrpoPrompts(tokenizer: PromptTokenizer, items: readonly DatasetItem[], style: PromptStyle, schema?: string): GrpoPrompt[] {
+  return items.map((item) => {
+    const prompt = datasetPrompt(style, item, schema);
+    return { question: item.question, goldSql: item.sql, prompt, promptTokens: trainingTokens(tokenizer, prompt, "").promptTokens };
+  });
+}
+
+// ─── scoring ─────────────────────────────────────────────────────────────────────────────────────────
+
+/** Scoring with prefetch: candidates prepared early (during generation) are picked up by `scoreRewards`. */
+export interface RewardScorer {
+  /** Starts validate → execute → compare of a candidate now; `scoreRewards` will reuse the result. */
+  prefetch(candidate: RewardCandidate): void;
+  /** GrpoStepDependencies.scoreRewards: prepared samples (prefetched or not) → weighted reward. */
+  scoreRewards(candidates: RewardCandidate[]): Promise<WeightedRewardResult>;
+  /** Samples of the last scoreRewards call (for inspection and tests). */
+  readonly lastSamples: readonly RewardSample[];
+  /** Time of the last scoreRewards call: waiting for preparation vs the reward functions, ms. */
+  readonly lastTimings: { prepareMs: number; rewardMs: number };
+}
+
+const candidateKey = (c: RewardCandidate): string => JSON.stringify([c.question, c.completion, c.sql, c.goldSql ?? null]);
+
+export function createRewardScorer(env: RewardEnvironment, reward: WeightedReward, gold: GoldResultCache = createGoldResultCache(env)): RewardScorer {
+  const pending = new Map<string, Promise<RewardSample>[]>();
+  const prepareOne = (c: RewardCandidate) => prepareRewardSamples([c], env, gold).then((s) => s[0]!);
+  let lastSamples: readonly RewardSample[] = [];
+  let lastTimings = { prepareMs: 0, rewardMs: 0 };
+  return {
+    prefetch(candidate) {
+      const key = candidateKey(candidate);
+      const list = pending.get(key) ?? [];
+      const started = prepareOne(candidate);
+      started.catch(() => undefined); // awaited (and rethrown) by scoreRewards
+      list.push(started);
+      pending.set(key, list);
+    },
+    async scoreRewards(candidates) {
+      const t0 = performance.now();
+      const samples = await Promise.all(
+        candidates.map((c) => {
+          const list = pending.get(candidateKey(c));
+          const early = list?.shift();
+          if (list?.length === 0) pending.delete(candidateKey(c));
+          return early ?? prepareOne(c);
+        }),
+      );
+      const t1 = performance.now();
+      const result = await reward(samples);
+      lastSamples = samples;
+      lastTimings = { prepareMs: t1 - t0, rewardMs: performance.now() - t1 };
+      return result;
+    },
+    get lastSamples() {
+      return lastSamples;
+    },
+    get lastTimings() {
+      return lastTimings;
+    },
+  };
+}
+
+/** Completion text → the SQL in it (models/extractSql.ts). */
+export const extractCandidateSql = (text: string): string | null => extractSql(text).sql;
+
+/**
+ * The GRPO sampler over a LoadedModel: fixed sampling params (topK, topP) merged under the step's, and each
+ * finished group handed to `onGroup` (the scorer's prefetch) while other groups still generate.
+ */
+export function createGrpoSampler(
+  model: Pick<LoadedModel, "generateCandidates" | "setAdapter">,
+  params: Partial<GenerationParams>,
+  onGroup?: (prompt: Prompt, completions: readonly Completion[]) => void,
+): GrpoSampler {
+  return {
+    async generateCandidates(prompt: Prompt, n: number, options: Partial<GenerationParams> & CandidateOptions = {}, signal?: AbortSignal) {
+      const completions = await model.generateCandidates(prompt, n, { ...params, ...options }, signal);
+      onGroup?.(prompt, completions);
+      return completions;
+    },
+    setAdapter: (path: string) => model.setAdapter(path),
+  };
+}
+
+// ─── session ─────────────────────────────────────────────────────────────────────────────────────────
+
+/** Everything a GRPO run holds open; `dispose()` releases what the session opened itself. */
+export interface GrpoSession {
+  config: GrpoRunConfig;
+  model: LoadedModel;
+  policy: NativePolicy;
+  executor: SqlExecutor;
+  env: RewardEnvironment;
+  scorer: RewardScorer;
+  sampler: GrpoSampler;
+  prompts: GrpoPrompt[];
+  /** Dev execution accuracy (greedy) with the sampler's current adapter. */
+  evaluate(limit?: number): Promise<EvaluationReport>;
+  /** trainGrpo's options for this session. */
+  trainOptions(): Omit<GrpoRunOptions, "config">;
+  dispose(): Promise<void>;
+}
+
+export interface GrpoSessionOptions {
+  /** Use this database instead of opening `config.database` (not closed by dispose). */
+  executor?: SqlExecutor;
+  /** Reward components instead of DEFAULT_REWARD_COMPONENTS. */
+  rewardComponents?: Record<string, RewardComponent>;
+  /** Train prompts instead of loading `config.trainSplit`. */
+  trainItems?: readonly DatasetItem[];
+  /** Evaluation examples instead of loading `config.evalSplit`. */
+  evalItems?: readonly DatasetItem[];
+}
+
+/** Opens the database, model, policy and reward pipeline of a GRPO run. */
+export async function createGrpoSession(partial: Partial<GrpoRunConfig>, options: GrpoSessionOptions = {}): Promise<GrpoSession> {
+  const config = resolveGrpoRunConfig(partial);
+  const opened: { dispose(): Promise<unknown> }[] = [];
+  try {
+    const executor = options.executor ?? (await openDatabase(config.database));
+    if (!options.executor) opened.push({ dispose: () => executor.close() });
+    const env = await createSqlRewardEnvironment(executor);
+    const gold = createGoldResultCache(env);
+    const reward = createWeightedReward({ components: options.rewardComponents ?? DEFAULT_REWARD_COMPONENTS({ bareSql: config.promptStyle === "tiny" }) });
+    const scorer = createRewardScorer(env, reward, gold);
+
+    const model = await loadModel({ model: config.model, gpu: false, kvCacheF32: true, sequences: config.sequences || config.groupSize, download: false,
+      ...(config.samplerThreads > 0 ? { threads: config.samplerThreads } : {}) });
+    opened.push(model);
+    if (config.adapter !== undefined) await model.setAdapter(config.adapter);
+    const policy = await NativePolicy.create({
+      modelPath: model.path,
+      trainable: "lora",
+      lora: { rank: config.loraRank, alpha: config.loraAlpha, seed: config.seed + 42, ...(config.adapter === undefined ? {} : { initPath: config.adapter }) },
+      ...(config.threads > 0 ? { threads: config.threads } : {}),
+    });
+    opened.push(policy);
+
+    const trainItems = options.trainItems ?? (await loadDataset(config.trainSplit));
+    if (trainItems.length === 0) throw new InputError(`GRPO: the train split '${config.trainSplit}' holds no examples`, { hint: "point trainSplit at a non-empty JSONL dataset" });
+    // The non-tiny styles carry the schema DDL (the demo schema's, as SFT and evaluation use).
+    const schema = config.promptStyle === "tiny" ? undefined : await demoSchemaSql();
+    const prompts = buildGrpoPrompts(model, trainItems, config.promptStyle, schema);
+    const byPrompt = new Map<Prompt, GrpoPrompt>(prompts.map((p) => [p.prompt, p]));
+    const sampling: Partial<GenerationParams> = { topK: config.topK || Math.max(1, model.vocabularySize), topP: config.topP, minP: 0, repeatPenalty: 1 };
+    const sampler = createGrpoSampler(model, sampling, config.overlapScoring ? (prompt, completions) => {
+      const source = byPrompt.get(prompt);
+      if (source === undefined) return;
+      for (const c of completions) scorer.prefetch({ question: source.question, completion: c.text, sql: extractCandidateSql(c.text), ...(source.goldSql === undefined ? {} : { goldSql: source.goldSql }) });
+    } : undefined);
+
+    let evalItems = options.evalItems;
+    const session: GrpoSession = {
+      config, model, policy, executor, env, scorer, sampler, prompts,
+      async evaluate(limit = config.evalLimit) {
+        evalItems ??= await loadDataset(config.evalSplit);
+        return evaluateModel({
+          generator: model,
+          items: limit > 0 ? evalItems.slice(0, limit) : evalItems,
+          executor,
+          promptStyle: config.promptStyle,
+          ...(schema === undefined ? {} : { schema }),
+          concurrency: config.sequences || config.groupSize,
+          // evaluateModel's own token limit (as `gl-rl eval`): a long query cut at maxCompletionTokens would not count
+        });
+      },
+      trainOptions() {
+        return {
+          prompts, policy, sampler,
+          extractSql: extractCandidateSql,
+          scoreRewards: (candidates) => scorer.scoreRewards(candidates),
+          evaluate: async () => {
+            const report = await session.evaluate();
+            return { [`${config.evalSplit}_execution_accuracy`]: report.execution_accuracy, [`${config.evalSplit}_validity_rate`]: report.validity_rate, [`${config.evalSplit}_n`]: report.n };
+          },
+        };
+      },
+      async dispose() {
+        for (const o of opened.reverse()) await o.dispose();
+        opened.length = 0;
+      },
+    };
+    return session;
+  } catch (error) {
+    for (const o of opened.reverse()) await o.dispose().catch(() => undefined);
+    throw error;
+  }
+}
+
+// ─── run ─────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface RunGrpoOptions extends GrpoSessionOptions {
+  /** Progress bar + ETA on stderr. Default true. */
+  progress?: boolean;
+  /** Resume from <outDir>/checkpoint when there is one. Default true. */
+  resume?: boolean;
+  /** Test hook: stop as if killed after this many steps. */
+  stopAfterSteps?: number;
+  onStep?: GrpoRunOptions["onStep"];
+}
+
+/** Writes the resolved config to <outDir>/config.json (temp + rename). */
+function writeRunConfig(config: GrpoRunConfig): void {
+  mkdirSync(config.outDir, { recursive: true });
+  const path = join(config.outDir, "config.json");
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Opens a session, trains (resuming when a checkpoint exists), writes <outDir>/adapter.gguf, closes everything. */
+export async function runGrpo(partial: Partial<GrpoRunConfig>, options: RunGrpoOptions = {}): Promise<GrpoRunResult & { config: GrpoRunConfig }> {
+  const session = await createGrpoSession(partial, options);
+  try {
+    writeRunConfig(session.config);
+    const result = await trainGrpo({
+      ...session.trainOptions(),
+      config: session.config,
+      ...(options.progress === undefined ? {} : { progress: options.progress }),
+      ...(options.resume === undefined ? {} : { resume: options.resume }),
+      ...(options.stopAfterSteps === undefined ? {} : { stopAfterSteps: options.stopAfterSteps }),
+      ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
+    });
+    return { ...result, config: session.config };
+  } finally {
+    await session.dispose();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The SQL toolkit wired into the reward pipeline's `RewardEnvironment` (rewards/prepareRewardSamples.ts),
+ * for the trainers and evaluation against a live database:
+ *
+ *   schema         introspected once from the database (sql/schemaModel.ts `introspectSchema`)
+ *   validate(sql)  sql/validateSql.ts with the schema, without planning (the candidate is executed next
+ *                  anyway), business-rule and performance stages off (rewards score those themselves):
+ *                    refused     = a safety error (`unsafe_*`, `sql_too_long`)
+ *                    syntaxValid = no `syntax_error` / `sql_too_complex`
+ *                    schemaValid = syntax valid and no unknown table / column / alias, no ambiguous column
+ *   analyze(sql)   sql/analyzeSql.ts `createSchemaItemsAnalyzer`: `table` and `table.column` items, lower-cased
+ *   match          DESIGN.md "Execution match" (sql/executionMatch.ts), ordered iff the gold query's
+ *                  outermost SELECT has ORDER BY
+ *
+ * @example
+ * const env = await createSqlRewardEnvironment(await openDatabase("demo"));
+ * const samples = await prepareRewardSamples([{ question, completion, sql, goldSql }], env);
+ */
+import type { RewardEnvironment } from "../rewards/prepareRewardSamples.js";
+import type { SampleValidation } from "../rewards/rewardSample.js";
+import { createSchemaItemsAnalyzer } from "../sql/analyzeSql.js";
+import { executionMatch } from "../sql/executionMatch.js";
+import { parseSql } from "../sql/parseSql.js";
+import { introspectSchema, type SchemaModel } from "../sql/schemaModel.js";
+import type { ExecuteOptions, SqlExecutor } from "../sql/sqlExecutor.js";
+import { validateSql } from "../sql/validateSql.js";
+
+const SCHEMA_ERRORS = new Set(["unknown_table", "unknown_column", "unknown_alias", "ambiguous_column"]);
+const SYNTAX_ERRORS = new Set(["syntax_error", "sql_too_complex", "sql_too_long"]);
+
+/**
+ * The reward pipeline's verdict on a candidate query, from sql/validateSql.ts.
+ * @example
+ * await validateCandidate("SELECT nme FROM projects", schema); // { syntaxValid: true, schemaValid: false, refused: false, errors: ["unknown_column: …"] }
+ */
+export async function validateCandidate(sql: string, schema: SchemaModel): Promise<SampleValidation> {
+  const result = await validateSql(sql, { schema, businessRules: false, performance: false });
+  const codes = result.errors.map((e) => e.code);
+  const refused = codes.some((c) => c.startsWith("unsafe_") || c === "sql_too_long");
+  const syntaxValid = !codes.some((c) => SYNTAX_ERRORS.has(c)) && (!refused || parseSql(sql).ast !== null);
+  return {
+    syntaxValid,
+    schemaValid: syntaxValid && !codes.some((c) => SCHEMA_ERRORS.has(c)),
+    refused,
+    errors: result.errors.map((e) => `${e.code}: ${e.message}`),
+  };
+}
+
+/** True when the outermost SELECT of `sql` has ORDER BY (then row order counts in the match). */
+export function hasOuterOrderBy(sql: string): boolean {
+  const ast = parseSql(sql).ast;
+  if (ast === null) return /\border\s+by\b[^)]*$/i.test(sql);
+  const outer = ast.type === "with" ? ast.in : ast;
+  return "orderBy" in outer && Array.isArray(outer.orderBy) && outer.orderBy.length > 0;
+}
+
+/** The RewardEnvironment for a live database; the schema is introspected once. */
+export async function createSqlRewardEnvironment(executor: Pick<SqlExecutor, "execute"> & Partial<Pick<SqlExecutor, "description">>, executeOptions?: ExecuteOptions): Promise<RewardEnvironment> {
+  const schema = await introspectSchema({ execute: (sql, options) => executor.execute(sql, options), description: executor.description ?? "the database" });
+  return {
+    executor,
+    validate: (sql) => validateCandidate(sql, schema),
+    analyze: createSchemaItemsAnalyzer(schema),
+    match: (gold, candidate, goldSql) => executionMatch({ ok: true, result: gold }, { ok: true, result: candidate }, { ordered: hasOuterOrderBy(goldSql) }).match,
+    ...(executeOptions === undefined ? {} : { executeOptions }),
+  };
+}
