@@ -61,9 +61,9 @@ export interface GrpoRunConfig extends GrpoConfig {
   evalLimit: number;
   /** Prompt style (models/promptTemplates.ts). Default "tiny" (the tiny demo model's question-only prompt). */
   promptStyle: PromptStyle;
-  /** LoRA rank r. Default 8. */
+  /** LoRA rank r; 0 = by model size (NativePolicy: 64 for real Qwen models, 8 for the tiny one). Default 0. */
   loraRank: number;
-  /** LoRA alpha (scale alpha/r). Default 16. */
+  /** LoRA alpha (scale alpha/r); 0 = by model size (128 / 16). Default 0. */
   loraAlpha: number;
   /** Sampling top-k; 0 = the whole vocabulary (exactly on-policy). Default 0. */
   topK: number;
@@ -89,8 +89,8 @@ export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "ad
   evalSplit: "dev",
   evalLimit: 0,
   promptStyle: "tiny" as PromptStyle,
-  loraRank: 8,
-  loraAlpha: 16,
+  loraRank: 0,
+  loraAlpha: 0,
   topK: 0,
   topP: 1,
   sequences: 0,
@@ -112,8 +112,8 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
   need(typeof c.model === "string" && c.model.length > 0, "model", "the path of the base model GGUF (or an hf: URI)");
   need(c.adapter === undefined || (typeof c.adapter === "string" && c.adapter.length > 0), "adapter", "the path of an SFT LoRA adapter GGUF, or leave it out");
   need(["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle), "promptStyle", "tiny, zeroShot, fewShot, reasoningFirst or schemaAware");
-  need(Number.isInteger(c.loraRank) && c.loraRank >= 1, "loraRank", "an integer ≥ 1, e.g. 8");
-  need(c.loraAlpha > 0, "loraAlpha", "a positive number, e.g. 2 × loraRank");
+  need(Number.isInteger(c.loraRank) && c.loraRank >= 0, "loraRank", "an integer ≥ 0 (0 = by model size), e.g. 8");
+  need(c.loraAlpha >= 0, "loraAlpha", "a number ≥ 0 (0 = by model size), e.g. 2 × loraRank");
   need(Number.isInteger(c.topK) && c.topK >= 0, "topK", "an integer ≥ 0 (0 = the whole vocabulary)");
   need(c.topP > 0 && c.topP <= 1, "topP", "a number in (0, 1]");
   need(Number.isInteger(c.sequences) && c.sequences >= 0, "sequences", "an integer ≥ 0 (0 = groupSize)");
@@ -262,7 +262,7 @@ export async function createGrpoSession(partial: Partial<GrpoRunConfig>, options
     const policy = await NativePolicy.create({
       modelPath: model.path,
       trainable: "lora",
-      lora: { rank: config.loraRank, alpha: config.loraAlpha, seed: config.seed + 42, ...(config.adapter === undefined ? {} : { initPath: config.adapter }) },
+      lora: { ...(config.loraRank > 0 ? { rank: config.loraRank } : {}), ...(config.loraAlpha > 0 ? { alpha: config.loraAlpha } : {}), seed: config.seed + 42, ...(config.adapter === undefined ? {} : { initPath: config.adapter }) },
       ...(config.threads > 0 ? { threads: config.threads } : {}),
     });
     opened.push(policy);

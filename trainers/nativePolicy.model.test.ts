@@ -486,4 +486,27 @@ describe("NativePolicy errors", () => {
       await rank2.dispose();
     }
   }, 30_000);
+
+  test("LoRA defaults by model size: r 8 on a small model, r 64 / alpha 128 on a real-sized one", async () => {
+    const lora7 = (d: number, r: number, ffn: number, kv: number): number => {
+      // attn_q, attn_output: d×d; attn_k, attn_v: d×kv; ffn_gate, ffn_up: d×ffn; ffn_down: ffn×d — A and B each.
+      return r * (2 * (d + d) + 2 * (d + kv) + 2 * (d + ffn) + (ffn + d));
+    };
+    const small = await NativePolicy.create({ modelPath: tiedPath, threads: 2 });
+    try {
+      const kv = (dims.embedding / dims.heads) * dims.kvHeads;
+      expect(small.info().trainableParameters).toBe(dims.layers * lora7(dims.embedding, 8, dims.ffn, kv));
+    } finally {
+      await small.dispose();
+    }
+    const bigDims = { embedding: 512, layers: 1, heads: 8, kvHeads: 2, ffn: 128, context: 64 };
+    const bigPath = join(dir, "d512.gguf");
+    await writeTinyModel({ out: bigPath, dims: bigDims, seed: 3 });
+    const big = await NativePolicy.create({ modelPath: bigPath, threads: 2 });
+    try {
+      expect(big.info().trainableParameters).toBe(lora7(512, 64, 128, (512 / 8) * 2));
+    } finally {
+      await big.dispose();
+    }
+  }, 60_000);
 });

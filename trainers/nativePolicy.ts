@@ -22,6 +22,7 @@
  */
 import { availableParallelism } from "node:os";
 import { InputError } from "../errors.js";
+import { ggufNumber, ggufString, readGguf } from "../models/ggufFile.js";
 import { ggmlBinsDir, loadNativeAddon, toNativeError, type AddonPolicy, type AddonPolicyInfo } from "./native/nativeAddon.js";
 import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
 
@@ -31,15 +32,16 @@ export interface NativePolicyOptions {
   /** "lora" (default) or "all" (every weight; for small models). */
   trainable?: "lora" | "all";
   lora?: {
-    /** r, default 8. */
+    /** r; default by model size (defaultLoraHyperparameters): 64 for real Qwen models, 8 for the tiny one. */
     rank?: number;
-    /** Scale alpha/r; default 16. */
+    /** Scale alpha/r; default 128 for real Qwen models, 16 for the tiny one. */
     alpha?: number;
     /** Adapted weights; default all seven: attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down. */
     targets?: string[];
     /**
      * PEFT's lora_dropout: the LoRA branch sees dropout(x) in accumulateGradients (masks drawn from seed, step and
-     * call index, so a resumed run draws the same ones); logprobs() never drops (eval mode). Default 0.
+     * call index, so a resumed run draws the same ones); logprobs() never drops (eval mode). Default 0.1 for real
+     * Qwen models, 0 for the tiny one.
      */
     dropout?: number;
     /** Seed of A's init (B = 0) and of the dropout masks, default 42. */
@@ -57,6 +59,35 @@ export type NativePolicyInfo = AddonPolicyInfo;
 export function defaultNativeThreads(): number {
   const logical = availableParallelism();
   return logical <= 2 ? logical : Math.max(1, Math.floor(logical / 2));
+}
+
+/**
+ * LoRA hyperparameters by model size, as the original design: r = 64, alpha = 128, dropout 0.1 for real
+ * Qwen models; r = 8, alpha = 16, no dropout for small ones (embedding < 512, the tiny demo model).
+ */
+export function defaultLoraHyperparameters(embeddingLength: number): { rank: number; alpha: number; dropout: number } {
+  return embeddingLength >= 512 ? { rank: 64, alpha: 128, dropout: 0.1 } : { rank: 8, alpha: 16, dropout: 0 };
+}
+
+/** The caller's LoRA options over the size defaults (not when starting from a file, whose shapes rule). */
+function withLoraDefaults(options: NativePolicyOptions): NativePolicyOptions["lora"] {
+  const given = options.lora ?? {};
+  if ((options.trainable ?? "lora") !== "lora" || given.initPath !== undefined) return options.lora;
+  let embedding = 0;
+  try {
+    const header = readGguf(options.modelPath, { data: false });
+    const architecture = ggufString(header, "general.architecture") ?? "qwen2";
+    embedding = ggufNumber(header, `${architecture}.embedding_length`) ?? 0;
+  } catch {
+    return options.lora; // the addon reports the bad file with its context
+  }
+  const defaults = defaultLoraHyperparameters(embedding);
+  return {
+    ...given,
+    rank: given.rank ?? defaults.rank,
+    alpha: given.alpha ?? defaults.alpha,
+    dropout: given.dropout ?? defaults.dropout,
+  };
 }
 
 export class NativePolicy implements PolicyBackend {
@@ -83,7 +114,7 @@ export class NativePolicy implements PolicyBackend {
         trainable: options.trainable ?? "lora",
         threads: options.threads ?? defaultNativeThreads(),
         ggmlBinsDir: ggmlBinsDir(),
-        lora: options.lora,
+        lora: withLoraDefaults(options),
       });
       return new NativePolicy(native, options.modelPath);
     } catch (error) {

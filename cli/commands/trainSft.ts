@@ -7,7 +7,7 @@
  * checkpointEvery, maxSteps, outDir, seed, …) plus
  *   model       a qwen2/qwen3 GGUF path, or "tiny" (a fresh tiny model, seed 0, written to <out>/base.gguf); default "tiny"
  *   trainable   "lora" | "all"; default "all" for "tiny", "lora" otherwise
- *   lora        { rank, alpha, targets, dropout, seed } (NativePolicy's); default rank 8, alpha 16
+ *   lora        { rank, alpha, targets, dropout, seed } (NativePolicy's); default by model size: r 64, alpha 128, dropout 0.1 (real Qwen), r 8, alpha 16 (tiny)
  *   evalLimit   dev examples whose execution accuracy is measured at each evaluation (0 = none); default 32
  *   db          database of the execution check (--db spec); default "demo"
  * Flags override the file: --out → outDir, --max-steps → maxSteps.
