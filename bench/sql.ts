@@ -20,6 +20,8 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { birdMinidevFile } from "../data/birdMinidev.js";
 import { parseSql } from "../sql/parseSql.js";
 import { demoDatabaseDump, demoDumpPath, openDemoDatabase } from "../sql/demoDatabase.js";
 import { createPgliteExecutor, READER_ROLE_SQL } from "../sql/pgliteExecutor.js";
@@ -65,7 +67,7 @@ async function measure(what: string, corpus: string, items: string[], run: (sql:
 
 // ─── corpora ──────────────────────────────────────────────────────────────────────────────────────
 
-const birdPath = new URL("../shared/benchmarks/bird-minidev/mini_dev_postgresql_gold.sql", ROOT);
+const birdPath = birdMinidevFile("mini_dev_postgresql_gold.sql");
 const birdGold = existsSync(birdPath) ? (await readFile(birdPath, "utf8")).split("\n").filter(Boolean).map((l) => ({ sql: l.slice(0, l.lastIndexOf("\t")), db: l.slice(l.lastIndexOf("\t") + 1).trim() })) : [];
 const bird = birdGold.map((g) => g.sql);
 const datasetDir = new URL("data/dataset/", ROOT);
@@ -114,7 +116,7 @@ const fresh = (sql: string): string => `${sql}\n-- ${pass}`;
 if (bird.length) {
   await measure("parse (pgsql-ast-parser)", "BIRD Mini-Dev gold", bird, (sql) => parseSql(fresh(sql)).error === null);
   pass++;
-} else table.push({ what: "parse", corpus: "BIRD Mini-Dev gold", n: 0, ok: 0, qps: NaN, p50: NaN, p99: NaN, note: "skipped: ../shared/benchmarks/bird-minidev missing" });
+} else table.push({ what: "parse", corpus: "BIRD Mini-Dev gold", n: 0, ok: 0, qps: NaN, p50: NaN, p99: NaN, note: "skipped: data/bird-minidev missing" });
 if (demoSql.length) {
   await measure("parse (pgsql-ast-parser)", "demo dataset gold", demoSql, (sql) => parseSql(fresh(sql)).error === null);
   pass++;
@@ -133,7 +135,7 @@ if (birdGold.length) {
   // The 11 BIRD databases in one PGlite, a schema each; search_path selects the query's database.
   const birdDb = await createPgliteExecutor({ description: "bird" });
   const schemas = new Map<string, SchemaModel>();
-  const ddlDir = new URL("../shared/benchmarks/bird-minidev/pg_schemas/", ROOT);
+  const ddlDir = pathToFileURL(birdMinidevFile("pg_schemas") + "/");
   for (const file of (await readdir(ddlDir)).filter((f) => f.endsWith(".sql")).sort()) {
     const name = file.replace(/\.sql$/, "");
     const ddl = await readFile(new URL(file, ddlDir), "utf8");

@@ -1,7 +1,7 @@
 /**
  * The project's text corpus, whose tokens the tiny model's trimmed vocabulary keeps (trimVocabulary.ts):
- * BIRD Mini-Dev questions, evidence and gold SQL (shared/benchmarks/bird-minidev/mini_dev_postgresql.json,
- * or $GL_RL_BIRD_MINIDEV), data/schema.sql, every string of the demo dataset data/dataset/*.jsonl, and
+ * BIRD Mini-Dev questions, evidence and gold SQL (data/bird-minidev/mini_dev_postgresql.json, or the
+ * directory $GL_RL_BIRD_MINIDEV), data/schema.sql, every string of the demo dataset data/dataset/*.jsonl, and
  * the prompt templates' fixed text. Files that are absent are skipped (the vocabulary cache key is the
  * hash of the texts, so a different corpus gives a different, still deterministic, vocabulary).
  */
@@ -29,9 +29,7 @@ function stringsOf(value: unknown, out: string[]): void {
 /** Corpus texts, in a fixed order. */
 export function tinyModelCorpusTexts(root = projectRoot()): string[] {
   const texts: string[] = [];
-  const bird = process.env.GL_RL_BIRD_MINIDEV ?? [join(root, "shared"), join(root, "..", "shared")]
-    .map((d) => join(d, "benchmarks", "bird-minidev", "mini_dev_postgresql.json"))
-    .find((p) => existsSync(p));
+  const bird = process.env.GL_RL_BIRD_MINIDEV ? join(process.env.GL_RL_BIRD_MINIDEV, "mini_dev_postgresql.json") : join(root, "data", "bird-minidev", "mini_dev_postgresql.json");
   if (bird && existsSync(bird)) {
     const rows = JSON.parse(readFileSync(bird, "utf8")) as { question?: string; evidence?: string; SQL?: string }[];
     for (const r of rows) for (const t of [r.question, r.evidence, r.SQL]) if (t) texts.push(t);

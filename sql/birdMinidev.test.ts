@@ -3,12 +3,12 @@
 // PostgreSQL plans must be valid; the ones PostgreSQL rejects must be invalid with PostgreSQL's reason.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readdir, readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { birdMinidevDir } from "../data/birdMinidev.js";
 import { createPgliteExecutor, READER_ROLE_SQL, type PgliteExecutor } from "./pgliteExecutor.js";
 import { schemaFromDdl, type SchemaModel } from "./schemaModel.js";
 import { validateSql, type ValidationResult } from "./validateSql.js";
 
-const BIRD = fileURLToPath(new URL("../../shared/benchmarks/bird-minidev/", import.meta.url));
+const BIRD = `${birdMinidevDir()}/`;
 
 interface GoldQuery {
   sql: string;
