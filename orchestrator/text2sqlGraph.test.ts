@@ -52,6 +52,20 @@ describe("text2sql graph (scripted model, real demo database)", () => {
     await agent.close();
   }, 60_000);
 
+  test("the asker's evidence reaches the prompt of that ask only (not the next one on the thread)", async () => {
+    const EVIDENCE = "active projects have status = 'active'";
+    // The model writes the right filter only when the definition is in its prompt.
+    const model = createScriptedTextGenerator((prompt) => (prompt.includes(EVIDENCE) ? GOOD : "SELECT name, budget FROM projects WHERE budget > 100000"));
+    const agent = await createText2SqlAgent({ model, db, candidates: 1, promptStyle: "tiny" });
+    const withEvidence = await agent.ask(QUESTION, { evidence: EVIDENCE, threadId: "t-evidence" });
+    expect(withEvidence.sql).toBe(GOOD);
+    expect(model.calls[0]!.prompt).toContain(EVIDENCE);
+    const next = await agent.ask(QUESTION, { threadId: "t-evidence" });
+    expect(model.calls.at(-1)!.prompt).not.toContain(EVIDENCE);
+    expect(next.sql).not.toBe(GOOD);
+    await agent.close();
+  }, 60_000);
+
   test("unanswerable, empty and hostile questions get a clear answer, never a crash, and change nothing", async () => {
     const before = (await db.execute("SELECT count(*) FROM projects")).rows[0]![0];
     const model = createScriptedTextGenerator((prompt) => {

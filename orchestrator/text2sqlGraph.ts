@@ -82,6 +82,8 @@ export interface Text2SqlAnswer {
 
 export const Text2SqlState = Annotation.Root({
   question: Annotation<string>,
+  /** The asker's business definitions / hints for this question (BIRD's "evidence"); null when none. */
+  evidence: Annotation<string | null>,
   threadTurns: Annotation<ThreadTurn[]>({ reducer: (a, b) => [...a, ...b].slice(-20), default: () => [] }),
   effectiveQuestion: Annotation<string>,
   linked: Annotation<LinkedSchema | null>,
@@ -137,6 +139,11 @@ export interface Text2SqlAgentOptions {
 export interface AskOptions {
   /** Continue a thread (its previous turns inform follow-ups). Default: a one-off thread. */
   threadId?: string;
+  /**
+   * Business definitions or hints for this question, as BIRD's "evidence" (e.g. "active projects have
+   * status = 'active'"). The prompt carries them; the tiny demo model was trained with them.
+   */
+  evidence?: string;
   signal?: AbortSignal;
 }
 
@@ -231,6 +238,8 @@ async function generationRequest(deps: GraphDeps, state: Text2SqlStateType): Pro
     params: { maxTokens: style === "tiny" ? 96 : 384, ...deps.generationParams },
     examples: deps.feedback.similar(state.effectiveQuestion),
   };
+  const given = state.evidence ? [state.evidence] : [];
+  if (given.length > 0) request.evidence = given.join("; ");
   if (style !== "tiny") {
     const schema = await deps.schema();
     const tables = linked.tables.length > 0 ? linked.tables : schema.tables.map((t) => t.name);
@@ -238,7 +247,7 @@ async function generationRequest(deps: GraphDeps, state: Text2SqlStateType): Pro
     const literalNotes = linked.literals.map((l) => `'${l.text}' is stored as '${l.value}' in ${l.table}.${l.column}`);
     const previous = (state.threadTurns ?? []).at(-1);
     const prior = previous?.sql && state.effectiveQuestion !== state.question ? [`The previous query was: ${previous.sql}`] : [];
-    if (literalNotes.length + prior.length > 0) request.evidence = [...literalNotes, ...prior].join("; ");
+    if (given.length + literalNotes.length + prior.length > 0) request.evidence = [...given, ...literalNotes, ...prior].join("; ");
   }
   return request;
 }
@@ -493,7 +502,7 @@ export async function createText2SqlAgent(options: Text2SqlAgentOptions): Promis
       bus.emitTimed("started", runId, { question, threadId: askOptions.threadId ?? null });
       let answer: Text2SqlAnswer | undefined;
       try {
-        const final = (await graph.invoke({ question }, config)) as Text2SqlStateType;
+        const final = (await graph.invoke({ question, evidence: askOptions.evidence ?? null }, config)) as Text2SqlStateType;
         answer = await finish(askOptions.threadId, runId, config, final);
         return answer;
       } finally {
@@ -507,7 +516,7 @@ export async function createText2SqlAgent(options: Text2SqlAgentOptions): Promis
       bus.beginRun(runId);
       bus.emitTimed("started", runId, { question, threadId: askOptions.threadId ?? null });
       try {
-        for await (const chunk of await graph.stream({ question }, { ...config, streamMode: ["updates", "custom"] as const })) yield chunk as [string, unknown];
+        for await (const chunk of await graph.stream({ question, evidence: askOptions.evidence ?? null }, { ...config, streamMode: ["updates", "custom"] as const })) yield chunk as [string, unknown];
       } finally {
         await forget(askOptions.threadId, config, undefined);
         bus.endRun(runId);

@@ -1,6 +1,6 @@
 /**
  * `gl-rl ask "<question>" [--model <gguf|hf:…>] [--adapter <gguf>] [--db demo|pglite:<dir>|postgres://…]
- *  [--candidates N] [--json]` — answers a question with the agents (orchestrator/text2sqlGraph.ts).
+ *  [--candidates N] [--evidence "<business definitions>"] [--json]` — answers a question with the agents (orchestrator/text2sqlGraph.ts).
  *
  * Without `--model`, the tiny demo model (trainers/demoModel.ts, built and cached on first use; progress
  * on stderr). Output: the SQL, a table of rows, the confidence and the warnings; `--json` prints ONE
@@ -22,7 +22,8 @@ async function resolveModelPath(model: string | undefined): Promise<string> {
   let lastPhase = "";
   return ensureDemoModel({
     onProgress: (e) => {
-      if (e.phase !== lastPhase) process.stderr.write(`gl-rl: building the demo model (first use only): ${e.phase}\n`);
+      // A cached model reports only "done": say nothing then.
+      if (e.phase !== lastPhase && !(lastPhase === "" && e.phase === "done")) process.stderr.write(`gl-rl: building the demo model (first use only): ${e.phase}\n`);
       lastPhase = e.phase;
     },
   });
@@ -60,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     adapter: { type: "string" },
     db: { type: "string" },
     candidates: { type: "string" },
+    evidence: { type: "string" },
     json: { type: "boolean" },
   }, "gl-rl ask");
   if (positionals.length !== 1) {
@@ -75,7 +77,8 @@ export async function run(argv: string[]): Promise<number> {
     model = await openModel(await resolveModelPath(values.model as string | undefined), values.adapter as string | undefined, candidates);
     const agent = await createText2SqlAgent({ model, db, candidates });
     try {
-      const answer = await agent.ask(positionals[0]!);
+      const evidence = values.evidence as string | undefined;
+      const answer = await agent.ask(positionals[0]!, evidence ? { evidence } : {});
       if (values.json) {
         process.stdout.write(toJsonLine({ sql: answer.sql, rows: answer.rows, confidence: answer.confidence, explanation: answer.explanation, warnings: answer.warnings }));
       } else {
