@@ -29,6 +29,7 @@ import { parseSql } from "../sql/parseSql.js";
 import { DATASET_SPLITS, DEMO_DATASET_DIR, type DatasetItem, type DatasetSplit, type Difficulty } from "./loadDataset.js";
 import { questionTemplates, type QuestionTemplate, type SlotPool } from "./questionTemplates.js";
 import { seedDemoDatabase } from "./seedDemoDatabase.js";
+import { mulberry32 } from "./mulberry32.js";
 
 export const DATASET_SEED = 20251124;
 export const INTENTS_PER_TEMPLATE = 5;
@@ -40,16 +41,6 @@ const DEV_SHARE = 0.15;
 /** One slot value: `value` goes into SQL/evidence, `text` into questions; extra fields for `{slot.key}`. */
 export type SlotValue = Record<string, string> & { value: string };
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 

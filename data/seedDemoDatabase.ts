@@ -24,6 +24,7 @@
  * Keep names and ids stable: the demo dataset's gold SQL uses literal values from these rows. Bump
  * SEED_VERSION whenever the output changes (it keys the cached demo database).
  */
+import { mulberry32 } from "./mulberry32.js";
 
 /** Bump when the seed's output changes. */
 export const SEED_VERSION = "2025.11.1";
@@ -50,16 +51,6 @@ class Cents {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

@@ -10,18 +10,8 @@ import { checkSafety } from "./safetyPolicy.js";
 import { introspectSchema, type SchemaModel } from "./schemaModel.js";
 import type { SqlExecutor } from "./sqlExecutor.js";
 import { validateSql, type ValidateOptions, type ValidationResult } from "./validateSql.js";
+import { mulberry32 as random } from "../data/mulberry32.js";
 
-/** mulberry32: a small deterministic PRNG, [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYWORDS = ["SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "HAVING", "JOIN", "LEFT JOIN", "ON", "USING", "UNION", "(", ")", ";", ",", "*",
   "NULL", "AND", "OR", "NOT", "CASE", "WHEN", "END", "AS", "WITH", "LIMIT", "OFFSET", "DISTINCT", "DROP", "DELETE", "INTO", "pg_sleep(1)", "--",

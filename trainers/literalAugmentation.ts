@@ -20,6 +20,7 @@
  * // → the item itself, then { question: "customers in Chile", sql: "… WHERE country = 'Chile'" }
  */
 import type { PromptItem } from "./sftExamples.js";
+import { mulberry32 } from "../data/mulberry32.js";
 
 export interface AugmentLiteralsOptions {
   /** Augmented variants per item with copyable literals. */
@@ -32,16 +33,6 @@ export interface AugmentLiteralsOptions {
 const STRING_LITERAL = /'((?:[^']|'')*)'/g;
 const INTEGER = /\b\d+\b/g;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const wordPattern = (s: string): RegExp => new RegExp(`(?<![\\w])${escape(s)}(?![\\w])`, "g");
