@@ -117,3 +117,6 @@ export type { EnsureDemoModelOptions, DemoModelRecipe } from "./trainers/demoMod
 export { createSqlRewardEnvironment } from "./trainers/sqlRewardEnvironment.js";
 export type { EvaluationOptions, EvaluationReport, EvaluationExample } from "./trainers/evaluate.js";
 export { renderMetricsPlot } from "./trainers/renderMetricsPlot.js";
+export { augmentFromDatabase } from "./trainers/databaseValues.js";
+export type { AugmentFromDatabaseOptions, AugmentFromDatabaseResult } from "./trainers/databaseValues.js";
+export { passAtK } from "./trainers/passAtK.js";

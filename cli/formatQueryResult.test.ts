@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { formatQueryResult, queryResultRows, toJsonLine } from "./formatQueryResult.js";
+import { formatQueryResult, toJsonLine } from "./formatQueryResult.js";
+import { queryResultRows } from "../sql/sqlExecutor.js";
 
 describe("formatQueryResult", () => {
   it("keys rows by column name and keeps repeated names apart", () => {

@@ -1,8 +1,7 @@
 /**
  * How `gl-rl exec|validate|compare` print results: JSON lines (`--json`, `--file`) and plain tables.
  *
- * - `queryResultRows(result)`: rows as `{ column: value }` objects; a repeated column name gets a
- *   suffix (`count`, `count_2`) so no value is lost.
+ * (Rows as `{ column: value }` objects: sql/sqlExecutor.ts `queryResultRows`.)
  * - `toJsonLine(value)`: one JSON line; `bigint` becomes a number when it is exact, else a string;
  *   `Date` its ISO string; bytes `\x…` hex.
  * - `formatQueryResult(columns, rows)`: an aligned text table (NULL shown as `NULL`, cells cut at 60
@@ -16,17 +15,6 @@
  */
 import type { GlRlError } from "../errors.js";
 import type { QueryResult } from "../sql/sqlExecutor.js";
-
-/** The rows of a result as objects keyed by column name (repeated names get `_2`, `_3`…). */
-export function queryResultRows(result: QueryResult): Record<string, unknown>[] {
-  const seen = new Map<string, number>();
-  const keys = result.columns.map(({ name }) => {
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    return n === 1 ? name : `${name}_${n}`;
-  });
-  return result.rows.map((row) => Object.fromEntries(keys.map((key, j) => [key, row[j]])));
-}
 
 function jsonValue(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();

@@ -19,6 +19,7 @@ const COMMANDS: CommandEntry[] = [
   { words: ["exec"], module: "exec", summary: "execute SQL sandboxed: --sql \"…\" | --file in.jsonl [--db …] [--json]" },
   { words: ["compare"], module: "compare", summary: "compare results: --gold \"…\" --candidate \"…\" | --file in.jsonl" },
   { words: ["data", "stats"], module: "dataStats", summary: "dataset counts per split, difficulty and table [--json]" },
+  { words: ["data", "augment"], module: "dataAugment", summary: "literal-swapped pairs from the database's values: --out <file.jsonl>" },
   { words: ["model", "tiny"], module: "modelTiny", summary: "write the tiny Qwen2-architecture GGUF: --out <file.gguf>" },
   { words: ["train", "sft"], module: "trainSft", summary: "supervised fine-tuning: --config <file>" },
   { words: ["train", "grpo"], module: "trainGrpo", summary: "GRPO on LoRA: [--config <file>] [--max-steps N] [--out <dir>]" },

@@ -46,3 +46,14 @@ export interface SqlExecutor {
   /** Releases the connection / worker. */
   close(): Promise<void>;
 }
+
+/** The rows of a result as objects keyed by column name (repeated names get `_2`, `_3`…, so no value is lost). */
+export function queryResultRows(result: QueryResult): Record<string, unknown>[] {
+  const seen = new Map<string, number>();
+  const keys = result.columns.map(({ name }) => {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : `${name}_${n}`;
+  });
+  return result.rows.map((row) => Object.fromEntries(keys.map((key, j) => [key, row[j]])));
+}

@@ -25,6 +25,8 @@ import { loadModel } from "../models/loadModel.js";
 import { cacheDir } from "../models/qwen2Vocabulary.js";
 import { tinyModelCorpusTexts } from "../models/tinyModelCorpus.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
+import { openDatabase } from "../sql/openDatabase.js";
+import { databaseTextValues } from "./databaseValues.js";
 import { augmentLiterals } from "./literalAugmentation.js";
 import { NativePolicy } from "./nativePolicy.js";
 import { resolveSftConfig, type SftConfig } from "./sftConfig.js";
@@ -42,6 +44,12 @@ export interface DemoModelRecipe {
   initStd: number;
   /** Literal-swapped variants added per train item (trainers/literalAugmentation.ts); 0 = none. */
   augmentCopies: number;
+  /**
+   * Where swapped-in strings come from: absent = the train SQL's literals; "database" = those plus every
+   * enumerable text value of the demo database (trainers/databaseValues.ts), so that the model has emitted
+   * each value the database holds at least once. Absent from the default recipe (keeps its cache key).
+   */
+  augmentPool?: "database";
   /** SFT settings (all weights; prompt style "tiny"). */
   sft: Pick<SftConfig, "epochs" | "batchSize" | "gradientAccumulation" | "learningRate" | "warmupSteps" | "minLearningRateRatio" | "weightDecay" | "maxGradNorm" | "beta1" | "beta2" | "adamEpsilon" | "seed">;
 }
@@ -176,6 +184,18 @@ async function acquireBuildLock(lock: string): Promise<void> {
   }
 }
 
+/** The train SQL's string literals and the demo database's enumerable text values, sorted. */
+async function databaseLiteralPool(items: readonly { sql: string }[]): Promise<string[]> {
+  const db = await openDatabase("demo");
+  try {
+    const values = [...(await databaseTextValues(db)).values()].flat();
+    const literals = items.flatMap((i) => [...i.sql.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replace(/''/g, "'")));
+    return [...new Set([...literals, ...values])].filter((s) => s.length > 0).sort();
+  } finally {
+    await db.close();
+  }
+}
+
 /** init → tokenize → train → save (see the file comment). */
 async function buildDemoModel(options: EnsureDemoModelOptions, recipe: DemoModelRecipe, work: string, out: string): Promise<void> {
   options.onProgress?.({ phase: "init" });
@@ -183,7 +203,9 @@ async function buildDemoModel(options: EnsureDemoModelOptions, recipe: DemoModel
   if (!existsSync(initPath)) await writeTinyModel({ out: initPath, seed: recipe.initSeed, dims: recipe.dims, initStd: recipe.initStd });
 
   options.onProgress?.({ phase: "tokenize" });
-  const items = augmentLiterals(await loadDataset(options.dataset ?? "train"), { copies: recipe.augmentCopies, seed: recipe.sft.seed });
+  const trainItems = await loadDataset(options.dataset ?? "train");
+  const pool = recipe.augmentPool === "database" ? await databaseLiteralPool(trainItems) : undefined;
+  const items = augmentLiterals(trainItems, { copies: recipe.augmentCopies, seed: recipe.sft.seed, ...(pool ? { pool } : {}) });
   const tokenizer = await loadModel({ model: initPath, gpu: false, sequences: 1, contextSize: 64 });
   let train: SftExample[];
   try {

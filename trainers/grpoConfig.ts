@@ -23,7 +23,10 @@ export interface GrpoConfig {
   scaleRewardsByStd: boolean;
   /** μ: optimisation iterations per sampled batch (old log-probs recomputed by the policy). Default 1. */
   iterations: number;
-  /** Resample prompts whose group had zero reward variance (DAPO dynamic sampling), at most this many extra rounds. Default 0. */
+  /**
+   * DAPO dynamic sampling: replace groups with zero reward variance by groups of other prompts (the same
+   * prompt with new seeds when none is left), at most this many extra rounds per step. Default 0.
+   */
   resampleZeroVarianceRounds: number;
   /** Sampling temperature. Default 0.9. */
   temperature: number;

@@ -126,6 +126,43 @@ describe("grpoStep DAPO resampling", () => {
   });
 });
 
+describe("grpoStep DAPO dynamic sampling with a reserve", () => {
+  it("replaces a zero-variance group by the next reserve prompt and trains on that prompt's tokens", async () => {
+    const policy = new FakePolicy(WORDS.length);
+    const asked: string[] = [];
+    const sampler: GrpoSampler = {
+      async generateCandidates(p, n) {
+        const text = "text" in p ? p.text : "";
+        asked.push(text);
+        // "easy" is always solved (zero variance); "hard" half of the time.
+        const rows = text === "easy" ? [[1, 2]] : [[1, 2], [4, 5]];
+        return Array.from({ length: n }, (_, i) => ({ text: rows[i % rows.length]!.map((t) => WORDS[t]).join(" "), tokens: rows[i % rows.length]!, logprobs: [], finishReason: "eos" as const, timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null }));
+      },
+      async setAdapter() {},
+    };
+    const seen: number[][] = [];
+    const accumulate = policy.accumulateGradients.bind(policy);
+    policy.accumulateGradients = async (batch, coefficients, options) => {
+      seen.push(...batch.map((b) => b.tokens));
+      return accumulate(batch, coefficients, options);
+    };
+    const reward = createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 1 } } });
+    const prompt = (text: string, token: number) => ({ question: text, goldSql: "SELECT 1", prompt: { text }, promptTokens: [token] });
+    const m = await grpoStep(
+      0,
+      [prompt("easy", 0)],
+      { policy, sampler, extractSql: (t) => t, scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))), adapterPath: (s) => join(dir, `reserve-${s}.json`) },
+      resolveGrpoConfig({ groupSize: 2, beta: 0, resampleZeroVarianceRounds: 3 }),
+      [prompt("hard", 3), prompt("unused", 0)],
+    );
+    expect(asked).toEqual(["easy", "hard"]);
+    expect(m.zeroVarianceGroupsSampled).toBe(1);
+    expect(m.zeroVarianceGroups).toBe(0);
+    expect(seen.map((t) => t[0])).toEqual([3, 3]); // the replacement prompt's tokens, not the dropped one's
+    expect(m.gradNorm).toBeGreaterThan(0);
+  });
+});
+
 // Compile-time check: the real sampler (models/loadModel.ts) satisfies the step's sampler interface.
 export type LoadedModelIsAGrpoSampler = LoadedModel extends GrpoSampler ? true : never;
 const loadedModelIsAGrpoSampler: LoadedModelIsAGrpoSampler = true;

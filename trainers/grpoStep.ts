@@ -91,7 +91,11 @@ export async function scoreGroups(groups: readonly Completion[][], prompts: read
   return deps.scoreRewards(candidates);
 }
 
-export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], deps: GrpoStepDependencies, config: GrpoConfig): Promise<GrpoStepMetrics> {
+/**
+ * One step on `prompts` (P of them). `reserve`: further prompts that dynamic sampling
+ * (config.resampleZeroVarianceRounds) draws, in order, to replace groups without reward variance.
+ */
+export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], deps: GrpoStepDependencies, config: GrpoConfig, reserve: readonly GrpoPrompt[] = []): Promise<GrpoStepMetrics> {
   const t0 = performance.now();
   let groups = await sampleGroups(deps.sampler, prompts, config, step);
   const t1 = performance.now();
@@ -99,13 +103,19 @@ export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], dep
   const rewards = await scoreGroups(groups, prompts, deps);
   let { advantages, zeroVarianceGroups, zeroVarianceGroupIndices } = groupAdvantages(rewards.totals, { groupSize: config.groupSize, scaleByStd: config.scaleRewardsByStd });
   const zeroVarianceGroupsSampled = zeroVarianceGroups;
-  // DAPO dynamic sampling: resample the prompts whose groups carried no signal, a bounded number of rounds.
+  // DAPO dynamic sampling: a group with no reward variance carries no gradient, so its slot is refilled —
+  // with the next unused prompt of `reserve` (DAPO: over-sample and filter), or the same prompt with new
+  // seeds when the reserve is spent — a bounded number of rounds.
+  const batchPrompts = prompts.slice();
+  let nextReserve = 0;
   for (let round = 1; round <= config.resampleZeroVarianceRounds && zeroVarianceGroups > 0; round += 1) {
-    const again = await sampleGroups(deps.sampler, zeroVarianceGroupIndices.map((g) => prompts[g]!), { ...config, seed: config.seed + round * 7_919 }, step);
-    const againRewards = await scoreGroups(again, zeroVarianceGroupIndices.map((g) => prompts[g]!), deps);
+    const replacements = zeroVarianceGroupIndices.map((g) => reserve[nextReserve++] ?? batchPrompts[g]!);
+    const again = await sampleGroups(deps.sampler, replacements, { ...config, seed: config.seed + round * 7_919 }, step);
+    const againRewards = await scoreGroups(again, replacements, deps);
     groups = groups.slice();
     zeroVarianceGroupIndices.forEach((g, k) => {
       groups[g] = again[k]!;
+      batchPrompts[g] = replacements[k]!;
       const G = config.groupSize;
       rewards.totals.splice(g * G, G, ...againRewards.totals.slice(k * G, (k + 1) * G));
       for (const name of Object.keys(rewards.components)) rewards.components[name]!.splice(g * G, G, ...againRewards.components[name]!.slice(k * G, (k + 1) * G));
@@ -115,7 +125,7 @@ export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], dep
   const t2 = performance.now();
 
   const batch: TokenSequence[] = groups.flatMap((group, k) =>
-    group.map((c) => ({ tokens: [...prompts[k]!.promptTokens, ...c.tokens], completionStart: prompts[k]!.promptTokens.length })),
+    group.map((c) => ({ tokens: [...batchPrompts[k]!.promptTokens, ...c.tokens], completionStart: batchPrompts[k]!.promptTokens.length })),
   );
   // Log-probs at the sampling temperature (logits / T), as TRL computes them.
   const temperature = config.temperature;

@@ -2,18 +2,20 @@
  * The GRPO training loop around `grpoStep` (DESIGN.md "GRPO, exactly"; the step itself is in grpoStep.ts):
  *
  *   for step = resumed … maxSteps − 1:
- *     prompts  = the next `promptsPerStep` of a per-epoch permutation fixed by (seed, epoch)
+ *     prompts  = the next `promptsPerStep` of a per-epoch permutation fixed by (seed, epoch); with dynamic
+ *                sampling, replacements for zero-variance groups come from a permutation fixed by (seed, step)
  *     metrics  = grpoStep(step, prompts)    sample → score → advantages → accumulate → step → save adapter → swap
  *     log      metrics.jsonl (one line per step; `{eval: true, …}` lines every evalEvery steps)
  *     checkpoint every checkpointEvery steps: policy-<step>.ckpt, then state.json {step, policy, adapter} (temp + rename)
  *   final adapter → <outDir>/adapter.gguf (written by the policy, atomically)
  * Resuming loads state.json, the policy checkpoint it names, and swaps the adapter it names into the sampler.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GrpoConfig } from "./grpoConfig.js";
 import { grpoStep, type GrpoPrompt, type GrpoStepDependencies, type GrpoStepMetrics } from "./grpoStep.js";
 import { createProgressBar } from "./progressBar.js";
+import { openMetricsLog } from "./metricsLog.js";
 import { permutation } from "./sftTrainer.js";
 
 export interface GrpoRunOptions extends Omit<GrpoStepDependencies, "adapterPath"> {
@@ -55,7 +57,7 @@ export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult>
     if (state.adapter !== null) await sampler.setAdapter(state.adapter);
   }
   const resumedFrom = step;
-  const log = (record: Record<string, unknown>) => appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  const log = openMetricsLog(metricsPath, resumedFrom);
   let lastAdapter: string | null = null;
   const checkpoint = async () => {
     const file = `policy-${step}.ckpt`;
@@ -78,8 +80,14 @@ export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult>
     const epoch = Math.floor(step / perEpoch);
     const order = permutation(prompts.length, config.seed * 1_000_003 + epoch);
     const at = (step % perEpoch) * config.promptsPerStep;
-    const batch = order.slice(at, at + config.promptsPerStep).map((i) => prompts[i]!);
-    last = await grpoStep(step, batch, { ...options, adapterPath: (s) => join(adapterDir, `adapter-${s + 1}.gguf`) }, config);
+    const batchIndices = order.slice(at, at + config.promptsPerStep);
+    const batch = batchIndices.map((i) => prompts[i]!);
+    // Replacements for dynamic sampling: a permutation fixed by (seed, step), the batch left out (resume-safe).
+    const reserve = config.resampleZeroVarianceRounds === 0 ? [] : permutation(prompts.length, config.seed * 1_000_003 + 500_009 * (step + 1))
+      .filter((i) => !batchIndices.includes(i))
+      .slice(0, config.promptsPerStep * config.resampleZeroVarianceRounds)
+      .map((i) => prompts[i]!);
+    last = await grpoStep(step, batch, { ...options, adapterPath: (s) => join(adapterDir, `adapter-${s + 1}.gguf`) }, config, reserve);
     lastAdapter = last.adapter;
     step += 1;
     stepsThisRun += 1;

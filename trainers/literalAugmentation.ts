@@ -28,6 +28,11 @@ export interface AugmentLiteralsOptions {
   seed: number;
   /** Substitute strings; default the distinct string literals of the items' SQL. */
   pool?: readonly string[];
+  /**
+   * Substitutes for one string literal (e.g. trainers/databaseValues.ts sameColumnSubstitutes: other values
+   * of the same database column) — preferred over step 2's rules; when it returns none, step 2 applies.
+   */
+  substitutes?: (literal: string, sql: string) => readonly string[];
 }
 
 const STRING_LITERAL = /'((?:[^']|'')*)'/g;
@@ -61,7 +66,8 @@ export function augmentLiterals<T extends PromptItem>(items: readonly T[], optio
       let { question, sql } = item;
       let evidence = item.evidence ?? "";
       for (const { text, kind } of literals) {
-        const substitute = kind === "integer" || /\d/.test(text) ? redrawDigits(text, random) : pickOther(pool, text, random);
+        const own = kind === "string" ? options.substitutes?.(text, item.sql) ?? [] : [];
+        const substitute = own.length > 0 ? pickOther(own, text, random) : kind === "integer" || /\d/.test(text) ? redrawDigits(text, random) : pickOther(pool, text, random);
         if (substitute === null) continue;
         const inSql = kind === "string" ? new RegExp(`'${escape(text.replace(/'/g, "''"))}'`, "g") : wordPattern(text);
         const sqlValue = kind === "string" ? `'${substitute.replace(/'/g, "''")}'` : substitute;

@@ -17,11 +17,12 @@
  *
  * Letters: B = batchSize, N = completion tokens of one accumulation window.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { learningRateAt } from "./learningRateSchedule.js";
 import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
 import { createProgressBar } from "./progressBar.js";
+import { openMetricsLog } from "./metricsLog.js";
 import type { SftConfig } from "./sftConfig.js";
 
 /** One training example as token ids (models/promptTemplates.ts `trainingTokens`). */
@@ -104,7 +105,7 @@ export async function trainSft(options: SftRunOptions): Promise<SftResult> {
     await policy.loadCheckpoint(join(checkpointDir, state.policy));
   }
   const resumedFrom = step;
-  const log = (record: Record<string, unknown>) => appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  const log = openMetricsLog(metricsPath, resumedFrom);
   const checkpoint = async () => {
     const file = `policy-${step}.ckpt`;
     const previous = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, "utf8")) as { policy: string }).policy : null;

@@ -1,6 +1,6 @@
 /**
  * `gl-rl eval [--model <gguf|hf:…>] [--adapter <gguf>] [--db …] --split dev|test|test_unseen|<file.jsonl>
- *  [--limit N] [--prompt tiny|zeroShot|fewShot|reasoningFirst|schemaAware] [--threads N] [--max-tokens N] [--json]` — execution accuracy of
+ *  [--limit N] [--prompt tiny|zeroShot|fewShot|reasoningFirst|schemaAware] [--threads N] [--max-tokens N] [--results <file.jsonl>] [--json]` — execution accuracy of
  * a model on a split (trainers/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
  * sandboxed and compared with the gold result.
  *
@@ -8,10 +8,12 @@
  * The prompt style defaults to "tiny" for the demo model and any model `gl-rl model tiny` wrote, and to
  * "zeroShot" (with the demo schema) otherwise.
  * Output: a summary, or with --json ONE object `{ execution_accuracy, n, by_difficulty, validity_rate,
- * mean_latency_ms, mean_reward, model, adapter, split, prompt_style }`. Exit codes: 0 the evaluation ran;
+ * mean_latency_ms, mean_reward, model, adapter, split, prompt_style }`. --results writes one JSON line per
+ * example (question, sql, gold, match, valid, latencyMs, reward) for error analysis. Exit codes: 0 the evaluation ran;
  * 2 unusable input (missing or broken model / adapter, unknown split, bad flags).
  */
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { InputError, isGlRlError } from "../../errors.js";
 import { loadDataset } from "../../data/loadDataset.js";
 import { ggufString, readGguf } from "../../models/ggufFile.js";
@@ -58,7 +60,7 @@ async function demoModel(): Promise<string> {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     model: { type: "string" }, adapter: { type: "string" }, db: { type: "string" }, split: { type: "string" },
-    limit: { type: "string" }, prompt: { type: "string" }, threads: { type: "string" }, "max-tokens": { type: "string" }, json: { type: "boolean" },
+    limit: { type: "string" }, prompt: { type: "string" }, threads: { type: "string" }, "max-tokens": { type: "string" }, results: { type: "string" }, json: { type: "boolean" },
   }, "gl-rl eval");
   if (positionals.length > 0) throw new InputError(`gl-rl eval takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "gl-rl eval --split dev [--model file.gguf]" });
   const split = values.split as string | undefined;
@@ -80,7 +82,9 @@ export async function run(argv: string[]): Promise<number> {
       const bar = createProgressBar("eval", items.length);
       const report = await evaluateModel({ generator: model, items, executor: db, promptStyle: style, maxTokens: parseIntegerFlag(values["max-tokens"] as string | undefined, "max-tokens", 256) || 256, onProgress: (done) => { if (done < items.length) bar.update(done); } });
       bar.finish();
-      const { results: _results, ...summary } = report;
+      const { results, ...summary } = report;
+      const resultsFile = values.results as string | undefined;
+      if (resultsFile) await writeFile(resultsFile, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
       const out = { ...summary, model: modelPath, adapter: adapter ?? null, split, prompt_style: style };
       if (values.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);

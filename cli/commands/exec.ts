@@ -16,7 +16,8 @@ import { checkSafety } from "../../sql/safetyPolicy.js";
 import type { QueryResult, SqlExecutor } from "../../sql/sqlExecutor.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 import { readJsonlBatch } from "../readJsonlBatch.js";
-import { errorJson, formatQueryResult, queryResultRows, toJsonLine } from "../formatQueryResult.js";
+import { errorJson, formatQueryResult, toJsonLine } from "../formatQueryResult.js";
+import { queryResultRows } from "../../sql/sqlExecutor.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 
 export async function run(argv: string[]): Promise<number> {

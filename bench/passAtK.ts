@@ -1,0 +1,78 @@
+/**
+ * How far can GRPO take a model by reweighting what it already samples? pass@k (trainers/passAtK.ts) of a
+ * model on a split at the GRPO sampling temperature, next to its greedy execution accuracy: n samples per
+ * question (whole vocabulary, top-p 1 — GRPO's sampler), each extracted, validated, executed sandboxed on
+ * the demo database and compared with the gold result. Questions no sample solves (pass@n = 0) give a GRPO
+ * group zero reward variance, so no gradient: the greedy accuracy GRPO can reach from this model is bounded
+ * by about pass@n.
+ *
+ * `npx tsx bench/passAtK.ts [--model <gguf>] [--adapter <gguf>] [--split dev] [--n 16] [--temperature 1]
+ *  [--limit N] [--max-tokens 256] [--threads 2] [--out per-question.jsonl]` — default: the demo model on dev.
+ */
+import { writeFileSync } from "node:fs";
+import { loadDataset } from "../data/loadDataset.js";
+import { loadModel } from "../models/loadModel.js";
+import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareRewardSamples.js";
+import { openDatabase } from "../sql/openDatabase.js";
+import { ensureDemoModel } from "../trainers/demoModel.js";
+import { extractCandidateSql } from "../trainers/grpoRun.js";
+import { passAtK } from "../trainers/passAtK.js";
+import { datasetPrompt } from "../trainers/sftExamples.js";
+import { createSqlRewardEnvironment } from "../trainers/sqlRewardEnvironment.js";
+
+const argv = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const n = Number(option("--n") ?? 16);
+const temperature = Number(option("--temperature") ?? 1);
+const split = option("--split") ?? "dev";
+const limit = Number(option("--limit") ?? 0);
+const maxTokens = Number(option("--max-tokens") ?? 256);
+const threads = Number(option("--threads") ?? 2);
+const adapter = option("--adapter");
+const SEQUENCES = 8;
+
+const items = (await loadDataset(split)).slice(0, limit > 0 ? limit : undefined);
+const modelPath = option("--model") ?? (await ensureDemoModel());
+const model = await loadModel({ model: modelPath, gpu: false, kvCacheF32: true, sequences: SEQUENCES, threads, download: false, ...(adapter ? { adapter } : {}) });
+const db = await openDatabase("demo");
+const env = await createSqlRewardEnvironment(db);
+const gold = createGoldResultCache(env);
+const sampling = { topK: Math.max(1, model.vocabularySize), topP: 1, minP: 0, repeatPenalty: 1, maxTokens };
+
+const t0 = performance.now();
+const perQuestion: { question: string; greedy: boolean; correct: number }[] = [];
+for (const [q, item] of items.entries()) {
+  const prompt = datasetPrompt("tiny", item);
+  const [greedy] = await model.generateCandidates(prompt, 1, { ...sampling, temperatures: [0] });
+  const texts = [greedy!.text];
+  for (let done = 0; done < n; done += SEQUENCES) {
+    const m = Math.min(SEQUENCES, n - done);
+    const completions = await model.generateCandidates(prompt, m, { ...sampling, temperatures: Array(m).fill(temperature), seeds: Array.from({ length: m }, (_, i) => 1000 * q + done + i + 1) });
+    texts.push(...completions.map((c) => c.text));
+  }
+  const samples = await prepareRewardSamples(texts.map((text) => ({ question: item.question, completion: text, sql: extractCandidateSql(text), goldSql: item.sql })), env, gold);
+  perQuestion.push({ question: item.question, greedy: samples[0]!.match === true, correct: samples.slice(1).filter((s) => s.match === true).length });
+  process.stderr.write(`\rpass@k ${q + 1}/${items.length}`);
+}
+process.stderr.write("\n");
+const seconds = (performance.now() - t0) / 1000;
+await db.close();
+await model.dispose();
+
+const mean = (f: (x: (typeof perQuestion)[number]) => number): number => perQuestion.reduce((s, x) => s + f(x), 0) / perQuestion.length;
+const ks = [1, 2, 4, 8, 16, 32, 64].filter((k) => k <= n);
+console.log(`model ${modelPath}${adapter ? ` + ${adapter}` : ""}, split ${split} (n = ${perQuestion.length}), ${n} samples per question at T = ${temperature}, ${seconds.toFixed(0)} s`);
+console.log("");
+console.log("| decoding | execution accuracy |");
+console.log("|---|---|");
+console.log(`| greedy | ${(100 * mean((x) => Number(x.greedy))).toFixed(1)} % |`);
+for (const k of ks) console.log(`| pass@${k} (T = ${temperature}) | ${(100 * mean((x) => passAtK(n, x.correct, k))).toFixed(1)} % |`);
+const never = perQuestion.filter((x) => x.correct === 0).length;
+const always = perQuestion.filter((x) => x.correct === n).length;
+console.log("");
+console.log(`questions no sample solves: ${never} (${(100 * never / perQuestion.length).toFixed(1)} %); every sample solves: ${always}; greedy wrong but some sample right: ${perQuestion.filter((x) => !x.greedy && x.correct > 0).length}`);
+const out = option("--out");
+if (out) writeFileSync(out, perQuestion.map((x) => JSON.stringify(x)).join("\n") + "\n");
