@@ -22,7 +22,7 @@ const COMMANDS: CommandEntry[] = [
   { words: ["data", "augment"], module: "dataAugment", summary: "literal-swapped pairs from the database's values: --out <file.jsonl>" },
   { words: ["model", "tiny"], module: "modelTiny", summary: "write the tiny Qwen2-architecture GGUF: --out <file.gguf>" },
   { words: ["train", "sft"], module: "trainSft", summary: "supervised fine-tuning: --config <file>" },
-  { words: ["train", "grpo"], module: "trainGrpo", summary: "GRPO on LoRA: [--config <file>] [--max-steps N] [--out <dir>]" },
+  { words: ["train", "grpo"], module: "trainGrpo", summary: "GRPO on LoRA: [--config <file>] [--max-steps N] [--max-minutes M] [--out <dir>]" },
   { words: ["eval"], module: "evaluate", summary: "execution accuracy: --split dev|test [--model …] [--adapter …] [--json]" },
   { words: ["ask"], module: "ask", summary: "ask a question: \"…\" [--model <gguf|hf:…>] [--db …] [--json]" },
   { words: ["plot"], module: "plot", summary: "render training curves: <metrics.jsonl> [--out file.svg|.html]" },

@@ -25,6 +25,7 @@ import { loadModel } from "../models/loadModel.js";
 import { cacheDir } from "../models/qwen2Vocabulary.js";
 import { tinyModelCorpusTexts } from "../models/tinyModelCorpus.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
+import { mulberry32 } from "../data/mulberry32.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { databaseTextValues } from "./databaseValues.js";
 import { augmentLiterals } from "./literalAugmentation.js";
@@ -50,6 +51,11 @@ export interface DemoModelRecipe {
    * each value the database holds at least once. Absent from the default recipe (keeps its cache key).
    */
   augmentPool?: "database";
+  /**
+   * Share of the training examples (after augmentation; a seeded draw) whose evidence is left out, so the
+   * model also answers questions asked without business definitions. Absent = 0.
+   */
+  evidenceDropout?: number;
   /** SFT settings (all weights; prompt style "tiny"). */
   sft: Pick<SftConfig, "epochs" | "batchSize" | "gradientAccumulation" | "learningRate" | "warmupSteps" | "minLearningRateRatio" | "weightDecay" | "maxGradNorm" | "beta1" | "beta2" | "adamEpsilon" | "seed">;
 }
@@ -205,7 +211,9 @@ async function buildDemoModel(options: EnsureDemoModelOptions, recipe: DemoModel
   options.onProgress?.({ phase: "tokenize" });
   const trainItems = await loadDataset(options.dataset ?? "train");
   const pool = recipe.augmentPool === "database" ? await databaseLiteralPool(trainItems) : undefined;
-  const items = augmentLiterals(trainItems, { copies: recipe.augmentCopies, seed: recipe.sft.seed, ...(pool ? { pool } : {}) });
+  const augmented = augmentLiterals(trainItems, { copies: recipe.augmentCopies, seed: recipe.sft.seed, ...(pool ? { pool } : {}) });
+  const drop = mulberry32(recipe.sft.seed + 1);
+  const items = augmented.map((item) => (drop() < (recipe.evidenceDropout ?? 0) ? { ...item, evidence: "" } : item));
   const tokenizer = await loadModel({ model: initPath, gpu: false, sequences: 1, contextSize: 64 });
   let train: SftExample[];
   try {

@@ -42,6 +42,11 @@ export interface GrpoConfig {
   adamEpsilon: number;
   /** Steps to run. Default 100. */
   maxSteps: number;
+  /**
+   * Wall-clock budget of one run in minutes (evaluations included): no step starts after it; the final
+   * evaluation, checkpoint and adapter.gguf follow as after maxSteps. 0 = none. Default 0.
+   */
+  maxMinutes: number;
   /** Dev execution accuracy every N steps; 0 = never. Default 10. */
   evalEvery: number;
   /** Checkpoint every N steps; 0 = only at the end. Default 10. */
@@ -71,6 +76,7 @@ export const DEFAULT_GRPO_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   beta2: 0.999,
   adamEpsilon: 1e-8,
   maxSteps: 100,
+  maxMinutes: 0,
   evalEvery: 10,
   checkpointEvery: 10,
   outDir: "runs/grpo",
@@ -101,6 +107,7 @@ export function resolveGrpoConfig(partial: Partial<GrpoConfig> = {}): GrpoConfig
   need(c.learningRate > 0 && Number.isFinite(c.learningRate), "learningRate", "a positive number such as 1e-5");
   need(c.maxGradNorm >= 0, "maxGradNorm", "a number ≥ 0 (0 = no clipping)");
   need(Number.isInteger(c.maxSteps) && c.maxSteps >= 1, "maxSteps", "an integer ≥ 1");
+  need(Number.isFinite(c.maxMinutes) && c.maxMinutes >= 0, "maxMinutes", "a number of minutes ≥ 0 (0 = no time limit)");
   need(Number.isInteger(c.evalEvery) && c.evalEvery >= 0, "evalEvery", "an integer ≥ 0 (0 = never)");
   need(Number.isInteger(c.checkpointEvery) && c.checkpointEvery >= 0, "checkpointEvery", "an integer ≥ 0");
   return c;

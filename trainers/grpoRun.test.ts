@@ -2,7 +2,7 @@ import { describe, expect, test } from "@jest/globals";
 import type { RewardCandidate, RewardEnvironment } from "../rewards/prepareRewardSamples.js";
 import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
 import type { QueryResult } from "../sql/sqlExecutor.js";
-import { buildGrpoPrompts, createGrpoSampler, createRewardScorer } from "./grpoRun.js";
+import { buildGrpoPrompts, createGrpoSampler, createRewardScorer, evalMetricPrefix } from "./grpoRun.js";
 
 const result = (rows: unknown[][]): QueryResult => ({ columns: [{ name: "n", type: "int4" }], rows, rowCount: rows.length, truncated: false, elapsedMs: 0 });
 
@@ -71,5 +71,15 @@ describe("buildGrpoPrompts", () => {
     expect(p!.promptTokens).toEqual([..."How many?\nSQL:\n"].map((ch) => ch.charCodeAt(0)));
     expect(calls[0]).toEqual(["How many?\nSQL:\n", true]);
     expect(p!.goldSql).toBe("SELECT 1");
+  });
+});
+
+describe("evalMetricPrefix", () => {
+  test.each([
+    ["dev", "dev"],
+    ["/data/my questions.jsonl", "my_questions"],
+    ["runs/held-out.v2.json", "held_out_v2"],
+  ])("%s → %s", (split, prefix) => {
+    expect(evalMetricPrefix(split)).toBe(prefix);
   });
 });

@@ -23,7 +23,7 @@
  * console.log(result.adapterPath, result.evaluations.at(-1));
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { loadDataset, type DatasetItem } from "../data/loadDataset.js";
 import { InputError } from "../errors.js";
 import { extractSql } from "../models/extractSql.js";
@@ -213,6 +213,11 @@ export function createGrpoSampler(
   };
 }
 
+/** The metrics key prefix of an eval split: its name ("dev"), or a JSONL file's base name ("my_questions"). */
+export function evalMetricPrefix(split: string): string {
+  return basename(split).replace(/\.jsonl?$/, "").replace(/[^A-Za-z0-9]+/g, "_") || "eval";
+}
+
 // ─── session ─────────────────────────────────────────────────────────────────────────────────────────
 
 /** Everything a GRPO run holds open; `dispose()` releases what the session opened itself. */
@@ -302,7 +307,8 @@ export async function createGrpoSession(partial: Partial<GrpoRunConfig>, options
           scoreRewards: (candidates) => scorer.scoreRewards(candidates),
           evaluate: async () => {
             const report = await session.evaluate();
-            return { [`${config.evalSplit}_execution_accuracy`]: report.execution_accuracy, [`${config.evalSplit}_validity_rate`]: report.validity_rate, [`${config.evalSplit}_n`]: report.n };
+            const name = evalMetricPrefix(config.evalSplit);
+            return { [`${name}_execution_accuracy`]: report.execution_accuracy, [`${name}_validity_rate`]: report.validity_rate, [`${name}_n`]: report.n };
           },
         };
       },

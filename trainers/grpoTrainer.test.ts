@@ -6,7 +6,7 @@ import type { Completion, Prompt } from "../models/textGenerator.js";
 import { executionMatchReward } from "../rewards/executionMatchReward.js";
 import { createWeightedReward } from "../rewards/weightedReward.js";
 import { FakePolicy } from "./fakePolicy.js";
-import { resolveGrpoConfig } from "./grpoConfig.js";
+import { resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
 import type { GrpoSampler } from "./grpoStep.js";
 import { trainGrpo } from "./grpoTrainer.js";
 
@@ -33,7 +33,7 @@ function policySampler(policy: FakePolicy): GrpoSampler & { adapters: string[] }
   };
 }
 
-function run(policy: FakePolicy, outDir: string, extra: { stopAfterSteps?: number } = {}) {
+function run(policy: FakePolicy, outDir: string, extra: { stopAfterSteps?: number } = {}, overrides: Partial<GrpoConfig> = {}) {
   const reward = createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 1 } } });
   const sampler = policySampler(policy);
   return {
@@ -42,7 +42,7 @@ function run(policy: FakePolicy, outDir: string, extra: { stopAfterSteps?: numbe
       policy,
       sampler,
       prompts: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, goldSql: "right", prompt: { text: `q${i}` }, promptTokens: [0] })),
-      config: resolveGrpoConfig({ groupSize: 4, promptsPerStep: 2, maxSteps: 6, learningRate: 2, beta: 0.01, checkpointEvery: 1, evalEvery: 3, outDir }),
+      config: resolveGrpoConfig({ groupSize: 4, promptsPerStep: 2, maxSteps: 6, learningRate: 2, beta: 0.01, checkpointEvery: 1, evalEvery: 3, outDir, ...overrides }),
       extractSql: (t) => t,
       scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))),
       evaluate: async () => ({ execution_accuracy: Math.exp((await policy.logprobs([{ tokens: [1], completionStart: 0 }]))[0]![0]!) }),
@@ -66,6 +66,25 @@ describe("trainGrpo (fake policy)", () => {
     expect(r.adapterPath).toBe(join(dir, "a", "adapter.gguf"));
     expect(existsSync(r.adapterPath)).toBe(true);
     expect(new Set(sampler.adapters).size).toBe(6); // a new adapter path every step
+  });
+
+  it("maxMinutes: starts no step after the budget, then evaluates and writes the final adapter", async () => {
+    const policy = new FakePolicy(4);
+    const slow = run(policy, join(dir, "timed"), {}, { maxSteps: 1000, maxMinutes: 0.5 / 60 }); // 0.5 s
+    const generate = slow.sampler.generateCandidates.bind(slow.sampler);
+    slow.sampler.generateCandidates = async (...args: Parameters<typeof generate>) => {
+      await new Promise((r) => setTimeout(r, 100));
+      return generate(...args);
+    };
+    const t0 = performance.now();
+    const r = await slow.result;
+    expect(r.steps).toBeGreaterThanOrEqual(2);
+    expect(r.steps).toBeLessThan(20);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.adapterPath).toBe(join(dir, "timed", "adapter.gguf"));
+    expect(existsSync(r.adapterPath)).toBe(true);
+    const lines = readFileSync(r.metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | boolean>);
+    expect(lines.filter((l) => l.eval === true).at(-1)!.step).toBe(r.steps); // the final evaluation
   });
 
   it("resumes after a simulated kill with the same weights as an uninterrupted run", async () => {

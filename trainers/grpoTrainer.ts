@@ -1,7 +1,7 @@
 /**
  * The GRPO training loop around `grpoStep` (DESIGN.md "GRPO, exactly"; the step itself is in grpoStep.ts):
  *
- *   for step = resumed … maxSteps − 1:
+ *   for step = resumed … maxSteps − 1, while this run has used less than maxMinutes (when set):
  *     prompts  = the next `promptsPerStep` of a per-epoch permutation fixed by (seed, epoch); with dynamic
  *                sampling, replacements for zero-variance groups come from a permutation fixed by (seed, step)
  *     metrics  = grpoStep(step, prompts)    sample → score → advantages → accumulate → step → save adapter → swap
@@ -76,7 +76,9 @@ export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult>
   let last: GrpoStepMetrics | null = null;
   let stepsThisRun = 0;
   if (step === 0 && config.evalEvery > 0) await evaluateNow();
-  while (step < config.maxSteps) {
+  const started = performance.now();
+  const outOfTime = () => config.maxMinutes > 0 && performance.now() - started >= config.maxMinutes * 60_000;
+  while (step < config.maxSteps && !outOfTime()) {
     const epoch = Math.floor(step / perEpoch);
     const order = permutation(prompts.length, config.seed * 1_000_003 + epoch);
     const at = (step % perEpoch) * config.promptsPerStep;
@@ -94,7 +96,7 @@ export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult>
     log({ ...last, step });
     options.onStep?.(last);
     bar?.update(step, `reward ${last.rewardMean.toFixed(3)} kl ${last.klMean.toExponential(1)}`);
-    if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.maxSteps) await evaluateNow();
+    if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.maxSteps && !outOfTime()) await evaluateNow();
     if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await checkpoint();
     if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps) {
       return { steps: step, resumedFrom, adapterPath: lastAdapter ?? finalAdapter, metricsPath, last };

@@ -2,7 +2,8 @@
  * Renders training curves from a metrics JSONL (SFT or GRPO) as one standalone SVG — no dependencies.
  *
  * Panels, one per series that the file has (x = step): reward (rewardMean), execution accuracy
- * (`execution_accuracy` of eval lines), KL (klMean), loss (loss), dev loss (devLoss). Each panel is
+ * (`execution_accuracy` of SFT eval lines, `<split>_execution_accuracy` of GRPO's — one panel per split),
+ * KL (klMean), loss (loss), dev loss (devLoss). Each panel is
  * 640×160 px with its own y range [min, max] (padded 5 %), a polyline, and min/max/last labels.
  */
 import { InputError } from "../errors.js";
@@ -30,7 +31,12 @@ export function metricsSeries(text: string, file = "metrics.jsonl"): Series[] {
       throw new InputError(`${file} line ${i + 1} is not JSON: ${(error as Error).message}`, { hint: "pass the metrics.jsonl a gl-rl trainer wrote", context: { file, line: i + 1 } });
     }
   });
-  return PANELS.map((p) => ({
+  // Accuracy: every `<split>_execution_accuracy` (GRPO) or plain `execution_accuracy` (SFT) of eval lines.
+  const accuracyKeys = [...new Set(records.filter((r) => r.eval === true).flatMap((r) => Object.keys(r).filter((k) => /(^|_)execution_accuracy$/.test(k))))].sort();
+  const panels = PANELS.flatMap((p) =>
+    p.key !== "execution_accuracy" ? [p] : accuracyKeys.map((key) => ({ key, title: `${key === "execution_accuracy" ? "dev" : key.replace(/_execution_accuracy$/, "")} execution accuracy`, eval: true })),
+  );
+  return panels.map((p) => ({
     title: p.title,
     points: records
       .filter((r) => (r.eval === true) === p.eval && typeof r.step === "number" && typeof r[p.key] === "number" && Number.isFinite(r[p.key]))

@@ -28,6 +28,21 @@ describe("gl-rl plot", () => {
     expect(readFileSync(html, "utf8")).toMatch(/^<!doctype html>[\s\S]*<svg/);
   });
 
+  it("plots GRPO's per-split accuracy keys (dev_execution_accuracy, a file split's) as panels of their own", () => {
+    const metrics = join(dir, "grpo.jsonl");
+    writeFileSync(metrics, [
+      { step: 0, eval: true, dev_execution_accuracy: 0.478, dev_n: 92, mine_execution_accuracy: 0.1 },
+      { step: 1, rewardMean: 0.9, klMean: 0.0, loss: 0.01 },
+      { step: 2, rewardMean: 1.0, klMean: 0.002, loss: 0.02 },
+      { step: 2, eval: true, dev_execution_accuracy: 0.489, mine_execution_accuracy: 0.25 },
+    ].map((r) => JSON.stringify(r)).join("\n"));
+    expect(cli(metrics).status).toBe(0);
+    const svg = readFileSync(join(dir, "grpo.svg"), "utf8");
+    expect(svg.match(/<polyline/g)).toHaveLength(5); // reward, dev accuracy, mine accuracy, KL, loss
+    expect(svg).toContain("dev execution accuracy — last 0.489");
+    expect(svg).toContain("mine execution accuracy — last 0.250");
+  });
+
   it("exits 2 with a one-line message on a bad line or a missing file", () => {
     const bad = join(dir, "bad.jsonl");
     writeFileSync(bad, `{"step":1,"loss":1}\nnot json\n`);

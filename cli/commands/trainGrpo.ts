@@ -1,5 +1,5 @@
 /**
- * `gl-rl train grpo [--config <file.json>] [--max-steps N] [--out <dir>] [--threads N]` — GRPO on LoRA
+ * `gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--threads N]` — GRPO on LoRA
  * adapters with the real stack (trainers/grpoRun.ts).
  *
  * The config file is one JSON object of GrpoRunConfig fields (trainers/grpoRun.ts: model, adapter, database,
@@ -8,7 +8,8 @@
  * maxSteps, evalEvery, checkpointEvery, outDir, seed, …). `model: "demo"` (or no model) means the tiny
  * demo model (trainers/demoModel.ts `ensureDemoModel`: the SFT-trained tiny GGUF, built once and cached).
  * Without --config: the demo model on the demo train split with DEMO_GRPO_DEFAULTS.
- * Flags override the file: --out → outDir, --max-steps → maxSteps, --threads → threads and samplerThreads.
+ * Flags override the file: --out → outDir, --max-steps → maxSteps, --max-minutes → maxMinutes (a wall-clock
+ * budget: no step starts after it), --threads → threads and samplerThreads.
  *
  * Writes <out>/config.json, <out>/metrics.jsonl (a line per step; `eval: true` lines with dev execution
  * accuracy every evalEvery steps), <out>/checkpoint/ and <out>/adapters/, and at the end <out>/adapter.gguf.
@@ -57,10 +58,11 @@ function readConfigFile(path: string): Record<string, unknown> {
 }
 
 /** The run config: demo defaults (no file), or the file; then the flags; `model` "demo"/absent → the demo model. */
-export async function resolveTrainGrpoConfig(configPath: string | undefined, flags: { out?: string; maxSteps?: number; threads?: number }): Promise<Partial<GrpoRunConfig>> {
+export async function resolveTrainGrpoConfig(configPath: string | undefined, flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number }): Promise<Partial<GrpoRunConfig>> {
   const config: Partial<GrpoRunConfig> = configPath === undefined ? { ...DEMO_GRPO_DEFAULTS } : (readConfigFile(configPath) as Partial<GrpoRunConfig>);
   if (flags.out !== undefined) config.outDir = flags.out;
   if (flags.maxSteps !== undefined) config.maxSteps = flags.maxSteps;
+  if (flags.maxMinutes !== undefined) config.maxMinutes = flags.maxMinutes;
   if (flags.threads !== undefined) Object.assign(config, { threads: flags.threads, samplerThreads: flags.threads });
   if (config.model === undefined || config.model === "demo") {
     process.stderr.write("gl-rl: using the tiny demo model (built and cached on first use, ≈ 15 min)\n");
@@ -72,15 +74,19 @@ export async function resolveTrainGrpoConfig(configPath: string | undefined, fla
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: "string" }, "max-steps": { type: "string" }, out: { type: "string" }, threads: { type: "string" },
+    config: { type: "string" }, "max-steps": { type: "string" }, "max-minutes": { type: "string" }, out: { type: "string" }, threads: { type: "string" },
   }, "gl-rl train grpo");
-  if (positionals.length > 0) throw new InputError(`gl-rl train grpo: unexpected argument '${positionals[0]}'`, { hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--out <dir>]" });
+  if (positionals.length > 0) throw new InputError(`gl-rl train grpo: unexpected argument '${positionals[0]}'`, { hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>]" });
   const maxSteps = values["max-steps"] === undefined ? undefined : parseIntegerFlag(values["max-steps"] as string, "max-steps", 0);
   if (maxSteps === 0) throw new InputError("--max-steps must be at least 1");
+  const minutesFlag = values["max-minutes"] as string | undefined;
+  const maxMinutes = minutesFlag === undefined ? undefined : Number(minutesFlag);
+  if (maxMinutes !== undefined && !(Number.isFinite(maxMinutes) && maxMinutes > 0)) throw new InputError(`--max-minutes must be a positive number, got '${minutesFlag}'`, { hint: "e.g. --max-minutes 30" });
   const threads = values.threads === undefined ? undefined : parseIntegerFlag(values.threads as string, "threads", 0);
   const config = await resolveTrainGrpoConfig(values.config as string | undefined, {
     ...(values.out === undefined ? {} : { out: values.out as string }),
     ...(maxSteps === undefined ? {} : { maxSteps }),
+    ...(maxMinutes === undefined ? {} : { maxMinutes }),
     ...(threads === undefined ? {} : { threads }),
   });
   const result = await runGrpo(config, { progress: true });
