@@ -85,6 +85,7 @@ export const demoModelRecipe: Readonly<DemoModelRecipe> = Object.freeze({
     adamEpsilon: 1e-8,
     seed: 0,
   },
+  evidenceDropout: 0.3,
 });
 
 export interface EnsureDemoModelOptions {

@@ -1,21 +1,13 @@
 // hasOuterOrderBy directly; the command through the real binary.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execFile } from "node:child_process";
+import { runGlRl } from "../runGlRl.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { hasOuterOrderBy } from "./compare.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("node", ["bin/gl-rl.mjs", ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
 
 describe("hasOuterOrderBy", () => {
   it.each([

@@ -1,23 +1,12 @@
 /** `gl-rl data augment` through the real binary (node bin/gl-rl.mjs) on the demo database. */
 import { describe, expect, test } from "@jest/globals";
-import { execFile } from "node:child_process";
+import { runGlRl } from "../runGlRl.js";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { loadDataset } from "../../data/loadDataset.js";
 
-const exec = promisify(execFile);
-
-async function glRl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ["bin/gl-rl.mjs", ...args], { cwd: process.cwd(), timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const glRl = (...args: string[]) => runGlRl(args, { timeoutMs: 120_000 });
 
 describe("gl-rl data augment", () => {
   const dir = mkdtempSync(join(tmpdir(), "glrl-augment-"));
@@ -29,7 +18,7 @@ describe("gl-rl data augment", () => {
       { id: "b", question: "How many employees are on_leave?", evidence: "", sql: "SELECT COUNT(*) FROM employees WHERE status = 'on_leave'" },
       { id: "c", question: "how many accounts", evidence: "", sql: "SELECT COUNT(*) FROM gl_accounts" },
     ].map((x) => JSON.stringify(x)).join("\n"));
-    const out = join(dir, "swapped.jsonl");
+    const out = join(dir, "runs", "swapped.jsonl"); // a folder that does not exist yet
     const heldOut = join(dir, "held-out.jsonl");
     writeFileSync(heldOut, `${JSON.stringify({ id: "h", question: "How many employees are terminated?", sql: "SELECT 1" })}\n`);
     const { code, stdout } = await glRl("data", "augment", "--split", split, "--out", out, "--copies", "3", "--seed", "1", "--exclude", heldOut, "--json");

@@ -14,7 +14,8 @@
  * "dropped_failed", "dropped_excluded" }`. Exit codes: 0 written (possibly 0 pairs); 2 unusable input (bad flags, unreadable
  * split, database that cannot be opened).
  */
-import { rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import { DATASET_SPLITS, loadDataset, type DatasetSplit } from "../../data/loadDataset.js";
 import { augmentFromDatabase } from "../../trainers/databaseValues.js";
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const db = await openCliDatabase(values.db as string | undefined);
   try {
     const result = await augmentFromDatabase(items, db, { copies, seed, exclude, keepEmpty: values["keep-empty"] === true });
+    await mkdir(dirname(resolve(out)), { recursive: true });
     const temp = `${out}.tmp-${process.pid}`;
     await writeFile(temp, result.items.map((i) => `${JSON.stringify({ ...i, split: "train" })}\n`).join(""));
     await rename(temp, out);

@@ -1,23 +1,12 @@
 /** `gl-rl data stats` through the real binary (node bin/gl-rl.mjs). */
 import { describe, expect, test } from "@jest/globals";
-import { execFile } from "node:child_process";
+import { runGlRl } from "../runGlRl.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { DEMO_DATASET_DIR } from "../../data/loadDataset.js";
 
-const exec = promisify(execFile);
-
-async function glRl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ["bin/gl-rl.mjs", ...args], { cwd: process.cwd(), timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const glRl = (...args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
 
 const lineCount = (split: string): number => readFileSync(join(DEMO_DATASET_DIR, `${split}.jsonl`), "utf8").split("\n").filter((l) => l.trim() !== "").length;
 

@@ -1,20 +1,12 @@
 // Through the real binary: db init creates a persistent database that exec then reads.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execFile } from "node:child_process";
+import { runGlRl } from "../runGlRl.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("node", ["bin/gl-rl.mjs", ...args], { cwd: ROOT, timeout: 90_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runGlRl(args, { timeoutMs: 90_000 });
 
 describe("gl-rl db init", () => {
   let dir: string;

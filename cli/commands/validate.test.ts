@@ -1,18 +1,10 @@
 // Through the real binary on the demo database: the command's input contract and its verdicts
 // (the validator itself is tested in sql/validateSql.test.ts).
 import { describe, expect, it } from "@jest/globals";
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { runGlRl } from "../runGlRl.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("node", ["bin/gl-rl.mjs", ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
 
 describe("gl-rl validate", () => {
   it("exits 2 with one line for missing flags, a missing file and an unknown flag", async () => {
