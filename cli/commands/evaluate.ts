@@ -4,7 +4,7 @@
  * a model on a split (trainers/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
  * sandboxed and compared with the gold result.
  *
- * With no --model the tiny demo model is used (trainers/demoModel.ts; built on first use, ≈ 15 min).
+ * With no --model the tiny demo model is used (trainers/demoModel.ts; built on first use, ≈ 7–10 min on 2 cores).
  * The prompt style defaults to "tiny" for the demo model and any model `gl-rl model tiny` wrote, and to
  * "zeroShot" (with the demo schema) otherwise.
  * Output: a summary, or with --json ONE object `{ execution_accuracy, n, by_difficulty, validity_rate,
@@ -53,7 +53,7 @@ async function openModel(model: string, adapter: string | undefined, threads: nu
 
 /** The cached demo model, built first (with a note on stderr) when absent. */
 async function demoModel(): Promise<string> {
-  if (!existsSync(demoModelPath())) process.stderr.write("gl-rl: building the tiny demo model (first use only, ≈ 15 min on 2 cores)…\n");
+  if (!existsSync(demoModelPath())) process.stderr.write("gl-rl: building the tiny demo model (first use only, ≈ 7–10 min on 2 cores)…\n");
   return ensureDemoModel();
 }
 

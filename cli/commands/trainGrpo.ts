@@ -65,7 +65,7 @@ export async function resolveTrainGrpoConfig(configPath: string | undefined, fla
   if (flags.maxMinutes !== undefined) config.maxMinutes = flags.maxMinutes;
   if (flags.threads !== undefined) Object.assign(config, { threads: flags.threads, samplerThreads: flags.threads });
   if (config.model === undefined || config.model === "demo") {
-    process.stderr.write("gl-rl: using the tiny demo model (built and cached on first use, ≈ 15 min)\n");
+    process.stderr.write("gl-rl: using the tiny demo model (built and cached on first use, ≈ 7–10 min on 2 cores)\n");
     config.model = await ensureDemoModel();
   }
   config.outDir = resolve(config.outDir ?? "runs/grpo");
