@@ -20,7 +20,7 @@
  */
 import { introspectSchema } from "../sql/schemaModel.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { augmentLiterals, copiedLiterals } from "./literalAugmentation.js";
+import { augmentLiterals, copiedLiterals, escapeRegExp } from "./literalAugmentation.js";
 import type { PromptItem } from "./sftExamples.js";
 
 export interface DatabaseTextValuesOptions {
@@ -74,7 +74,7 @@ export function sameColumnSubstitutes(values: ReadonlyMap<string, readonly strin
 
 /** The column name compared with 'literal' in sql (`x.col = 'lit'`, `col IN (…, 'lit')`), if any. */
 function comparedColumn(sql: string, literal: string): string | undefined {
-  const quoted = `'${literal.replace(/'/g, "''")}'`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const quoted = escapeRegExp(`'${literal.replace(/'/g, "''")}'`);
   const match = new RegExp(`(\\w+)\\s*(?:=|<>|!=|(?:NOT\\s+)?I?LIKE|(?:NOT\\s+)?IN\\s*\\((?:'(?:[^']|'')*'\\s*,\\s*)*)\\s*${quoted}`, "i").exec(sql);
   return match?.[1]?.toLowerCase();
 }

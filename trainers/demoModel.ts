@@ -28,7 +28,7 @@ import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../
 import { mulberry32 } from "../data/mulberry32.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { databaseTextValues } from "./databaseValues.js";
-import { augmentLiterals } from "./literalAugmentation.js";
+import { augmentLiterals, sqlStringLiterals } from "./literalAugmentation.js";
 import { NativePolicy } from "./nativePolicy.js";
 import { resolveSftConfig, type SftConfig } from "./sftConfig.js";
 import { sftExamples } from "./sftExamples.js";
@@ -198,8 +198,7 @@ async function databaseLiteralPool(items: readonly { sql: string }[]): Promise<s
   const db = await openDatabase("demo");
   try {
     const values = [...(await databaseTextValues(db)).values()].flat();
-    const literals = items.flatMap((i) => [...i.sql.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replace(/''/g, "'")));
-    return [...new Set([...literals, ...values])].filter((s) => s.length > 0).sort();
+    return [...new Set([...sqlStringLiterals(items), ...values])].sort();
   } finally {
     await db.close();
   }

@@ -10,11 +10,12 @@
  *   final adapter → <outDir>/adapter.gguf (written by the policy, atomically)
  * Resuming loads state.json, the policy checkpoint it names, and swaps the adapter it names into the sampler.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { GrpoConfig } from "./grpoConfig.js";
 import { grpoStep, type GrpoPrompt, type GrpoStepDependencies, type GrpoStepMetrics } from "./grpoStep.js";
 import { createProgressBar } from "./progressBar.js";
+import { checkpointFiles } from "./checkpointFiles.js";
 import { openMetricsLog } from "./metricsLog.js";
 import { permutation } from "./sftTrainer.js";
 
@@ -43,30 +44,22 @@ export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult>
   const outDir = config.outDir;
   const checkpointDir = join(outDir, "checkpoint");
   const adapterDir = join(outDir, "adapters");
-  const statePath = join(checkpointDir, "state.json");
   const metricsPath = join(outDir, "metrics.jsonl");
   const finalAdapter = join(outDir, "adapter.gguf");
-  mkdirSync(checkpointDir, { recursive: true });
+  const checkpoints = checkpointFiles<{ adapter: string | null }>(checkpointDir, policy);
   mkdirSync(adapterDir, { recursive: true });
 
   let step = 0;
-  if ((options.resume ?? true) && existsSync(statePath)) {
-    const state = JSON.parse(readFileSync(statePath, "utf8")) as { step: number; policy: string; adapter: string | null };
+  const state = (options.resume ?? true) ? checkpoints.latest() : null;
+  if (state !== null) {
     step = state.step;
-    await policy.loadCheckpoint(join(checkpointDir, state.policy));
+    await policy.loadCheckpoint(checkpoints.policyPath(state));
     if (state.adapter !== null) await sampler.setAdapter(state.adapter);
   }
   const resumedFrom = step;
   const log = openMetricsLog(metricsPath, resumedFrom);
   let lastAdapter: string | null = null;
-  const checkpoint = async () => {
-    const file = `policy-${step}.ckpt`;
-    const previous = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, "utf8")) as { policy: string }).policy : null;
-    await policy.saveCheckpoint(join(checkpointDir, file));
-    writeFileSync(`${statePath}.tmp`, JSON.stringify({ step, policy: file, adapter: lastAdapter }));
-    renameSync(`${statePath}.tmp`, statePath);
-    if (previous !== null && previous !== file) rmSync(join(checkpointDir, previous), { force: true });
-  };
+  const checkpoint = () => checkpoints.save(step, { adapter: lastAdapter });
   const evaluateNow = async () => {
     if (options.evaluate) log({ step, eval: true, ...(await options.evaluate(step)) });
   };

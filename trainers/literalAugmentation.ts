@@ -39,8 +39,14 @@ const STRING_LITERAL = /'((?:[^']|'')*)'/g;
 const INTEGER = /\b\d+\b/g;
 
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const wordPattern = (s: string): RegExp => new RegExp(`(?<![\\w])${escape(s)}(?![\\w])`, "g");
+/** `s` with the characters special in a RegExp escaped. */
+export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const wordPattern = (s: string): RegExp => new RegExp(`(?<![\\w])${escapeRegExp(s)}(?![\\w])`, "g");
+
+/** The distinct non-empty string literals ('…', '' unescaped) of the items' SQL, in order of first occurrence. */
+export function sqlStringLiterals(items: readonly { sql: string }[]): string[] {
+  return [...new Set(items.flatMap((i) => [...i.sql.matchAll(STRING_LITERAL)].map((m) => m[1]!.replace(/''/g, "'"))))].filter((s) => s.length > 0);
+}
 
 /** Literals of `sql` that the question contains as a whole word: [text, kind]. */
 export function copiedLiterals(question: string, sql: string): { text: string; kind: "string" | "integer" }[] {
@@ -57,7 +63,7 @@ export function copiedLiterals(question: string, sql: string): { text: string; k
 /** The items followed by their literal-swapped variants (see the file comment). */
 export function augmentLiterals<T extends PromptItem>(items: readonly T[], options: AugmentLiteralsOptions): T[] {
   const random = mulberry32(options.seed);
-  const pool = options.pool ?? [...new Set(items.flatMap((i) => [...i.sql.matchAll(STRING_LITERAL)].map((m) => m[1]!.replace(/''/g, "'"))))].filter((s) => s.length > 0);
+  const pool = options.pool ?? sqlStringLiterals(items);
   const out: T[] = [...items];
   for (let copy = 0; copy < options.copies; copy++) {
     for (const item of items) {
@@ -69,7 +75,7 @@ export function augmentLiterals<T extends PromptItem>(items: readonly T[], optio
         const own = kind === "string" ? options.substitutes?.(text, item.sql) ?? [] : [];
         const substitute = own.length > 0 ? pickOther(own, text, random) : kind === "integer" || /\d/.test(text) ? redrawDigits(text, random) : pickOther(pool, text, random);
         if (substitute === null) continue;
-        const inSql = kind === "string" ? new RegExp(`'${escape(text.replace(/'/g, "''"))}'`, "g") : wordPattern(text);
+        const inSql = kind === "string" ? new RegExp(`'${escapeRegExp(text.replace(/'/g, "''"))}'`, "g") : wordPattern(text);
         const sqlValue = kind === "string" ? `'${substitute.replace(/'/g, "''")}'` : substitute;
         question = question.replace(wordPattern(text), () => substitute);
         evidence = evidence.replace(wordPattern(text), () => substitute);

@@ -8,7 +8,8 @@
  * const log = openMetricsLog(join(outDir, "metrics.jsonl"), resumedFrom);
  * log({ step: 1, loss: 0.7 });
  */
-import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { writeFileAtomicSync } from "./checkpointFiles.js";
 
 export function openMetricsLog(path: string, resumedFrom: number): (record: Record<string, unknown>) => void {
   if (resumedFrom === 0) {
@@ -23,8 +24,7 @@ export function openMetricsLog(path: string, resumedFrom: number): (record: Reco
         return false; // a line cut by the kill
       }
     });
-    writeFileSync(`${path}.tmp`, kept.map((l) => `${l}\n`).join(""));
-    renameSync(`${path}.tmp`, path);
+    writeFileAtomicSync(path, kept.map((l) => `${l}\n`).join(""));
   }
   return (record) => appendFileSync(path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
 }

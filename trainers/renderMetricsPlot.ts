@@ -13,12 +13,17 @@ interface Series {
   points: [number, number][];
 }
 
-const PANELS: { key: string; title: string; eval: boolean }[] = [
-  { key: "rewardMean", title: "reward (mean)", eval: false },
-  { key: "execution_accuracy", title: "dev execution accuracy", eval: true },
-  { key: "klMean", title: "KL (k3, token mean)", eval: false },
-  { key: "loss", title: "loss", eval: false },
-  { key: "devLoss", title: "dev loss", eval: true },
+/**
+ * A panel per key of the records that `key` matches (a name, or a pattern for keys that carry a split
+ * name), titled by `title(key)`; `eval` panels read the `eval: true` lines.
+ */
+const PANELS: { key: string | RegExp; title: (key: string) => string; eval: boolean }[] = [
+  { key: "rewardMean", title: () => "reward (mean)", eval: false },
+  // SFT logs `execution_accuracy`; GRPO `<split>_execution_accuracy` (dev_…, or a JSONL split's name).
+  { key: /(^|_)execution_accuracy$/, title: (k) => `${k === "execution_accuracy" ? "dev" : k.replace(/_execution_accuracy$/, "")} execution accuracy`, eval: true },
+  { key: "klMean", title: () => "KL (k3, token mean)", eval: false },
+  { key: "loss", title: () => "loss", eval: false },
+  { key: "devLoss", title: () => "dev loss", eval: true },
 ];
 
 /** Parses metrics JSONL text into the series it holds. Bad lines → InputError with the line number. */
@@ -31,17 +36,17 @@ export function metricsSeries(text: string, file = "metrics.jsonl"): Series[] {
       throw new InputError(`${file} line ${i + 1} is not JSON: ${(error as Error).message}`, { hint: "pass the metrics.jsonl a gl-rl trainer wrote", context: { file, line: i + 1 } });
     }
   });
-  // Accuracy: every `<split>_execution_accuracy` (GRPO) or plain `execution_accuracy` (SFT) of eval lines.
-  const accuracyKeys = [...new Set(records.filter((r) => r.eval === true).flatMap((r) => Object.keys(r).filter((k) => /(^|_)execution_accuracy$/.test(k))))].sort();
-  const panels = PANELS.flatMap((p) =>
-    p.key !== "execution_accuracy" ? [p] : accuracyKeys.map((key) => ({ key, title: `${key === "execution_accuracy" ? "dev" : key.replace(/_execution_accuracy$/, "")} execution accuracy`, eval: true })),
-  );
-  return panels.map((p) => ({
-    title: p.title,
+  const keysOf = (p: (typeof PANELS)[number]): string[] => {
+    if (typeof p.key === "string") return [p.key];
+    const pattern = p.key;
+    return [...new Set(records.filter((r) => (r.eval === true) === p.eval).flatMap((r) => Object.keys(r).filter((k) => pattern.test(k))))].sort();
+  };
+  return PANELS.flatMap((p) => keysOf(p).map((key) => ({
+    title: p.title(key),
     points: records
-      .filter((r) => (r.eval === true) === p.eval && typeof r.step === "number" && typeof r[p.key] === "number" && Number.isFinite(r[p.key]))
-      .map((r) => [r.step as number, r[p.key] as number] as [number, number]),
-  })).filter((s) => s.points.length > 0);
+      .filter((r) => (r.eval === true) === p.eval && typeof r.step === "number" && typeof r[key] === "number" && Number.isFinite(r[key]))
+      .map((r) => [r.step as number, r[key] as number] as [number, number]),
+  }))).filter((s) => s.points.length > 0);
 }
 
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");

@@ -17,11 +17,11 @@
  *
  * Letters: B = batchSize, N = completion tokens of one accumulation window.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { learningRateAt } from "./learningRateSchedule.js";
 import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
 import { createProgressBar } from "./progressBar.js";
+import { checkpointFiles } from "./checkpointFiles.js";
 import { openMetricsLog } from "./metricsLog.js";
 import type { SftConfig } from "./sftConfig.js";
 
@@ -90,30 +90,22 @@ export async function trainSft(options: SftRunOptions): Promise<SftResult> {
   const { policy, train, config } = options;
   const outDir = config.outDir;
   const checkpointDir = join(outDir, "checkpoint");
-  const statePath = join(checkpointDir, "state.json");
   const metricsPath = join(outDir, "metrics.jsonl");
-  mkdirSync(checkpointDir, { recursive: true });
+  const checkpoints = checkpointFiles<{ seed: number; totalSteps: number }>(checkpointDir, policy);
 
   const microPerEpoch = Math.ceil(train.length / config.batchSize);
   const stepsPerEpoch = Math.max(1, Math.ceil(microPerEpoch / config.gradientAccumulation));
   const totalSteps = config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
 
   let step = 0;
-  if ((options.resume ?? true) && existsSync(statePath)) {
-    const state = JSON.parse(readFileSync(statePath, "utf8")) as { step: number; policy: string };
+  const state = (options.resume ?? true) ? checkpoints.latest() : null;
+  if (state !== null) {
     step = state.step;
-    await policy.loadCheckpoint(join(checkpointDir, state.policy));
+    await policy.loadCheckpoint(checkpoints.policyPath(state));
   }
   const resumedFrom = step;
   const log = openMetricsLog(metricsPath, resumedFrom);
-  const checkpoint = async () => {
-    const file = `policy-${step}.ckpt`;
-    const previous = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, "utf8")) as { policy: string }).policy : null;
-    await policy.saveCheckpoint(join(checkpointDir, file));
-    writeFileSync(`${statePath}.tmp`, JSON.stringify({ step, policy: file, seed: config.seed, totalSteps }));
-    renameSync(`${statePath}.tmp`, statePath);
-    if (previous !== null && previous !== file) rmSync(join(checkpointDir, previous), { force: true });
-  };
+  const checkpoint = () => checkpoints.save(step, { seed: config.seed, totalSteps });
   const evaluateNow = async () => {
     const devLoss = options.dev && options.dev.length > 0 ? await sftLoss(policy, options.dev, config.batchSize) : null;
     const extra = options.evaluate ? await options.evaluate(step) : {};
