@@ -11,6 +11,11 @@ const common = {
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
 } satisfies Config;
 
+// Two workers on 2 cores: ggml threads spin, so each process gets one thread (runtime/cpuThreads.ts). With
+// 2 threads each, a 0.45 s gradient check took > 60 s beside a worker that was decoding. Workers and the
+// CLI processes tests start inherit this.
+process.env.GLRL_THREADS ??= "1";
+
 const config: Config = {
   // Each worker that opens PGlite costs ~0.75 GB and this machine has 2 cores.
   maxWorkers: 2,

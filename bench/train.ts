@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
-import { defaultNativeThreads, NativePolicy } from "../trainers/nativePolicy.js";
+import { defaultCpuThreads } from "../runtime/cpuThreads.js";
+import { NativePolicy } from "../trainers/nativePolicy.js";
 import type { TokenSequence } from "../trainers/policyBackend.js";
 
 interface Run {
@@ -160,7 +161,7 @@ print(json.dumps({"tokensPerSecond": run["steps"] * B * T / sec, "secondsPerStep
 
 function torchRun(run: Run, dims: number[]): Result | undefined {
   try {
-    const out = execFileSync("/usr/bin/python3", ["-c", TORCH_SCRIPT, JSON.stringify({ ...run, dims, threads: defaultNativeThreads() })], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync("/usr/bin/python3", ["-c", TORCH_SCRIPT, JSON.stringify({ ...run, dims, threads: defaultCpuThreads() })], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     return JSON.parse(out.trim().split("\n").pop()!) as Result;
   } catch (error) {
     console.error(`PyTorch run failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
@@ -169,7 +170,7 @@ function torchRun(run: Run, dims: number[]): Result | undefined {
 }
 
 const self = fileURLToPath(import.meta.url);
-console.log(`threads ${defaultNativeThreads()}, batch = sequences × tokens, loss on the second half of each sequence`);
+console.log(`threads ${defaultCpuThreads()}, batch = sequences × tokens, loss on the second half of each sequence`);
 console.log("| configuration | engine | trainable params | batch | s/step | tokens/s | peak RSS MiB | loss first → last |\n|---|---|---:|---|---:|---:|---:|---|");
 const row = (run: Run, engine: string, r: Result): void =>
   console.log(`| ${run.label} | ${engine} | ${r.trainableParameters.toLocaleString("en")} | ${run.sequences}×${run.tokensPerSequence} | ${r.secondsPerStep.toFixed(3)} | ${r.tokensPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} |`);

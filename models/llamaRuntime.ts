@@ -1,11 +1,12 @@
 /**
  * One node-llama-cpp `Llama` per GPU choice per process (getLlama is costly and its backends are global).
  * `build: "never"`: a missing GPU build fails fast instead of compiling llama.cpp from source; `gpu:
- * "auto"` falls back to CPU. `maxThreads` = physical cores (`cpuMathCores`): node-llama-cpp's default
+ * "auto"` falls back to CPU. `maxThreads` = `GLRL_THREADS` or physical cores (`cpuMathCores`): node-llama-cpp's default
  * (4 on a 2-core machine) made the tiny model decode at 1.8 tok/s instead of 76–148 (ECOSYSTEM.md).
  */
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
-import { ModelError } from "../errors.js";
+import { GlRlError, ModelError } from "../errors.js";
+import { defaultCpuThreads } from "../runtime/cpuThreads.js";
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | false;
 
@@ -19,10 +20,11 @@ export function getLlamaRuntime(gpu: GpuChoice = "auto"): Promise<Llama> {
     runtime = (async () => {
       try {
         const llama = await getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false });
-        llama.maxThreads = llama.cpuMathCores;
+        llama.maxThreads = defaultCpuThreads(llama.cpuMathCores);
         return llama;
       } catch (error) {
         runtimes.delete(key);
+        if (error instanceof GlRlError) throw error;
         throw new ModelError("model.backend", `node-llama-cpp could not start with gpu: ${key}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, {
           hint: gpu === false || gpu === "auto" ? "reinstall node-llama-cpp (npm install)" : `use gpu: "auto" or false, or install node-llama-cpp's ${key} build`,
           context: { gpu: key }, cause: error,

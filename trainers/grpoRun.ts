@@ -71,10 +71,10 @@ export interface GrpoRunConfig extends GrpoConfig {
   topP: number;
   /** Sampler sequences (parallel generations); 0 = groupSize. Default 0. */
   sequences: number;
-  /** CPU threads of the policy (ggml); 0 = physical cores. Default 1 (see samplerThreads; bench/grpo.ts: 2.1× faster here with 1). */
+  /** CPU threads of the policy (ggml); 0 = `GLRL_THREADS` or physical cores. Default 1 (see samplerThreads; bench/grpo.ts: 2.1× faster here with 1). */
   threads: number;
   /**
-   * CPU threads of the sampler (llama.cpp); 0 = llama.cpuMathCores. Default 1: ggml threads spin, and
+   * CPU threads of the sampler (llama.cpp); 0 = `GLRL_THREADS` or llama.cpuMathCores. Default 1: ggml threads spin, and
    * on a busy 2-core machine 32 tokens × 4 sequences took 0.3–0.5 s with 1 thread but 43 s with 2.
    */
   samplerThreads: number;

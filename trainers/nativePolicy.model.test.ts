@@ -83,7 +83,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("NativePolicy gradients", () => {
   test("LoRA A and B of every target match central finite differences (tied head)", async () => {
-    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 1 }, threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 1 } });
     try {
       expect(policy.trainable).toBe("lora");
       const names = policy.trainableNames();
@@ -103,7 +103,7 @@ describe("NativePolicy gradients", () => {
   }, 60_000);
 
   test("trainable \"all\": every weight type of an untied model matches finite differences", async () => {
-    const policy = await NativePolicy.create({ modelPath: untiedPath, trainable: "all", threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: untiedPath, trainable: "all" });
     try {
       const names = policy.trainableNames();
       expect(names).toEqual(expect.arrayContaining(["token_embd.weight", "output.weight", "output_norm.weight", "blk.1.attn_q.bias", "blk.1.ffn_down.weight"]));
@@ -121,7 +121,7 @@ describe("NativePolicy gradients", () => {
   }, 60_000);
 
   test("temperature: log-probs are of logits/T (T → ∞ gives the uniform −log V) and gradients follow", async () => {
-    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 }, threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 } });
     try {
       randomizeLoraB(policy, 0.2);
       const batch = makeBatch(13);
@@ -155,7 +155,7 @@ describe("NativePolicy gradients", () => {
     const batch = makeBatch(17);
     const c = coefficientsFor(batch);
     const run = async (dropout: number): Promise<{ eval: number; train: number; grad: Float32Array }> => {
-      const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, dropout, seed: 5 }, threads: 2 });
+      const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, dropout, seed: 5 } });
       try {
         randomizeLoraB(policy, 0.5);
         const evalObjective = await objectiveOf(policy, batch, c);
@@ -179,8 +179,29 @@ describe("NativePolicy gradients", () => {
     }
   }, 30_000);
 
+  test("two ggml threads give the one-thread log-probs and gradients; a bad thread count is refused", async () => {
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 }, threads: 1 });
+    try {
+      randomizeLoraB(policy, 0.2);
+      const batch = makeBatch(17);
+      const c = coefficientsFor(batch);
+      const name = "blk.1.ffn_up.weight.lora_a";
+      const one = await policy.accumulateGradients(batch, c);
+      const gradOne = policy.getGrad(name);
+      await policy.step({ ...adamw, learningRate: 0 });
+      policy.setThreads(2);
+      const two = await policy.accumulateGradients(batch, c);
+      const gradTwo = policy.getGrad(name);
+      expect(two.objective).toBeCloseTo(one.objective, 4);
+      expect(Math.hypot(...gradTwo.map((x, i) => x - gradOne[i]!)) / Math.hypot(...gradOne)).toBeLessThan(1e-4);
+      expect(() => policy.setThreads(0)).toThrow(/threads must be ≥ 1/);
+    } finally {
+      await policy.dispose();
+    }
+  }, 30_000);
+
   test("gradients accumulate across calls until step() zeroes them", async () => {
-    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 }, threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 } });
     try {
       const batch = makeBatch(5);
       const c = coefficientsFor(batch);
@@ -206,7 +227,7 @@ describe("NativePolicy training", () => {
     const n = batch.reduce((s, q) => s + q.tokens.length - q.completionStart, 0);
     const ce = batch.map((q) => new Float32Array(q.tokens.length - q.completionStart).fill(-1 / n));
     const checkpoint = join(dir, "ckpt.gguf");
-    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8 }, threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8 } });
     const losses: number[] = [];
     try {
       for (let i = 0; i < 6; i++) {
@@ -221,7 +242,7 @@ describe("NativePolicy training", () => {
     expect(losses[5]!).toBeLessThan(losses[0]! - 0.5);
 
     // "Killed" after step 3: a fresh policy from the checkpoint repeats steps 4..6 exactly.
-    const resumed = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 999 }, threads: 2 });
+    const resumed = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 999 } });
     try {
       await resumed.loadCheckpoint(checkpoint);
       expect(resumed.info().step).toBe(3);
@@ -244,7 +265,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
   };
 
   test("log-probs match with no adapter, with a LoRA adapter the extension saved, and reference = base", async () => {
-    const policy = await NativePolicy.create({ modelPath: untiedPath, lora: { rank: 4, alpha: 8, seed: 2 }, threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: untiedPath, lora: { rank: 4, alpha: 8, seed: 2 } });
     const adapterPath = join(dir, "adapter.gguf");
     const batch = makeBatch(21);
     let base: Float32Array[];
@@ -263,7 +284,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
     expect(meanAbs(adapted[0]!, base[0]!)).toBeGreaterThan(1e-2);  // the adapter changes something
 
     for (const [adapter, expected] of [[undefined, base], [adapterPath, adapted]] as const) {
-      const model = await loadModel({ model: untiedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2, ...(adapter ? { adapter } : {}) });
+      const model = await loadModel({ model: untiedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, ...(adapter ? { adapter } : {}) });
       try {
         for (let b = 0; b < batch.length; b++) {
           const { tokens, completionStart } = batch[b]!;
@@ -279,7 +300,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
   test("lora.initPath starts from a saved adapter; one of another rank is refused", async () => {
     const path = join(dir, "init-adapter.gguf");
     const batch = makeBatch(27);
-    const first = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 1 }, threads: 2 });
+    const first = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 1 } });
     let expected: Float32Array[];
     try {
       randomizeLoraB(first, 0.3);
@@ -288,7 +309,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
     } finally {
       await first.dispose();
     }
-    const second = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 2, initPath: path }, threads: 2 });
+    const second = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 2, initPath: path } });
     try {
       expect(Array.from((await second.logprobs(batch))[0]!)).toEqual(Array.from(expected[0]!));
     } finally {
@@ -298,7 +319,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
   }, 30_000);
 
   test("trainable \"all\": the saved full model gives node-llama-cpp the extension's log-probs", async () => {
-    const policy = await NativePolicy.create({ modelPath: tiedPath, trainable: "all", threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: tiedPath, trainable: "all" });
     const out = join(dir, "trained.gguf");
     const batch = makeBatch(8);
     let trained: Float32Array[];
@@ -310,7 +331,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
     } finally {
       await policy.dispose();
     }
-    const model = await loadModel({ model: out, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2 });
+    const model = await loadModel({ model: out, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true });
     try {
       const { tokens, completionStart } = batch[0]!;
       const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
@@ -389,14 +410,14 @@ describe("NativePolicy on quantized GGUFs", () => {
       });
       writeGguf(quantizedPath, { metadata: source.metadata, tensors: quantized.map((q) => q.quantized) });
       writeGguf(dequantizedPath, { metadata: source.metadata, tensors: quantized.map((q) => q.dequantized) });
-      const policy = await NativePolicy.create({ modelPath: quantizedPath, lora: { rank: 2, alpha: 2 }, threads: 2 });
+      const policy = await NativePolicy.create({ modelPath: quantizedPath, lora: { rank: 2, alpha: 2 } });
       let ours: Float32Array[];
       try {
         ours = await policy.logprobs(batch);
       } finally {
         await policy.dispose();
       }
-      const model = await loadModel({ model: dequantizedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2 });
+      const model = await loadModel({ model: dequantizedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true });
       try {
         for (let b = 0; b < batch.length; b++) {
           const { tokens, completionStart } = batch[b]!;
@@ -428,7 +449,7 @@ describe("NativePolicy on Qwen3", () => {
     const path = join(dir, "qwen3.gguf");
     writeGguf(path, { metadata, tensors });
     const batch = makeBatch(41);
-    const policy = await NativePolicy.create({ modelPath: path, lora: { rank: 2, alpha: 4 }, threads: 2 });
+    const policy = await NativePolicy.create({ modelPath: path, lora: { rank: 2, alpha: 4 } });
     let ours: Float32Array[];
     try {
       expect(policy.info().architecture).toBe("qwen3");
@@ -436,7 +457,7 @@ describe("NativePolicy on Qwen3", () => {
     } finally {
       await policy.dispose();
     }
-    const model = await loadModel({ model: path, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, threads: 2 });
+    const model = await loadModel({ model: path, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true });
     try {
       for (let b = 0; b < batch.length; b++) {
         const { tokens, completionStart } = batch[b]!;
@@ -464,8 +485,8 @@ describe("NativePolicy errors", () => {
       expect((error as Error).message).toContain(modelPath);
     }
 
-    const rank4 = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8 }, threads: 2 });
-    const rank2 = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 8 }, threads: 2 });
+    const rank4 = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8 } });
+    const rank2 = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 8 } });
     try {
       const ckpt = join(dir, "rank4.gguf");
       await rank4.saveCheckpoint(ckpt);
@@ -492,7 +513,7 @@ describe("NativePolicy errors", () => {
       // attn_q, attn_output: d×d; attn_k, attn_v: d×kv; ffn_gate, ffn_up: d×ffn; ffn_down: ffn×d — A and B each.
       return r * (2 * (d + d) + 2 * (d + kv) + 2 * (d + ffn) + (ffn + d));
     };
-    const small = await NativePolicy.create({ modelPath: tiedPath, threads: 2 });
+    const small = await NativePolicy.create({ modelPath: tiedPath });
     try {
       const kv = (dims.embedding / dims.heads) * dims.kvHeads;
       expect(small.info().trainableParameters).toBe(dims.layers * lora7(dims.embedding, 8, dims.ffn, kv));
@@ -502,7 +523,7 @@ describe("NativePolicy errors", () => {
     const bigDims = { embedding: 512, layers: 1, heads: 8, kvHeads: 2, ffn: 128, context: 64 };
     const bigPath = join(dir, "d512.gguf");
     await writeTinyModel({ out: bigPath, dims: bigDims, seed: 3 });
-    const big = await NativePolicy.create({ modelPath: bigPath, threads: 2 });
+    const big = await NativePolicy.create({ modelPath: bigPath });
     try {
       expect(big.info().trainableParameters).toBe(lora7(512, 64, 128, (512 / 8) * 2));
     } finally {

@@ -20,8 +20,8 @@
  * await policy.saveWeights("adapter.gguf");
  * await policy.dispose();
  */
-import { availableParallelism } from "node:os";
 import { InputError } from "../errors.js";
+import { defaultCpuThreads } from "../runtime/cpuThreads.js";
 import { ggufNumber, ggufString, readGguf } from "../models/ggufFile.js";
 import { ggmlBinsDir, loadNativeAddon, toNativeError, type AddonPolicy, type AddonPolicyInfo } from "./native/nativeAddon.js";
 import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
@@ -49,17 +49,11 @@ export interface NativePolicyOptions {
     /** Start from an existing adapter GGUF instead (same rank, alpha and targets). */
     initPath?: string;
   };
-  /** ggml CPU threads; default = physical cores (half the logical CPUs, at least 1): oversubscribed ggml threads spin. */
+  /** ggml CPU threads; default `GLRL_THREADS` or the physical cores (runtime/cpuThreads.ts): oversubscribed ggml threads spin. */
   threads?: number;
 }
 
 export type NativePolicyInfo = AddonPolicyInfo;
-
-/** Default thread count: physical cores (node reports logical CPUs; x86 SMT = 2 per core), at least 1. */
-export function defaultNativeThreads(): number {
-  const logical = availableParallelism();
-  return logical <= 2 ? logical : Math.max(1, Math.floor(logical / 2));
-}
 
 /**
  * LoRA hyperparameters by model size, as the original design: r = 64, alpha = 128, dropout 0.1 for real
@@ -112,7 +106,7 @@ export class NativePolicy implements PolicyBackend {
       const native = await addon.loadPolicy({
         modelPath: options.modelPath,
         trainable: options.trainable ?? "lora",
-        threads: options.threads ?? defaultNativeThreads(),
+        threads: options.threads ?? defaultCpuThreads(),
         ggmlBinsDir: ggmlBinsDir(),
         lora: withLoraDefaults(options),
       });
