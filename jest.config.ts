@@ -11,10 +11,10 @@ const common = {
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
 } satisfies Config;
 
-// Two workers on 2 cores: ggml threads spin, so each process gets one thread (runtime/cpuThreads.ts). With
+// Two workers on 2 cores: ggml threads spin, so each process gets one thread (runtime/environment.ts). With
 // 2 threads each, a 0.45 s gradient check took > 60 s beside a worker that was decoding. Workers and the
 // CLI processes tests start inherit this.
-process.env.GLRL_THREADS ??= "1";
+process.env.GL_RL_THREADS ??= "1";
 
 const config: Config = {
   // Each worker that opens PGlite costs ~0.75 GB and this machine has 2 cores.

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
-import { defaultCpuThreads } from "../runtime/cpuThreads.js";
+import { defaultCpuThreads } from "../runtime/environment.js";
 import { NativePolicy } from "../trainers/nativePolicy.js";
 import type { TokenSequence } from "../trainers/policyBackend.js";
 

@@ -4,7 +4,7 @@
  * 1. Input checks before node-llama-cpp sees the file (fast, clear ModelErrors): missing file, not GGUF
  *    (magic), unsupported `general.architecture`, an `hf:` URI that cannot be resolved (offline ≈ 25 ms).
  * 2. One context with `sequences` sequences (default 8) held in a bounded pool: concurrent requests queue.
- *    Threads = `GLRL_THREADS` or physical cores (llama.cpuMathCores); optional f32 KV cache (exact log-probs, NATIVE.md).
+ *    Threads = `GL_RL_THREADS` or physical cores (llama.cpuMathCores); optional f32 KV cache (exact log-probs, NATIVE.md).
  * 3. Sampling: node-llama-cpp's sampler (`sequence.evaluate`) with topK always set, per-candidate
  *    temperature and seed, optional GBNF grammar, stop strings, EOG tokens yielded and kept in `tokens`.
  *    `tokens`/`logprobs` hold every sampled token (the EOG token and the tokens that completed a stop
@@ -28,13 +28,12 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { LlamaGrammarEvaluationState, resolveModelFile, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaGrammar, type LlamaModel, type Token } from "node-llama-cpp";
 import { AbortError, InputError, ModelError } from "../errors.js";
-import { defaultCpuThreads } from "../runtime/cpuThreads.js";
 import { ggufString, readGguf } from "./ggufFile.js";
 import { resolveGenerationParams, temperatureLadder } from "./generationParams.js";
 import { getLlamaRuntime, type GpuChoice } from "./llamaRuntime.js";
 import { checkLoraAdapterFits, readLoraAdapter, writeLoraAdapter, type LoraAdapter } from "./loraAdapter.js";
 import { renderPrompt } from "./promptTemplates.js";
-import { cacheDir } from "./qwen2Vocabulary.js";
+import { cacheDir, defaultCpuThreads } from "../runtime/environment.js";
 import { SequencePool } from "./sequencePool.js";
 import type { CandidateOptions, Completion, FinishReason, GenerationParams, Prompt, TextGenerator } from "./textGenerator.js";
 
@@ -50,7 +49,7 @@ export interface LoadModelOptions {
   contextSize?: number;
   /** Sequences in the pool = parallel generations, default 8. */
   sequences?: number;
-  /** CPU threads, default `GLRL_THREADS` or llama.cpuMathCores (runtime/cpuThreads.ts). */
+  /** CPU threads, default `GL_RL_THREADS` or llama.cpuMathCores (runtime/environment.ts). */
   threads?: number;
   /** f32 KV cache and no flash attention: log-probs exact to ~1e-5 vs the trainer's forward. Default false. */
   kvCacheF32?: boolean;

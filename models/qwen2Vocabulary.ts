@@ -9,9 +9,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ModelError } from "../errors.js";
+import { cacheDir } from "../runtime/environment.js";
 import { readGguf, type GgufFile } from "./ggufFile.js";
 
 export interface Qwen2Vocabulary {
@@ -25,11 +26,6 @@ export interface Qwen2Vocabulary {
   chatTemplate: string;
   /** Path of the cached vocabulary GGUF. */
   path: string;
-}
-
-/** The cache directory: $GL_RL_CACHE_DIR or ~/.cache/gl-rl. */
-export function cacheDir(): string {
-  return process.env.GL_RL_CACHE_DIR ?? join(homedir(), ".cache", "gl-rl");
 }
 
 function bundlePath(): string {

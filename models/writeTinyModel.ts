@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { GGML_TYPE, gguf, writeGguf, type GgufTensor, type GgufValue } from "./ggufFile.js";
 import { getLlamaRuntime } from "./llamaRuntime.js";
-import { cacheDir, loadQwen2Vocabulary, type Qwen2Vocabulary } from "./qwen2Vocabulary.js";
+import { cacheDir } from "../runtime/environment.js";
+import { loadQwen2Vocabulary, type Qwen2Vocabulary } from "./qwen2Vocabulary.js";
 import { tinyModelCorpusTexts } from "./tinyModelCorpus.js";
 import { trimVocabulary, type TrimmedVocabulary } from "./trimVocabulary.js";
 

@@ -15,14 +15,17 @@ function itemSet(items: SchemaItems): Set<string> {
   return new Set([...items.tables.map((t) => `t:${t.toLowerCase()}`), ...items.columns.map((c) => `c:${c.toLowerCase()}`)]);
 }
 
-/** Jaccard index of two item sets; two empty sets → 1. */
-export function schemaJaccard(candidate: SchemaItems, gold: SchemaItems): number {
-  const a = itemSet(candidate);
-  const b = itemSet(gold);
+/** |A ∩ B| / |A ∪ B|; two empty sets → 1. */
+export function jaccardIndex<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): number {
   if (a.size === 0 && b.size === 0) return 1;
   let common = 0;
   for (const item of a) if (b.has(item)) common += 1;
   return common / (a.size + b.size - common);
+}
+
+/** Jaccard index of the candidate's and the gold query's table and column items. */
+export function schemaJaccard(candidate: SchemaItems, gold: SchemaItems): number {
+  return jaccardIndex(itemSet(candidate), itemSet(gold));
 }
 
 export const schemaLinkingReward: RewardFunction = async (samples) =>

@@ -8,6 +8,7 @@ import { resultOf, sample } from "./rewardTestSamples.js";
 import { createSafetyPenalty } from "./safetyPenalty.js";
 import { schemaLinkingReward } from "./schemaLinkingReward.js";
 import { validityReward } from "./validityReward.js";
+import { sqlValueLiterals, valueLinkingReward } from "./valueLinkingReward.js";
 
 const ok = resultOf([[1]]);
 const failed = { ok: false as const, kind: "error" as const, error: "column x does not exist" };
@@ -26,6 +27,13 @@ const table: [string, RewardFunction, RewardSample, number | null][] = [
   ["schema: disjoint", schemaLinkingReward, sample({ schemaItems: { tables: ["invoices"], columns: [] }, goldSchemaItems: { tables: ["projects"], columns: [] } }), 0],
   ["schema: no SQL", schemaLinkingReward, sample({ sql: null, goldSchemaItems: { tables: ["projects"], columns: [] } }), 0],
   ["schema: gold not analysed", schemaLinkingReward, sample({ schemaItems: { tables: ["x"], columns: [] } }), null],
+  ["values: memorised value instead of the question's", valueLinkingReward, sample({ sql: "SELECT name FROM gl_accounts WHERE account_type = 'liability'", goldSql: "SELECT name FROM gl_accounts WHERE account_type = 'equity'" }), 0],
+  ["values: right value, extra filter", valueLinkingReward, sample({ sql: "SELECT name FROM gl_accounts WHERE account_type = 'equity' AND balance > 10", goldSql: "SELECT name FROM gl_accounts WHERE account_type = 'equity'" }), 1 / 2],
+  ["values: same values, other order and spelling", valueLinkingReward, sample({ sql: "SELECT * FROM p WHERE budget > 100000.0 AND status = 'active'", goldSql: "SELECT * FROM p WHERE status = 'active' AND budget > 100000" }), 1],
+  ["values: case matters in a string", valueLinkingReward, sample({ sql: "SELECT * FROM c WHERE country = 'japan'", goldSql: "SELECT * FROM c WHERE country = 'Japan'" }), 0],
+  ["values: neither has one", valueLinkingReward, sample({ sql: "SELECT count(*) FROM t1", goldSql: "SELECT count(*) FROM t1" }), 1],
+  ["values: no SQL", valueLinkingReward, sample({ sql: null }), 0],
+  ["values: no gold", valueLinkingReward, sample({ goldSql: undefined }), null],
   ["validity: valid", validityReward, sample({ validation: valid }), 1],
   ["validity: unknown column", validityReward, sample({ validation: { ...valid, schemaValid: false } }), 0.5],
   ["validity: syntax error", validityReward, sample({ validation: { ...valid, syntaxValid: false, schemaValid: false } }), 0],
@@ -44,6 +52,11 @@ describe("rewards over prepared samples", () => {
     const [value] = await reward([s]);
     if (expected === null) expect(value).toBeNull();
     else expect(value).toBeCloseTo(expected, 10);
+  });
+
+  it("value literals: strings unescaped, numbers outside strings and identifiers", () => {
+    expect([...sqlValueLiterals("SELECT t1.col_2, 3 FROM t1 WHERE name = 'O''Brien' AND code = 'PRJ-1019' AND x > 2.50 AND y = $1 LIMIT 10")])
+      .toEqual(["s:O'Brien", "s:PRJ-1019", "n:3", "n:2.5", "n:10"]);
   });
 
   it("returns one value per sample, in order", async () => {

@@ -32,6 +32,17 @@ describe("createWeightedReward", () => {
     expect(r.totals[0]! - r.totals[1]!).toBeGreaterThan(1);
   });
 
+  it("weights override the default mix by name; an unknown name or a non-finite weight is refused", async () => {
+    const components = DEFAULT_REWARD_COMPONENTS({ weights: { value_linking: 0.3, format: 0 } });
+    expect(components.value_linking!.weight).toBe(0.3);
+    expect(components.format!.weight).toBe(0);
+    expect(DEFAULT_REWARD_COMPONENTS().value_linking!.weight).toBe(0);
+    const r = await createWeightedReward({ components })([sample({ sql: "SELECT 1 WHERE x = 'a'", goldSql: "SELECT 1 WHERE x = 'a'" })]);
+    expect(r.components.value_linking).toEqual([1]);
+    expect(() => DEFAULT_REWARD_COMPONENTS({ weights: { value_link: 1 } })).toThrow(expect.objectContaining({ message: "unknown reward component 'value_link'", hint: expect.stringContaining("value_linking") }));
+    expect(() => createWeightedReward({ components: DEFAULT_REWARD_COMPONENTS({ weights: { format: Number.NaN } }) })).toThrow(/reward weight of 'format' is not a finite number/);
+  });
+
   it("rejects a component that returns the wrong number of values", async () => {
     const reward = createWeightedReward({ components: { bad: { fn: async () => [1], weight: 1 } } });
     await expect(reward([sample(), sample()])).rejects.toThrow(/returned 1 values for 2 samples/);

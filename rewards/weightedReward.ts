@@ -20,6 +20,7 @@ import { rowOverlapReward } from "./rowOverlapReward.js";
 import { createSafetyPenalty } from "./safetyPenalty.js";
 import { schemaLinkingReward } from "./schemaLinkingReward.js";
 import { validityReward } from "./validityReward.js";
+import { valueLinkingReward } from "./valueLinkingReward.js";
 import { InputError } from "../errors.js";
 
 export interface RewardComponent {
@@ -39,19 +40,33 @@ export type WeightedReward = (samples: readonly RewardSample[]) => Promise<Weigh
 /**
  * The default mix: execution match dominates (1.0); partial credit for executing (0.1, Arctic), row
  * overlap (0.2) and schema linking (0.1); validity (0.1), format (0.1), business rules (0.1); the safety
- * penalty (−1 × 1.0). Efficiency needs an executor: add `createEfficiencyReward` yourself.
+ * penalty (−1 × 1.0). Value linking is computed and logged at weight 0 (a diagnostic: does the model copy
+ * the question's values?) — give it a weight to train on it. Efficiency needs an executor: add
+ * `createEfficiencyReward` yourself.
+ *
+ * `weights` overrides weights by component name (a GRPO config's `rewardWeights`); an unknown name is an
+ * InputError that lists the known ones.
  */
-export function DEFAULT_REWARD_COMPONENTS(options: { bareSql?: boolean } = {}): Record<string, RewardComponent> {
-  return {
+export function DEFAULT_REWARD_COMPONENTS(options: { bareSql?: boolean; weights?: Readonly<Record<string, number>> } = {}): Record<string, RewardComponent> {
+  const components: Record<string, RewardComponent> = {
     execution_match: { fn: executionMatchReward, weight: 1 },
     executes: { fn: createExecutesButWrongReward({ credit: 1 }), weight: 0.1 },
     row_overlap: { fn: rowOverlapReward, weight: 0.2 },
     schema_linking: { fn: schemaLinkingReward, weight: 0.1 },
+    value_linking: { fn: valueLinkingReward, weight: 0 },
     validity: { fn: validityReward, weight: 0.1 },
     format: { fn: createFormatReward({ bareSql: options.bareSql ?? false }), weight: 0.1 },
     business_rules: { fn: createBusinessRuleReward(), weight: 0.1 },
     safety: { fn: createSafetyPenalty({ penalty: -1 }), weight: 1 },
   };
+  for (const [name, weight] of Object.entries(options.weights ?? {})) {
+    const component = components[name];
+    if (!component) {
+      throw new InputError(`unknown reward component '${name}'`, { hint: `reward weights name one of: ${Object.keys(components).join(", ")}`, context: { name } });
+    }
+    component.weight = weight;
+  }
+  return components;
 }
 
 export function createWeightedReward(options: { components: Record<string, RewardComponent> }): WeightedReward {

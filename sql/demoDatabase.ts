@@ -21,19 +21,14 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cacheDir } from "../runtime/environment.js";
 import { seedDemoDatabase, SEED_VERSION } from "../data/seedDemoDatabase.js";
 import { createPgliteExecutor, READER_ROLE_SQL, type PgliteExecutor, type PgliteExecutorOptions } from "./pgliteExecutor.js";
 
 /** data/schema.sql of this checkout / package. */
 export const DEMO_SCHEMA_PATH = fileURLToPath(new URL("../data/schema.sql", import.meta.url));
-
-/** The cache directory: `$GL_RL_CACHE_DIR` or `~/.cache/gl-rl`. */
-export function cacheDir(): string {
-  return process.env.GL_RL_CACHE_DIR || join(homedir(), ".cache", "gl-rl");
-}
 
 /** The DDL of the demo database (data/schema.sql). */
 export async function demoSchemaSql(): Promise<string> {

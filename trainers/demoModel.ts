@@ -21,8 +21,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { DEMO_DATASET_DIR, DATASET_SPLITS, loadDataset, type DatasetSplit } from "../data/loadDataset.js";
+import { readGguf } from "../models/ggufFile.js";
 import { loadModel } from "../models/loadModel.js";
-import { cacheDir } from "../models/qwen2Vocabulary.js";
+import { cacheDir } from "../runtime/environment.js";
 import { tinyModelCorpusTexts } from "../models/tinyModelCorpus.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
 import { mulberry32 } from "../data/mulberry32.js";
@@ -48,9 +49,11 @@ export interface DemoModelRecipe {
   /**
    * Where swapped-in strings come from: absent = the train SQL's literals; "database" = those plus every
    * enumerable text value of the demo database (trainers/databaseValues.ts), so that the model has emitted
-   * each value the database holds at least once. Absent from the default recipe (keeps its cache key).
+   * each value the database holds at least once; "vocabulary" = those plus made-up values spelled with
+   * random tokens of the model's vocabulary (vocabularyWords), so that only copying — not recall — gives
+   * them. Absent from the default recipe (keeps its cache key).
    */
-  augmentPool?: "database";
+  augmentPool?: "database" | "vocabulary";
   /**
    * Share of the training examples (after augmentation; a seeded draw) whose evidence is left out, so the
    * model also answers questions asked without business definitions. Absent = 0.
@@ -204,6 +207,37 @@ async function databaseLiteralPool(items: readonly { sql: string }[]): Promise<s
   }
 }
 
+/**
+ * `count` made-up values from the model's vocabulary: each 1–2 words, each word 1–2 random alphabetic
+ * tokens (≥ 3 letters, the byte-level "Ġ" space marker dropped), capitalised half the time. Seeded; never
+ * one of `exclude` (the held-out splits' literals: a made-up value must not be a dev answer).
+ */
+export function vocabularyWords(tokens: readonly string[], count: number, seed: number, exclude: ReadonlySet<string>): string[] {
+  const pieces = [...new Set(tokens.map((t) => t.replace(/^Ġ/, "")).filter((t) => /^[A-Za-z]{3,}$/.test(t)))];
+  if (pieces.length === 0) throw new InputError("demo model: the vocabulary has no alphabetic tokens to make values from");
+  const random = mulberry32(seed);
+  const pick = (): string => pieces[Math.floor(random() * pieces.length)]!.toLowerCase();
+  const word = (): string => {
+    const w = random() < 0.5 ? pick() : pick() + pick();
+    return random() < 0.5 ? w[0]!.toUpperCase() + w.slice(1) : w;
+  };
+  const out = new Set<string>();
+  for (let tries = 0; out.size < count && tries < count * 20; tries++) {
+    const value = random() < 0.3 ? `${word()} ${word()}` : word();
+    if (!exclude.has(value)) out.add(value);
+  }
+  return [...out];
+}
+
+/** The train SQL's string literals and `count` made-up vocabulary values (not a held-out literal), sorted. */
+async function vocabularyLiteralPool(items: readonly { sql: string }[], modelPath: string, seed: number, count = 4000): Promise<string[]> {
+  const tokens = readGguf(modelPath).metadata.get("tokenizer.ggml.tokens");
+  if (tokens?.type !== "array") throw new InputError(`demo model: ${modelPath} has no tokenizer.ggml.tokens`);
+  const heldOut = new Set<string>();
+  for (const split of DATASET_SPLITS.filter((s) => s !== "train")) for (const v of sqlStringLiterals(await loadDataset(split))) heldOut.add(v);
+  return [...new Set([...sqlStringLiterals(items), ...vocabularyWords(tokens.value as string[], count, seed, heldOut)])].sort();
+}
+
 /** init → tokenize → train → save (see the file comment). */
 async function buildDemoModel(options: EnsureDemoModelOptions, recipe: DemoModelRecipe, work: string, out: string): Promise<void> {
   options.onProgress?.({ phase: "init" });
@@ -212,7 +246,8 @@ async function buildDemoModel(options: EnsureDemoModelOptions, recipe: DemoModel
 
   options.onProgress?.({ phase: "tokenize" });
   const trainItems = await loadDataset(options.dataset ?? "train");
-  const pool = recipe.augmentPool === "database" ? await databaseLiteralPool(trainItems) : undefined;
+  const pool = recipe.augmentPool === "database" ? await databaseLiteralPool(trainItems)
+    : recipe.augmentPool === "vocabulary" ? await vocabularyLiteralPool(trainItems, initPath, recipe.sft.seed) : undefined;
   const augmented = augmentLiterals(trainItems, { copies: recipe.augmentCopies, seed: recipe.sft.seed, ...(pool ? { pool } : {}) });
   const drop = mulberry32(recipe.sft.seed + 1);
   const items = augmented.map((item) => (drop() < (recipe.evidenceDropout ?? 0) ? { ...item, evidence: "" } : item));

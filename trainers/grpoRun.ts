@@ -71,15 +71,20 @@ export interface GrpoRunConfig extends GrpoConfig {
   topP: number;
   /** Sampler sequences (parallel generations); 0 = groupSize. Default 0. */
   sequences: number;
-  /** CPU threads of the policy (ggml); 0 = `GLRL_THREADS` or physical cores. Default 1 (see samplerThreads; bench/grpo.ts: 2.1× faster here with 1). */
+  /** CPU threads of the policy (ggml); 0 = `GL_RL_THREADS` or physical cores. Default 1 (see samplerThreads; bench/grpo.ts: 2.1× faster here with 1). */
   threads: number;
   /**
-   * CPU threads of the sampler (llama.cpp); 0 = `GLRL_THREADS` or llama.cpuMathCores. Default 1: ggml threads spin, and
+   * CPU threads of the sampler (llama.cpp); 0 = `GL_RL_THREADS` or llama.cpuMathCores. Default 1: ggml threads spin, and
    * on a busy 2-core machine 32 tokens × 4 sequences took 0.3–0.5 s with 1 thread but 43 s with 2.
    */
   samplerThreads: number;
   /** Overlap validation/execution with generation. Default true. */
   overlapScoring: boolean;
+  /**
+   * Reward weights by component name over DEFAULT_REWARD_COMPONENTS, e.g. `{ "value_linking": 0.2 }`
+   * (rewards/weightedReward.ts). Default {} (the default mix).
+   */
+  rewardWeights: Record<string, number>;
 }
 
 export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "adapter">> = Object.freeze({
@@ -97,6 +102,7 @@ export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "ad
   threads: 1,
   samplerThreads: 1,
   overlapScoring: true,
+  rewardWeights: {},
 });
 
 const RUN_FIELDS = new Set(["model", "adapter", ...Object.keys(DEFAULT_GRPO_RUN_CONFIG).filter((k) => !(k in DEFAULT_GRPO_CONFIG))]);
@@ -120,6 +126,9 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
   need(Number.isInteger(c.threads) && c.threads >= 0, "threads", "an integer ≥ 0 (0 = physical cores)");
   need(Number.isInteger(c.samplerThreads) && c.samplerThreads >= 0, "samplerThreads", "an integer ≥ 0 (0 = llama.cpp's math cores)");
   need(Number.isInteger(c.evalLimit) && c.evalLimit >= 0, "evalLimit", "an integer ≥ 0 (0 = the whole split)");
+  need(typeof c.rewardWeights === "object" && c.rewardWeights !== null && !Array.isArray(c.rewardWeights) && Object.values(c.rewardWeights).every((w) => typeof w === "number" && Number.isFinite(w)),
+    "rewardWeights", "an object of finite numbers by reward component name, e.g. { \"value_linking\": 0.2 }");
+  DEFAULT_REWARD_COMPONENTS({ weights: c.rewardWeights }); // an unknown component name throws here, before anything loads
   return c;
 }
 
@@ -257,7 +266,7 @@ export async function createGrpoSession(partial: Partial<GrpoRunConfig>, options
     if (!options.executor) opened.push({ dispose: () => executor.close() });
     const env = await createSqlRewardEnvironment(executor);
     const gold = createGoldResultCache(env);
-    const reward = createWeightedReward({ components: options.rewardComponents ?? DEFAULT_REWARD_COMPONENTS({ bareSql: config.promptStyle === "tiny" }) });
+    const reward = createWeightedReward({ components: options.rewardComponents ?? DEFAULT_REWARD_COMPONENTS({ bareSql: config.promptStyle === "tiny", weights: config.rewardWeights }) });
     const scorer = createRewardScorer(env, reward, gold);
 
     const model = await loadModel({ model: config.model, gpu: false, kvCacheF32: true, sequences: config.sequences || config.groupSize, download: false,

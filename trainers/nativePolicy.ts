@@ -21,7 +21,7 @@
  * await policy.dispose();
  */
 import { InputError } from "../errors.js";
-import { defaultCpuThreads } from "../runtime/cpuThreads.js";
+import { defaultCpuThreads } from "../runtime/environment.js";
 import { ggufNumber, ggufString, readGguf } from "../models/ggufFile.js";
 import { ggmlBinsDir, loadNativeAddon, toNativeError, type AddonPolicy, type AddonPolicyInfo } from "./native/nativeAddon.js";
 import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
@@ -49,7 +49,7 @@ export interface NativePolicyOptions {
     /** Start from an existing adapter GGUF instead (same rank, alpha and targets). */
     initPath?: string;
   };
-  /** ggml CPU threads; default `GLRL_THREADS` or the physical cores (runtime/cpuThreads.ts): oversubscribed ggml threads spin. */
+  /** ggml CPU threads; default `GL_RL_THREADS` or the physical cores (runtime/environment.ts): oversubscribed ggml threads spin. */
   threads?: number;
 }
 

@@ -47,6 +47,9 @@ describe("gl-rl train grpo: config", () => {
     [{ model: "m.gguf", samplerThreads: -1 }, /samplerThreads/],
     [{ model: "m.gguf", groupSize: 1 }, /groupSize/],
     [{ model: "m.gguf", warmup: 3 }, /unknown GRPO config field 'warmup'/],
+    [{ model: "m.gguf", rewardWeights: { value_linking: "0.2" } }, /rewardWeights/],
+    [{ model: "m.gguf", rewardWeights: [0.2] }, /rewardWeights/],
+    [{ model: "m.gguf", rewardWeights: { copy: 0.2 } }, /unknown reward component 'copy'/],
   ])("resolveGrpoRunConfig(%j) names the bad field", (partial, message) => {
     expect(() => resolveGrpoRunConfig(partial as never)).toThrow(message);
   });

@@ -1,0 +1,40 @@
+/**
+ * The process-wide settings gl-rl reads from the environment:
+ * - `GL_RL_CACHE_DIR`: where built artefacts are cached (the demo database dump, the demo model, the Qwen2
+ *   vocabulary); default `~/.cache/gl-rl`.
+ * - `GL_RL_THREADS`: how many CPU threads ggml uses — llama.cpp's contexts and the native extension
+ *   alike — when a caller does not say; default the physical cores.
+ *
+ * ggml's CPU threads spin at every barrier, so two processes that each take every core slow each other
+ * down by orders of magnitude, not by half (measured: a 0.45 s finite-difference check took > 60 s while a
+ * second jest worker decoded with 2 threads on this 2-core machine). Set `GL_RL_THREADS=1` when two gl-rl
+ * processes share a small machine; the test suite does (jest.config.ts).
+ *
+ * @example
+ * const threads = options.threads ?? defaultCpuThreads(llama.cpuMathCores);
+ */
+import { availableParallelism, homedir } from "node:os";
+import { join } from "node:path";
+import { InputError } from "../errors.js";
+
+/** Physical cores: node reports logical CPUs (x86 SMT = 2 per core); at least 1. */
+function physicalCores(): number {
+  const logical = availableParallelism();
+  return logical <= 2 ? logical : Math.max(1, Math.floor(logical / 2));
+}
+
+/** The cache directory: `$GL_RL_CACHE_DIR` or `~/.cache/gl-rl`. */
+export function cacheDir(): string {
+  return process.env.GL_RL_CACHE_DIR || join(homedir(), ".cache", "gl-rl");
+}
+
+/** `GL_RL_THREADS` (a positive integer) when set, else `physical` (default: half the logical CPUs, at least 1). */
+export function defaultCpuThreads(physical: number = physicalCores()): number {
+  const raw = process.env.GL_RL_THREADS;
+  if (raw === undefined || raw.trim() === "") return physical;
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new InputError(`GL_RL_THREADS must be a positive integer, got "${raw}"`, { hint: "unset it to use every physical core, or set e.g. GL_RL_THREADS=1", context: { GL_RL_THREADS: raw } });
+  }
+  return threads;
+}
