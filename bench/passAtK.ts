@@ -4,7 +4,8 @@
  * question (whole vocabulary, top-p 1 — GRPO's sampler), each extracted, validated, executed sandboxed on
  * the demo database and compared with the gold result. Questions no sample solves (pass@n = 0) give a GRPO
  * group zero reward variance, so no gradient: the greedy accuracy GRPO can reach from this model is bounded
- * by about pass@n.
+ * by about pass@n. Per question it also counts the samples that write every string literal of the gold SQL
+ * (a value the question names): a value no sample writes cannot be reinforced by any reward.
  *
  * `npx tsx bench/passAtK.ts [--model <gguf>] [--adapter <gguf>] [--split dev] [--n 16] [--temperature 1]
  *  [--limit N] [--max-tokens 256] [--threads 2] [--out per-question.jsonl]` — default: the demo model on dev.
@@ -16,6 +17,7 @@ import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareR
 import { openDatabase } from "../sql/openDatabase.js";
 import { ensureDemoModel } from "../trainers/demoModel.js";
 import { extractCandidateSql } from "../trainers/grpoRun.js";
+import { sqlStringLiterals } from "../trainers/literalAugmentation.js";
 import { passAtK } from "../trainers/passAtK.js";
 import { datasetPrompt } from "../trainers/sftExamples.js";
 import { createSqlRewardEnvironment } from "../trainers/sqlRewardEnvironment.js";
@@ -43,7 +45,7 @@ const gold = createGoldResultCache(env);
 const sampling = { topK: Math.max(1, model.vocabularySize), topP: 1, minP: 0, repeatPenalty: 1, maxTokens };
 
 const t0 = performance.now();
-const perQuestion: { question: string; greedy: boolean; correct: number }[] = [];
+const perQuestion: { question: string; greedy: boolean; correct: number; withGoldValues: number }[] = [];
 for (const [q, item] of items.entries()) {
   const prompt = datasetPrompt("tiny", item);
   const [greedy] = await model.generateCandidates(prompt, 1, { ...sampling, temperatures: [0] });
@@ -54,7 +56,9 @@ for (const [q, item] of items.entries()) {
     texts.push(...completions.map((c) => c.text));
   }
   const samples = await prepareRewardSamples(texts.map((text) => ({ question: item.question, completion: text, sql: extractCandidateSql(text), goldSql: item.sql })), env, gold);
-  perQuestion.push({ question: item.question, greedy: samples[0]!.match === true, correct: samples.slice(1).filter((s) => s.match === true).length });
+  const goldValues = sqlStringLiterals([item]).map((v) => `'${v.replace(/'/g, "''")}'`);
+  const withGoldValues = samples.slice(1).filter((s) => goldValues.every((v) => s.sql?.includes(v))).length;
+  perQuestion.push({ question: item.question, greedy: samples[0]!.match === true, correct: samples.slice(1).filter((s) => s.match === true).length, withGoldValues });
   process.stderr.write(`\rpass@k ${q + 1}/${items.length}`);
 }
 process.stderr.write("\n");
@@ -74,5 +78,7 @@ const never = perQuestion.filter((x) => x.correct === 0).length;
 const always = perQuestion.filter((x) => x.correct === n).length;
 console.log("");
 console.log(`questions no sample solves: ${never} (${(100 * never / perQuestion.length).toFixed(1)} %); every sample solves: ${always}; greedy wrong but some sample right: ${perQuestion.filter((x) => !x.greedy && x.correct > 0).length}`);
+const withValues = perQuestion.filter((_, q) => sqlStringLiterals([items[q]!]).length > 0);
+console.log(`questions whose gold SQL has string values: ${withValues.length}; no sample writes them all: ${withValues.filter((x) => x.withGoldValues === 0).length}`);
 const out = option("--out");
 if (out) writeFileSync(out, perQuestion.map((x) => JSON.stringify(x)).join("\n") + "\n");
