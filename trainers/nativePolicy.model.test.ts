@@ -38,6 +38,26 @@ async function objectiveOf(policy: NativePolicy, batch: TokenSequence[], c: Floa
   return lp.reduce((sum, row, b) => sum + row.reduce((s, x, i) => s + x * c[b]![i]!, 0), 0);
 }
 
+const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return s / a.length;
+};
+
+/** node-llama-cpp's log-probs of each sequence's completion (f32 KV cache) are within 1e-3 (mean |Δ|) of `expected`. */
+async function expectLlamaLogprobs(modelPath: string, batch: TokenSequence[], expected: Float32Array[], adapter?: string): Promise<void> {
+  const model = await loadModel({ model: modelPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, ...(adapter ? { adapter } : {}) });
+  try {
+    for (const [b, { tokens, completionStart }] of batch.entries()) {
+      const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
+      expect(llama.length).toBe(expected[b]!.length);
+      expect(meanAbs(llama, expected[b]!)).toBeLessThanOrEqual(1e-3);
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
 /** Deterministic non-zero LoRA B so that every A has a gradient (B = 0 at init makes ∂/∂A vanish). */
 function randomizeLoraB(policy: NativePolicy, scale: number): void {
   for (const name of policy.trainableNames().filter((n) => n.endsWith(".lora_b"))) {
@@ -258,12 +278,6 @@ describe("NativePolicy training", () => {
 });
 
 describe("NativePolicy vs node-llama-cpp", () => {
-  const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
-    return s / a.length;
-  };
-
   test("log-probs match with no adapter, with a LoRA adapter the extension saved, and reference = base", async () => {
     const policy = await NativePolicy.create({ modelPath: untiedPath, lora: { rank: 4, alpha: 8, seed: 2 } });
     const adapterPath = join(dir, "adapter.gguf");
@@ -283,18 +297,8 @@ describe("NativePolicy vs node-llama-cpp", () => {
     expect(meanAbs(reference[0]!, base[0]!)).toBeLessThan(1e-6);
     expect(meanAbs(adapted[0]!, base[0]!)).toBeGreaterThan(1e-2);  // the adapter changes something
 
-    for (const [adapter, expected] of [[undefined, base], [adapterPath, adapted]] as const) {
-      const model = await loadModel({ model: untiedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, ...(adapter ? { adapter } : {}) });
-      try {
-        for (let b = 0; b < batch.length; b++) {
-          const { tokens, completionStart } = batch[b]!;
-          const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
-          expect(meanAbs(llama, expected[b]!)).toBeLessThanOrEqual(1e-3);
-        }
-      } finally {
-        await model.dispose();
-      }
-    }
+    await expectLlamaLogprobs(untiedPath, batch, base);
+    await expectLlamaLogprobs(untiedPath, batch, adapted, adapterPath);
   }, 90_000);
 
   test("lora.initPath starts from a saved adapter; one of another rank is refused", async () => {
@@ -331,14 +335,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
     } finally {
       await policy.dispose();
     }
-    const model = await loadModel({ model: out, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true });
-    try {
-      const { tokens, completionStart } = batch[0]!;
-      const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
-      expect(meanAbs(llama, trained[0]!)).toBeLessThanOrEqual(1e-3);
-    } finally {
-      await model.dispose();
-    }
+    await expectLlamaLogprobs(out, batch, trained);
   }, 60_000);
 });
 
@@ -417,18 +414,7 @@ describe("NativePolicy on quantized GGUFs", () => {
       } finally {
         await policy.dispose();
       }
-      const model = await loadModel({ model: dequantizedPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true });
-      try {
-        for (let b = 0; b < batch.length; b++) {
-          const { tokens, completionStart } = batch[b]!;
-          const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
-          let diff = 0;
-          for (let i = 0; i < llama.length; i++) diff += Math.abs(llama[i]! - ours[b]![i]!) / llama.length;
-          expect(diff).toBeLessThanOrEqual(1e-3);
-        }
-      } finally {
-        await model.dispose();
-      }
+      await expectLlamaLogprobs(dequantizedPath, batch, ours);
     }
   }, 60_000);
 });
@@ -457,18 +443,7 @@ describe("NativePolicy on Qwen3", () => {
     } finally {
       await policy.dispose();
     }
-    const model = await loadModel({ model: path, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true });
-    try {
-      for (let b = 0; b < batch.length; b++) {
-        const { tokens, completionStart } = batch[b]!;
-        const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
-        let diff = 0;
-        for (let i = 0; i < llama.length; i++) diff += Math.abs(llama[i]! - ours[b]![i]!) / llama.length;
-        expect(diff).toBeLessThanOrEqual(1e-3);
-      }
-    } finally {
-      await model.dispose();
-    }
+    await expectLlamaLogprobs(path, batch, ours);
   }, 30_000);
 });
 

@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NativeError } from "../../errors.js";
+import type { StepOptions } from "../policyBackend.js";
 
 /** One sequence of a batch: prompt + completion token ids; log-probs cover tokens[completionStart..]. */
 export interface AddonSequence {
@@ -44,14 +45,8 @@ export interface AddonLoadOptions {
   };
 }
 
-export interface AddonAdamW {
-  learningRate: number;
-  maxGradNorm: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-}
+/** The AdamW step the addon takes: the trainers' StepOptions as they are. */
+export type AddonAdamW = StepOptions;
 
 export interface AddonPolicyInfo {
   architecture: string;
