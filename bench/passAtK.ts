@@ -17,6 +17,7 @@ import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareR
 import { openDatabase } from "../sql/openDatabase.js";
 import { ensureDemoModel } from "../trainers/demoModel.js";
 import { extractCandidateSql } from "../trainers/grpoRun.js";
+import { sqlStringLiteralsOf } from "../sql/sqlLiterals.js";
 import { sqlStringLiterals } from "../trainers/literalAugmentation.js";
 import { passAtK } from "../trainers/passAtK.js";
 import { datasetPrompt } from "../trainers/sftExamples.js";
@@ -45,7 +46,7 @@ const gold = createGoldResultCache(env);
 const sampling = { topK: Math.max(1, model.vocabularySize), topP: 1, minP: 0, repeatPenalty: 1, maxTokens };
 
 const t0 = performance.now();
-const perQuestion: { question: string; greedy: boolean; correct: number; withGoldValues: number }[] = [];
+const perQuestion: { question: string; greedy: boolean; correct: number; goldValues: number; withGoldValues: number }[] = [];
 for (const [q, item] of items.entries()) {
   const prompt = datasetPrompt("tiny", item);
   const [greedy] = await model.generateCandidates(prompt, 1, { ...sampling, temperatures: [0] });
@@ -56,9 +57,9 @@ for (const [q, item] of items.entries()) {
     texts.push(...completions.map((c) => c.text));
   }
   const samples = await prepareRewardSamples(texts.map((text) => ({ question: item.question, completion: text, sql: extractCandidateSql(text), goldSql: item.sql })), env, gold);
-  const goldValues = sqlStringLiterals([item]).map((v) => `'${v.replace(/'/g, "''")}'`);
-  const withGoldValues = samples.slice(1).filter((s) => goldValues.every((v) => s.sql?.includes(v))).length;
-  perQuestion.push({ question: item.question, greedy: samples[0]!.match === true, correct: samples.slice(1).filter((s) => s.match === true).length, withGoldValues });
+  const goldValues = sqlStringLiterals([item]);
+  const withGoldValues = samples.slice(1).filter((s) => s.sql !== null && goldValues.every((v) => sqlStringLiteralsOf(s.sql!).includes(v))).length;
+  perQuestion.push({ question: item.question, greedy: samples[0]!.match === true, correct: samples.slice(1).filter((s) => s.match === true).length, goldValues: goldValues.length, withGoldValues });
   process.stderr.write(`\rpass@k ${q + 1}/${items.length}`);
 }
 process.stderr.write("\n");
@@ -78,7 +79,7 @@ const never = perQuestion.filter((x) => x.correct === 0).length;
 const always = perQuestion.filter((x) => x.correct === n).length;
 console.log("");
 console.log(`questions no sample solves: ${never} (${(100 * never / perQuestion.length).toFixed(1)} %); every sample solves: ${always}; greedy wrong but some sample right: ${perQuestion.filter((x) => !x.greedy && x.correct > 0).length}`);
-const withValues = perQuestion.filter((_, q) => sqlStringLiterals([items[q]!]).length > 0);
+const withValues = perQuestion.filter((x) => x.goldValues > 0);
 console.log(`questions whose gold SQL has string values: ${withValues.length}; no sample writes them all: ${withValues.filter((x) => x.withGoldValues === 0).length}`);
 const out = option("--out");
 if (out) writeFileSync(out, perQuestion.map((x) => JSON.stringify(x)).join("\n") + "\n");

@@ -33,7 +33,7 @@ import { resolveGenerationParams, temperatureLadder } from "./generationParams.j
 import { getLlamaRuntime, type GpuChoice } from "./llamaRuntime.js";
 import { checkLoraAdapterFits, readLoraAdapter, writeLoraAdapter, type LoraAdapter } from "./loraAdapter.js";
 import { renderPrompt } from "./promptTemplates.js";
-import { cacheDir, defaultCpuThreads } from "../runtime/environment.js";
+import { cacheDir } from "../runtime/environment.js";
 import { SequencePool } from "./sequencePool.js";
 import type { CandidateOptions, Completion, FinishReason, GenerationParams, Prompt, TextGenerator } from "./textGenerator.js";
 
@@ -383,7 +383,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const contextOptions = {
     contextSize: options.contextSize ?? Math.min(model.trainContextSize, 2048),
     sequences,
-    threads: options.threads ?? defaultCpuThreads(llama.cpuMathCores),
+    threads: options.threads ?? llama.maxThreads, // GL_RL_THREADS or physical cores (llamaRuntime.ts)
     kvCacheF32: options.kvCacheF32 ?? false,
   };
   try {

@@ -15,18 +15,18 @@
  * // candidate {'liability'}; gold {'equity'} → 0.   candidate {'equity', 10}; gold {'equity'} → 1/2
  * await valueLinkingReward([sample]);
  */
+import { sqlStringLiteralsOf, withoutStringLiterals } from "../sql/sqlLiterals.js";
 import type { RewardFunction } from "./rewardSample.js";
 import { jaccardIndex } from "./schemaLinkingReward.js";
 
-const STRING_LITERAL = /'((?:[^']|'')*)'/g;
 /** A number not glued to an identifier (`t1`, `col_2`) or a parameter (`$1`). */
 const NUMBER = /(?<![\w$.])\d+(?:\.\d+)?(?![\w.])/g;
 
 /** The distinct literal values of `sql`: string literals (unescaped) and numbers outside strings. */
 export function sqlValueLiterals(sql: string): Set<string> {
   const values = new Set<string>();
-  for (const m of sql.matchAll(STRING_LITERAL)) values.add(`s:${m[1]!.replace(/''/g, "'")}`);
-  for (const m of sql.replace(STRING_LITERAL, " ").matchAll(NUMBER)) values.add(`n:${Number(m[0])}`);
+  for (const text of sqlStringLiteralsOf(sql)) values.add(`s:${text}`);
+  for (const m of withoutStringLiterals(sql).matchAll(NUMBER)) values.add(`n:${Number(m[0])}`);
   return values;
 }
 

@@ -21,6 +21,7 @@
  */
 import type { PromptItem } from "./sftExamples.js";
 import { mulberry32 } from "../data/mulberry32.js";
+import { sqlStringLiteralsOf, withoutStringLiterals } from "../sql/sqlLiterals.js";
 
 export interface AugmentLiteralsOptions {
   /** Augmented variants per item with copyable literals. */
@@ -35,7 +36,6 @@ export interface AugmentLiteralsOptions {
   substitutes?: (literal: string, sql: string) => readonly string[];
 }
 
-const STRING_LITERAL = /'((?:[^']|'')*)'/g;
 const INTEGER = /\b\d+\b/g;
 
 
@@ -45,18 +45,16 @@ const wordPattern = (s: string): RegExp => new RegExp(`(?<![\\w])${escapeRegExp(
 
 /** The distinct non-empty string literals ('…', '' unescaped) of the items' SQL, in order of first occurrence. */
 export function sqlStringLiterals(items: readonly { sql: string }[]): string[] {
-  return [...new Set(items.flatMap((i) => [...i.sql.matchAll(STRING_LITERAL)].map((m) => m[1]!.replace(/''/g, "'"))))].filter((s) => s.length > 0);
+  return [...new Set(items.flatMap((i) => sqlStringLiteralsOf(i.sql)))].filter((s) => s.length > 0);
 }
 
 /** Literals of `sql` that the question contains as a whole word: [text, kind]. */
 export function copiedLiterals(question: string, sql: string): { text: string; kind: "string" | "integer" }[] {
   const found = new Map<string, "string" | "integer">();
-  for (const m of sql.matchAll(STRING_LITERAL)) {
-    const text = m[1]!.replace(/''/g, "'");
+  for (const text of sqlStringLiteralsOf(sql)) {
     if (text.length > 0 && wordPattern(text).test(question)) found.set(text, "string");
   }
-  const withoutStrings = sql.replace(STRING_LITERAL, " ");
-  for (const m of withoutStrings.matchAll(INTEGER)) if (!found.has(m[0]) && wordPattern(m[0]).test(question)) found.set(m[0], "integer");
+  for (const m of withoutStringLiterals(sql).matchAll(INTEGER)) if (!found.has(m[0]) && wordPattern(m[0]).test(question)) found.set(m[0], "integer");
   return [...found].map(([text, kind]) => ({ text, kind }));
 }
 
