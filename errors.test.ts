@@ -8,7 +8,11 @@ describe("errors", () => {
     expect(error.name).toBe("InputError");
     expect(error.code).toBe("input");
     expect(error.context).toEqual({ line: 7 });
-    expect(error.toJSON()).toEqual({ code: "input", message: "dataset line 7 is not JSON", hint: "one object per line" });
+    expect(error.toJSON()).toEqual({
+      code: "input",
+      message: "dataset line 7 is not JSON",
+      hint: "one object per line",
+    });
   });
 
   it("has a type guard for each family member that rejects the others", () => {

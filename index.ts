@@ -3,7 +3,14 @@
  */
 // The agent team (orchestrator/): ask a question, get validated SQL, rows, confidence, explanation.
 export { createText2SqlAgent, Text2SqlState } from "./orchestrator/text2sqlGraph.js";
-export type { Text2SqlAgent, Text2SqlAgentOptions, Text2SqlAnswer, AskOptions, Text2SqlGraph, Text2SqlStateType } from "./orchestrator/text2sqlGraph.js";
+export type {
+  Text2SqlAgent,
+  Text2SqlAgentOptions,
+  Text2SqlAnswer,
+  AskOptions,
+  Text2SqlGraph,
+  Text2SqlStateType,
+} from "./orchestrator/text2sqlGraph.js";
 export { generatorMachine, FeedbackMemory } from "./agents/generatorAgent.js";
 export type { FeedbackExample, GenerationRequest, GeneratedCandidate } from "./agents/generatorAgent.js";
 export { validatorMachine, executeCandidates } from "./agents/validatorAgent.js";
@@ -51,7 +58,13 @@ export { loadModel, LoadedModel, checkModelFile, SUPPORTED_ARCHITECTURES } from 
 export type { LoadModelOptions } from "./models/loadModel.js";
 export type { GpuChoice } from "./models/llamaRuntime.js";
 export { DEFAULT_GENERATION_PARAMS, resolveGenerationParams, temperatureLadder } from "./models/generationParams.js";
-export { buildPrompt, buildCorrectionPrompt, formatCompletion, renderPrompt, trainingTokens } from "./models/promptTemplates.js";
+export {
+  buildPrompt,
+  buildCorrectionPrompt,
+  formatCompletion,
+  renderPrompt,
+  trainingTokens,
+} from "./models/promptTemplates.js";
 export type { PromptStyle, PromptInput, CorrectionInput, TableContext } from "./models/promptTemplates.js";
 export { extractSql } from "./models/extractSql.js";
 export type { ExtractedAnswer } from "./models/extractSql.js";
@@ -85,7 +98,14 @@ export { executionMatch } from "./sql/executionMatch.js";
 export type { QueryOutcome, MatchVerdict } from "./sql/executionMatch.js";
 
 // The question dataset (data/).
-export { loadDataset, loadDatasetSplits, parseDataset, DATASET_SPLITS, DIFFICULTIES, DEMO_DATASET_DIR } from "./data/loadDataset.js";
+export {
+  loadDataset,
+  loadDatasetSplits,
+  parseDataset,
+  DATASET_SPLITS,
+  DIFFICULTIES,
+  DEMO_DATASET_DIR,
+} from "./data/loadDataset.js";
 export type { DatasetItem, DatasetSplit, Difficulty } from "./data/loadDataset.js";
 
 // Rewards (rewards/).

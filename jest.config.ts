@@ -20,7 +20,12 @@ const config: Config = {
   // Each worker that opens PGlite costs ~0.75 GB and this machine has 2 cores.
   maxWorkers: 2,
   projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/**/*.test.ts"], testPathIgnorePatterns: [...common.testPathIgnorePatterns, "\\.model\\.test\\.ts$"] },
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/**/*.test.ts"],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, "\\.model\\.test\\.ts$"],
+    },
     { ...common, displayName: "model", testMatch: ["<rootDir>/**/*.model.test.ts"] },
   ],
 };

@@ -3,10 +3,24 @@ import { ModelError, isModelError } from "../errors.js";
 import type { Completion } from "../models/textGenerator.js";
 import { createActorRuntime } from "../runtime/actorRuntime.js";
 import { BoundedCache } from "../runtime/boundedCache.js";
-import { FeedbackMemory, buildGenerationPrompt, generatorMachine, normalizeSql, questionSimilarity, scoreCandidates, withVerdict, type GenerationRequest } from "./generatorAgent.js";
+import {
+  FeedbackMemory,
+  buildGenerationPrompt,
+  generatorMachine,
+  normalizeSql,
+  questionSimilarity,
+  scoreCandidates,
+  withVerdict,
+  type GenerationRequest,
+} from "./generatorAgent.js";
 import { createScriptedTextGenerator } from "./scriptedTextGenerator.js";
 
-const request: GenerationRequest = { question: "How many projects are there?", promptStyle: "tiny", schemaFingerprint: "fp", n: 4 };
+const request: GenerationRequest = {
+  question: "How many projects are there?",
+  promptStyle: "tiny",
+  schemaFingerprint: "fp",
+  n: 4,
+};
 
 describe("generator agent", () => {
   test("N candidates on a temperature ladder, SQL extracted, agreement-based confidence", async () => {
@@ -16,7 +30,9 @@ describe("generator agent", () => {
     expect(candidates).toHaveLength(4);
     expect(fake.calls[0]!.temperatures).toEqual([0.3, 0.5, 0.7, 0.9]);
     expect(fake.calls[0]!.prompt).toBe("How many projects are there?\nSQL:\n");
-    expect(candidates.slice(0, 3).every((c) => c.sql === "SELECT count(*) FROM projects" && c.agreement === 0.75)).toBe(true);
+    expect(candidates.slice(0, 3).every((c) => c.sql === "SELECT count(*) FROM projects" && c.agreement === 0.75)).toBe(
+      true,
+    );
     expect(candidates[3]!.sql).toBeNull();
     expect(candidates[3]!.confidence).toBe(0);
     // ½·exp(−0.1) + ½·0.75
@@ -30,13 +46,23 @@ describe("generator agent", () => {
     const rt = createActorRuntime();
     const cache = new BoundedCache<Promise<Completion[]>>();
     await rt.call(generatorMachine, { request, generator: fake, cache, adapter: "v1" });
-    await rt.call(generatorMachine, { request: { ...request, question: "how many  projects are there?" }, generator: fake, cache, adapter: "v1" });
+    await rt.call(generatorMachine, {
+      request: { ...request, question: "how many  projects are there?" },
+      generator: fake,
+      cache,
+      adapter: "v1",
+    });
     expect(fake.calls).toHaveLength(1); // case and spacing of the question do not matter
     await rt.call(generatorMachine, { request: { ...request, n: 2 }, generator: fake, cache, adapter: "v1" });
     expect(fake.calls).toHaveLength(2); // other params: a new generation
     await rt.call(generatorMachine, { request, generator: fake, cache, adapter: "v2" });
     expect(fake.calls).toHaveLength(3); // another adapter version: a new generation
-    await rt.call(generatorMachine, { request: { ...request, schemaFingerprint: "fp2" }, generator: fake, cache, adapter: "v2" });
+    await rt.call(generatorMachine, {
+      request: { ...request, schemaFingerprint: "fp2" },
+      generator: fake,
+      cache,
+      adapter: "v2",
+    });
     expect(fake.calls).toHaveLength(4); // another schema: a new generation
     await rt.dispose();
   });
@@ -44,17 +70,30 @@ describe("generator agent", () => {
   test("correction mode sends the failed SQL and the error", async () => {
     const fake = createScriptedTextGenerator(() => "SELECT count(*) FROM projects");
     const rt = createActorRuntime();
-    const out = await rt.call(generatorMachine, { request: { ...request, n: 1, correction: { failedSql: "SELECT count(*) FROM project", error: "relation \"project\" does not exist", hint: "use projects" } }, generator: fake });
+    const out = await rt.call(generatorMachine, {
+      request: {
+        ...request,
+        n: 1,
+        correction: {
+          failedSql: "SELECT count(*) FROM project",
+          error: 'relation "project" does not exist',
+          hint: "use projects",
+        },
+      },
+      generator: fake,
+    });
     expect(out[0]!.sql).toBe("SELECT count(*) FROM projects");
     expect(fake.calls[0]!.prompt).toContain("Failed SQL:\nSELECT count(*) FROM project");
-    expect(fake.calls[0]!.prompt).toContain("relation \"project\" does not exist");
+    expect(fake.calls[0]!.prompt).toContain('relation "project" does not exist');
     expect(fake.calls[0]!.prompt).toContain("Hint: use projects");
     await rt.dispose();
   });
 
   test("a model failure becomes the machine's failed state and rejects the call with the model's error", async () => {
     const rt = createActorRuntime({ retries: 0 });
-    const broken = createScriptedTextGenerator(() => { throw new ModelError("model.broken", "the context is gone"); });
+    const broken = createScriptedTextGenerator(() => {
+      throw new ModelError("model.broken", "the context is gone");
+    });
     const error = await rt.call(generatorMachine, { request, generator: broken }).catch((e: unknown) => e);
     expect(isModelError(error)).toBe(true);
     expect((error as Error).message).toBe("the context is gone");
@@ -63,17 +102,29 @@ describe("generator agent", () => {
 
   test("feedback: similar corrections become few-shot examples; near-identical ones also a candidate", () => {
     const memory = new FeedbackMemory(2);
-    memory.remember("active projects with budget over 100000", "SELECT name FROM projects WHERE status = 'active' AND budget > 100000");
+    memory.remember(
+      "active projects with budget over 100000",
+      "SELECT name FROM projects WHERE status = 'active' AND budget > 100000",
+    );
     memory.remember("how many vendors", "SELECT count(*) FROM vendors");
     memory.remember("list all customers", "SELECT name FROM customers");
     expect(memory.size).toBe(2); // bounded: the oldest went
     memory.remember("how many vendors", "SELECT count(*) AS n FROM vendors");
     expect(memory.size).toBe(2);
     const similar = memory.similar("How many vendors?");
-    expect(similar[0]).toEqual({ question: "how many vendors", sql: "SELECT count(*) AS n FROM vendors", similarity: 1 });
+    expect(similar[0]).toEqual({
+      question: "how many vendors",
+      sql: "SELECT count(*) AS n FROM vendors",
+      similarity: 1,
+    });
     expect(memory.similar("revenue by quarter")).toEqual([]);
 
-    const chat = buildGenerationPrompt({ ...request, promptStyle: "schemaAware", tables: [{ ddl: "CREATE TABLE vendors (id int)" }], examples: similar });
+    const chat = buildGenerationPrompt({
+      ...request,
+      promptStyle: "schemaAware",
+      tables: [{ ddl: "CREATE TABLE vendors (id int)" }],
+      examples: similar,
+    });
     const user = "messages" in chat ? chat.messages[1]!.content : "";
     expect(user.indexOf("Examples:")).toBeGreaterThan(user.indexOf("CREATE TABLE vendors"));
     expect(user.indexOf("Examples:")).toBeLessThan(user.indexOf("Question: How many projects"));

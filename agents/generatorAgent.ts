@@ -97,7 +97,13 @@ export function withVerdict(confidence: number, valid: boolean): number {
 
 /** The prompt for a request: plain, few-shot (examples injected into the user turn), or correction. */
 export function buildGenerationPrompt(request: GenerationRequest): Prompt {
-  const input = { question: request.question, evidence: request.evidence, tables: request.tables, schema: request.schema, examples: request.examples };
+  const input = {
+    question: request.question,
+    evidence: request.evidence,
+    tables: request.tables,
+    schema: request.schema,
+    examples: request.examples,
+  };
   if (request.correction) return buildCorrectionPrompt(request.promptStyle, { ...input, ...request.correction });
   const prompt = buildPrompt(request.promptStyle, input);
   const examples = request.examples ?? [];
@@ -108,13 +114,30 @@ export function buildGenerationPrompt(request: GenerationRequest): Prompt {
 }
 
 /** Turns completions into scored candidates and appends remembered near-identical corrections. */
-export function scoreCandidates(completions: readonly Completion[], temperatures: readonly (number | null)[], examples: readonly FeedbackExample[] = []): GeneratedCandidate[] {
+export function scoreCandidates(
+  completions: readonly Completion[],
+  temperatures: readonly (number | null)[],
+  examples: readonly FeedbackExample[] = [],
+): GeneratedCandidate[] {
   const drafts = completions.map((c, i) => {
     const meanLogprob = c.logprobs.length === 0 ? -Infinity : c.logprobs.reduce((a, b) => a + b, 0) / c.logprobs.length;
-    return { sql: extractSql(c.text).sql, text: c.text, temperature: temperatures[i] ?? null, meanLogprob, source: "model" as const };
+    return {
+      sql: extractSql(c.text).sql,
+      text: c.text,
+      temperature: temperatures[i] ?? null,
+      meanLogprob,
+      source: "model" as const,
+    };
   });
-  const remembered = examples.filter((e) => e.similarity >= FEEDBACK_CANDIDATE_SIMILARITY)
-    .map((e) => ({ sql: e.sql, text: e.sql, temperature: null, meanLogprob: Math.log(e.similarity), source: "feedback" as const }));
+  const remembered = examples
+    .filter((e) => e.similarity >= FEEDBACK_CANDIDATE_SIMILARITY)
+    .map((e) => ({
+      sql: e.sql,
+      text: e.sql,
+      temperature: null,
+      meanLogprob: Math.log(e.similarity),
+      source: "feedback" as const,
+    }));
   const all = [...drafts, ...remembered];
   const counts = new Map<string, number>();
   for (const d of all) if (d.sql) counts.set(normalizeSql(d.sql), (counts.get(normalizeSql(d.sql)) ?? 0) + 1);
@@ -123,7 +146,12 @@ export function scoreCandidates(completions: readonly Completion[], temperatures
     const agreement = d.sql ? (counts.get(normalizeSql(d.sql)) ?? 0) / all.length : 0;
     const confidence = d.sql ? candidateConfidence({ tokenConfidence, agreement }) : 0;
     // A user's correction is verified SQL: it is as sure as the questions are alike.
-    return { ...d, tokenConfidence, agreement, confidence: d.source === "feedback" ? Math.max(confidence, tokenConfidence) : confidence };
+    return {
+      ...d,
+      tokenConfidence,
+      agreement,
+      confidence: d.source === "feedback" ? Math.max(confidence, tokenConfidence) : confidence,
+    };
   });
 }
 
@@ -131,14 +159,24 @@ interface SampleInput extends GeneratorInput {
   mode: "answer" | "correct";
 }
 
-async function sampleCandidates({ input, signal }: { input: SampleInput; signal: AbortSignal }): Promise<{ completions: Completion[]; temperatures: number[] }> {
+async function sampleCandidates({
+  input,
+  signal,
+}: {
+  input: SampleInput;
+  signal: AbortSignal;
+}): Promise<{ completions: Completion[]; temperatures: number[] }> {
   const { request, generator, cache, adapter = null } = input;
   const temperatures = temperatureLadder(request.n);
   const prompt = buildGenerationPrompt(request);
-  const run = (): Promise<Completion[]> => generator.generateCandidates(prompt, request.n, { ...request.params, temperatures }, signal);
+  const run = (): Promise<Completion[]> =>
+    generator.generateCandidates(prompt, request.n, { ...request.params, temperatures }, signal);
   if (!cache) return { completions: await run(), temperatures };
   const key = generationCacheKey({
-    question: JSON.stringify(prompt), schemaFingerprint: request.schemaFingerprint, adapter, mode: input.mode,
+    question: JSON.stringify(prompt),
+    schemaFingerprint: request.schemaFingerprint,
+    adapter,
+    mode: input.mode,
     params: { ...request.params, n: request.n },
   });
   return { completions: await cache.getOrCreate(key, run), temperatures };
@@ -177,29 +215,57 @@ export const generatorMachine = setup({
     generating: {
       invoke: {
         src: "generateSql",
-        input: ({ context }) => ({ request: context.request, generator: context.generator, cache: context.cache, adapter: context.adapter, mode: "answer" as const }),
-        onDone: { target: "scoring", actions: assign({ completions: ({ event }) => event.output.completions, temperatures: ({ event }) => event.output.temperatures }) },
+        input: ({ context }) => ({
+          request: context.request,
+          generator: context.generator,
+          cache: context.cache,
+          adapter: context.adapter,
+          mode: "answer" as const,
+        }),
+        onDone: {
+          target: "scoring",
+          actions: assign({
+            completions: ({ event }) => event.output.completions,
+            temperatures: ({ event }) => event.output.temperatures,
+          }),
+        },
         onError: { target: "failed", actions: assign({ error: ({ event }) => event.error, failed: true }) },
       },
     },
     correcting: {
       invoke: {
         src: "correctSql",
-        input: ({ context }) => ({ request: context.request, generator: context.generator, cache: context.cache, adapter: context.adapter, mode: "correct" as const }),
-        onDone: { target: "scoring", actions: assign({ completions: ({ event }) => event.output.completions, temperatures: ({ event }) => event.output.temperatures }) },
+        input: ({ context }) => ({
+          request: context.request,
+          generator: context.generator,
+          cache: context.cache,
+          adapter: context.adapter,
+          mode: "correct" as const,
+        }),
+        onDone: {
+          target: "scoring",
+          actions: assign({
+            completions: ({ event }) => event.output.completions,
+            temperatures: ({ event }) => event.output.temperatures,
+          }),
+        },
         onError: { target: "failed", actions: assign({ error: ({ event }) => event.error, failed: true }) },
       },
     },
     scoring: {
       always: {
         target: "done",
-        actions: assign({ candidates: ({ context }) => scoreCandidates(context.completions, context.temperatures, context.request.examples) }),
+        actions: assign({
+          candidates: ({ context }) =>
+            scoreCandidates(context.completions, context.temperatures, context.request.examples),
+        }),
       },
     },
     done: { type: "final" },
     failed: { type: "final" },
   },
-  output: ({ context }) => (context.failed ? { ok: false as const, error: context.error } : { ok: true as const, value: context.candidates }),
+  output: ({ context }) =>
+    context.failed ? { ok: false as const, error: context.error } : { ok: true as const, value: context.candidates },
 });
 
 // ─── feedback memory ────────────────────────────────────────────────────────────────────────────────
@@ -229,7 +295,9 @@ export class FeedbackMemory {
 
   constructor(private readonly maxItems = 200) {}
 
-  get size(): number { return this.items.length; }
+  get size(): number {
+    return this.items.length;
+  }
 
   /** Stores (or replaces) the correct SQL for a question. */
   remember(question: string, sql: string): void {
@@ -241,7 +309,8 @@ export class FeedbackMemory {
 
   /** Up to `k` remembered examples with similarity ≥ `minSimilarity`, most similar first. */
   similar(question: string, k = 3, minSimilarity = 0.3): FeedbackExample[] {
-    return this.items.map((e) => ({ ...e, similarity: questionSimilarity(e.question, question) }))
+    return this.items
+      .map((e) => ({ ...e, similarity: questionSimilarity(e.question, question) }))
       .filter((e) => e.similarity >= minSimilarity)
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, k);

@@ -14,7 +14,13 @@
  * const { totals, feedback } = await runtime.call(rewardEvaluatorMachine, { candidates: [{ question, completion: sql, sql, goldSql }], environment: env });
  */
 import { assign, fromPromise, setup } from "xstate";
-import { createGoldResultCache, prepareRewardSamples, type GoldResultCache, type RewardCandidate, type RewardEnvironment } from "../rewards/prepareRewardSamples.js";
+import {
+  createGoldResultCache,
+  prepareRewardSamples,
+  type GoldResultCache,
+  type RewardCandidate,
+  type RewardEnvironment,
+} from "../rewards/prepareRewardSamples.js";
 import type { RewardSample } from "../rewards/rewardSample.js";
 import { DEFAULT_REWARD_COMPONENTS, createWeightedReward, type WeightedReward } from "../rewards/weightedReward.js";
 import type { AgentResult } from "../runtime/actorRuntime.js";
@@ -48,11 +54,14 @@ const rows = (n: number): string => `${n} row${n === 1 ? "" : "s"}`;
 export function rewardFeedback(sample: RewardSample): string {
   if (sample.sql === null) return "no SQL found in the answer";
   if (sample.validation?.refused) return `refused by the safety policy: ${sample.validation.errors.join("; ")}`;
-  if (sample.validation && (!sample.validation.syntaxValid || !sample.validation.schemaValid)) return `invalid SQL: ${sample.validation.errors.join("; ")}`;
+  if (sample.validation && (!sample.validation.syntaxValid || !sample.validation.schemaValid))
+    return `invalid SQL: ${sample.validation.errors.join("; ")}`;
   const exec = sample.execution;
   if (exec && !exec.ok) return `the query failed (${exec.kind}): ${exec.error}`;
-  if (sample.goldSql === undefined) return exec?.ok ? `executed: ${rows(exec.result.rowCount)} (no gold query to compare with)` : "not executed";
-  if (sample.goldExecution && !sample.goldExecution.ok) return `the gold query itself failed: ${sample.goldExecution.error}`;
+  if (sample.goldSql === undefined)
+    return exec?.ok ? `executed: ${rows(exec.result.rowCount)} (no gold query to compare with)` : "not executed";
+  if (sample.goldExecution && !sample.goldExecution.ok)
+    return `the gold query itself failed: ${sample.goldExecution.error}`;
   if (sample.match === true) return "correct: the result matches the gold query's";
   const got = exec?.ok ? exec.result.rowCount : 0;
   const want = sample.goldExecution?.ok ? sample.goldExecution.result.rowCount : 0;
@@ -62,8 +71,13 @@ export function rewardFeedback(sample: RewardSample): string {
 let defaultReward: WeightedReward | undefined;
 
 async function score({ input }: { input: RewardEvaluatorInput }): Promise<RewardEvaluation> {
-  const samples = await prepareRewardSamples(input.candidates, input.environment, input.goldCache ?? createGoldResultCache(input.environment));
-  const reward = input.reward ?? (defaultReward ??= createWeightedReward({ components: DEFAULT_REWARD_COMPONENTS({ bareSql: true }) }));
+  const samples = await prepareRewardSamples(
+    input.candidates,
+    input.environment,
+    input.goldCache ?? createGoldResultCache(input.environment),
+  );
+  defaultReward ??= createWeightedReward({ components: DEFAULT_REWARD_COMPONENTS({ bareSql: true }) });
+  const reward = input.reward ?? defaultReward;
   const { totals, components } = await reward(samples);
   return { samples, totals, components, feedback: samples.map(rewardFeedback) };
 }
@@ -76,7 +90,11 @@ interface RewardContext extends RewardEvaluatorInput {
 
 /** The reward evaluator machine (see the file comment). */
 export const rewardEvaluatorMachine = setup({
-  types: { input: {} as RewardEvaluatorInput, context: {} as RewardContext, output: {} as AgentResult<RewardEvaluation> },
+  types: {
+    input: {} as RewardEvaluatorInput,
+    context: {} as RewardContext,
+    output: {} as AgentResult<RewardEvaluation>,
+  },
   actors: { scoreCandidates: fromPromise(score) },
 }).createMachine({
   id: "rewardEvaluator",
@@ -86,7 +104,12 @@ export const rewardEvaluatorMachine = setup({
     scoring: {
       invoke: {
         src: "scoreCandidates",
-        input: ({ context }) => ({ candidates: context.candidates, environment: context.environment, goldCache: context.goldCache, reward: context.reward }),
+        input: ({ context }) => ({
+          candidates: context.candidates,
+          environment: context.environment,
+          goldCache: context.goldCache,
+          reward: context.reward,
+        }),
         onDone: { target: "done", actions: assign({ evaluation: ({ event }) => event.output }) },
         onError: { target: "failed", actions: assign({ error: ({ event }) => event.error, failed: true }) },
       },
@@ -94,5 +117,8 @@ export const rewardEvaluatorMachine = setup({
     done: { type: "final" },
     failed: { type: "final" },
   },
-  output: ({ context }) => (context.failed || context.evaluation === null ? { ok: false as const, error: context.error } : { ok: true as const, value: context.evaluation }),
+  output: ({ context }) =>
+    context.failed || context.evaluation === null
+      ? { ok: false as const, error: context.error }
+      : { ok: true as const, value: context.evaluation },
 });

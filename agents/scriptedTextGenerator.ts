@@ -18,18 +18,30 @@ export interface ScriptedTextGenerator extends TextGenerator {
   readonly calls: { prompt: string; n: number; temperatures: number[] }[];
 }
 
-export function createScriptedTextGenerator(answer: (prompt: string, index: number) => string | Promise<string>, options: { delayMs?: number } = {}): ScriptedTextGenerator {
+export function createScriptedTextGenerator(
+  answer: (prompt: string, index: number) => string | Promise<string>,
+  options: { delayMs?: number } = {},
+): ScriptedTextGenerator {
   const calls: ScriptedTextGenerator["calls"] = [];
   const complete = async (text: string, signal?: AbortSignal): Promise<Completion> => {
     if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
     if (signal?.aborted) throw new AbortError();
     const words = text.split(/\s+/).filter(Boolean);
     return {
-      text, tokens: words.map((_, i) => i), logprobs: words.map(() => -0.1), finishReason: "eos", adapter: null,
+      text,
+      tokens: words.map((_, i) => i),
+      logprobs: words.map(() => -0.1),
+      finishReason: "eos",
+      adapter: null,
       timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
     };
   };
-  const generateCandidates = async (prompt: Prompt, n: number, params: Partial<GenerationParams> & CandidateOptions = {}, signal?: AbortSignal): Promise<Completion[]> => {
+  const generateCandidates = async (
+    prompt: Prompt,
+    n: number,
+    params: Partial<GenerationParams> & CandidateOptions = {},
+    signal?: AbortSignal,
+  ): Promise<Completion[]> => {
     const rendered = renderPrompt(prompt);
     calls.push({ prompt: rendered, n, temperatures: params.temperatures ?? [] });
     return Promise.all(Array.from({ length: n }, async (_, i) => complete(await answer(rendered, i), signal)));

@@ -11,13 +11,23 @@ import { executeCandidates, validatorMachine } from "./validatorAgent.js";
 
 const schema = schemaFromDdl(readFileSync(DEMO_SCHEMA_PATH, "utf8"));
 let db: SqlExecutor;
-beforeAll(async () => { db = await openDatabase("demo"); }, 120_000);
-afterAll(async () => { await db?.close(); });
+beforeAll(async () => {
+  db = await openDatabase("demo");
+}, 120_000);
+afterAll(async () => {
+  await db?.close();
+});
 
 describe("validator agent", () => {
   test("verdicts per candidate (sql/validateSql): valid, unknown table, refused, unparsable", async () => {
     const rt = createActorRuntime();
-    const sqls = ["SELECT count(*) FROM projects", "SELECT * FROM spaceships", "DROP TABLE projects", "SELECT FROM WHERE", "SELECT count(*) FROM projects"];
+    const sqls = [
+      "SELECT count(*) FROM projects",
+      "SELECT * FROM spaceships",
+      "DROP TABLE projects",
+      "SELECT FROM WHERE",
+      "SELECT count(*) FROM projects",
+    ];
     const verdicts = await rt.call(validatorMachine, { sqls, schema });
     expect(verdicts.map((v) => v.valid)).toEqual([true, false, false, false, true]);
     expect(verdicts[1]!.errors[0]!.code).toBe("unknown_table");
@@ -29,14 +39,26 @@ describe("validator agent", () => {
 
   test("a validator that throws becomes the machine's failed state", async () => {
     const rt = createActorRuntime({ retries: 0 });
-    await expect(rt.call(validatorMachine, { sqls: ["SELECT 1"], validate: async () => { throw new Error("validator down"); } })).rejects.toThrow("validator down");
+    await expect(
+      rt.call(validatorMachine, {
+        sqls: ["SELECT 1"],
+        validate: async () => {
+          throw new Error("validator down");
+        },
+      }),
+    ).rejects.toThrow("validator down");
     await rt.dispose();
   });
 
   test("executeCandidates: each distinct SQL once, failures as outcomes", async () => {
     const rt = createActorRuntime();
-    const outcomes = await rt.call(executeCandidates, { sqls: ["SELECT count(*) AS n FROM projects", "SELECT nope FROM projects", "SELECT count(*) AS n FROM projects"], executor: db });
-    expect(outcomes[0]!.ok && outcomes[0]!.result.rows[0]![0]).toBe((await db.execute("SELECT count(*) FROM projects")).rows[0]![0]);
+    const outcomes = await rt.call(executeCandidates, {
+      sqls: ["SELECT count(*) AS n FROM projects", "SELECT nope FROM projects", "SELECT count(*) AS n FROM projects"],
+      executor: db,
+    });
+    expect(outcomes[0]!.ok && outcomes[0]!.result.rows[0]![0]).toBe(
+      (await db.execute("SELECT count(*) FROM projects")).rows[0]![0],
+    );
     expect(outcomes[1]!.ok).toBe(false);
     expect(!outcomes[1]!.ok && outcomes[1]!.error).toMatch(/nope/);
     expect(outcomes[2]).toBe(outcomes[0]);
@@ -50,8 +72,18 @@ describe("reward evaluator agent", () => {
     const environment = await createSqlRewardEnvironment(db);
     const gold = "SELECT name FROM projects WHERE status = 'active'";
     const candidates = [
-      { question: "active projects", completion: "SELECT p.name FROM projects p WHERE p.status = 'active'", sql: "SELECT p.name FROM projects p WHERE p.status = 'active'", goldSql: gold },
-      { question: "active projects", completion: "SELECT name FROM projects", sql: "SELECT name FROM projects", goldSql: gold },
+      {
+        question: "active projects",
+        completion: "SELECT p.name FROM projects p WHERE p.status = 'active'",
+        sql: "SELECT p.name FROM projects p WHERE p.status = 'active'",
+        goldSql: gold,
+      },
+      {
+        question: "active projects",
+        completion: "SELECT name FROM projects",
+        sql: "SELECT name FROM projects",
+        goldSql: gold,
+      },
       { question: "active projects", completion: "no idea", sql: null, goldSql: gold },
       { question: "active projects", completion: "DROP TABLE projects", sql: "DROP TABLE projects", goldSql: gold },
     ];
@@ -63,7 +95,14 @@ describe("reward evaluator agent", () => {
     expect(evaluation.feedback[1]).toMatch(/differs .*rows? vs \d+ rows? expected/);
     expect(evaluation.feedback[2]).toBe("no SQL found in the answer");
     expect(evaluation.feedback[3]).toMatch(/refused/);
-    expect(rewardFeedback({ question: "q", completion: "SELECT 1", sql: "SELECT 1", execution: { ok: true, result: { columns: [], rows: [[1]], rowCount: 1, truncated: false, elapsedMs: 0 } } })).toMatch(/no gold query/);
+    expect(
+      rewardFeedback({
+        question: "q",
+        completion: "SELECT 1",
+        sql: "SELECT 1",
+        execution: { ok: true, result: { columns: [], rows: [[1]], rowCount: 1, truncated: false, elapsedMs: 0 } },
+      }),
+    ).toMatch(/no gold query/);
     await rt.dispose();
   }, 60_000);
 });

@@ -24,7 +24,10 @@ import { validateSql, type ValidationResult } from "../sql/validateSql.js";
 export type SqlVerdict = ValidationResult;
 
 /** sql/validateSql's signature (the subset used here); pass another to replace it. */
-export type ValidateSqlFn = (sql: string, options: { schema?: SchemaModel; executor?: SqlExecutor; signal?: AbortSignal }) => Promise<SqlVerdict>;
+export type ValidateSqlFn = (
+  sql: string,
+  options: { schema?: SchemaModel; executor?: SqlExecutor; signal?: AbortSignal },
+) => Promise<SqlVerdict>;
 
 export interface ValidatorInput {
   sqls: string[];
@@ -38,7 +41,8 @@ async function validateAll({ input, signal }: { input: ValidatorInput; signal: A
   const validate = input.validate ?? validateSql;
   const distinct = new Map<string, Promise<SqlVerdict>>();
   for (const sql of input.sqls) {
-    if (!distinct.has(sql)) distinct.set(sql, validate(sql, { schema: input.schema, executor: input.executor, signal }));
+    if (!distinct.has(sql))
+      distinct.set(sql, validate(sql, { schema: input.schema, executor: input.executor, signal }));
   }
   return Promise.all(input.sqls.map((sql) => distinct.get(sql)!));
 }
@@ -61,7 +65,12 @@ export const validatorMachine = setup({
     validating: {
       invoke: {
         src: "validateSql",
-        input: ({ context }) => ({ sqls: context.sqls, schema: context.schema, executor: context.executor, validate: context.validate }),
+        input: ({ context }) => ({
+          sqls: context.sqls,
+          schema: context.schema,
+          executor: context.executor,
+          validate: context.validate,
+        }),
         onDone: { target: "done", actions: assign({ verdicts: ({ event }) => event.output }) },
         onError: { target: "failed", actions: assign({ error: ({ event }) => event.error, failed: true }) },
       },
@@ -69,7 +78,8 @@ export const validatorMachine = setup({
     done: { type: "final" },
     failed: { type: "final" },
   },
-  output: ({ context }) => (context.failed ? { ok: false as const, error: context.error } : { ok: true as const, value: context.verdicts }),
+  output: ({ context }) =>
+    context.failed ? { ok: false as const, error: context.error } : { ok: true as const, value: context.verdicts },
 });
 
 /** How one candidate's sandboxed execution ended. */
@@ -90,7 +100,8 @@ export const executeCandidates = fromPromise<ExecutionResult[], ExecuteCandidate
     try {
       return { ok: true, result: await input.executor.execute(sql, { ...input.options, signal }) };
     } catch (error) {
-      if (isGlRlError(error)) return { ok: false, code: error.code, error: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+      if (isGlRlError(error))
+        return { ok: false, code: error.code, error: error.message, ...(error.hint ? { hint: error.hint } : {}) };
       return { ok: false, code: "error", error: error instanceof Error ? error.message : String(error) };
     }
   };

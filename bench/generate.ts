@@ -15,13 +15,23 @@ const N = 8;
 const MAX_TOKENS = 64;
 const REPEATS = 3;
 
-const modelPath = process.argv[2] ?? (await writeTinyModel({ out: join(mkdtempSync(join(tmpdir(), "bench-")), "tiny.gguf"), seed: 1, initStd: 0.5 })).path;
-const model = await loadModel({ model: modelPath, gpu: process.env.GL_RL_GPU === "1" ? "auto" : false, sequences: N, contextSize: 512 * N });
+const modelPath =
+  process.argv[2] ??
+  (await writeTinyModel({ out: join(mkdtempSync(join(tmpdir(), "bench-")), "tiny.gguf"), seed: 1, initStd: 0.5 })).path;
+const model = await loadModel({
+  model: modelPath,
+  gpu: process.env.GL_RL_GPU === "1" ? "auto" : false,
+  sequences: N,
+  contextSize: 512 * N,
+});
 const prompt = buildPrompt("tiny", { question: "Which accounts had a balance over 1000 at the end of 2023?" });
 // No EOS stop: every candidate runs MAX_TOKENS, so the rows compare equal work.
 const params = { maxTokens: MAX_TOKENS, stop: [] as string[] };
 
-async function measure(label: string, run: () => Promise<Completion[]>): Promise<{ label: string; tokens: number; seconds: number }> {
+async function measure(
+  label: string,
+  run: () => Promise<Completion[]>,
+): Promise<{ label: string; tokens: number; seconds: number }> {
   await run(); // warm-up
   let tokens = 0;
   const t0 = performance.now();
@@ -42,7 +52,8 @@ await model.dispose();
 
 console.log(`model ${modelPath}, ${MAX_TOKENS} max tokens, ${REPEATS} repeats, threads = cpuMathCores`);
 console.log("| run | tokens | seconds | tokens/s |\n|---|---:|---:|---:|");
-for (const r of rows) console.log(`| ${r.label} | ${r.tokens} | ${r.seconds.toFixed(2)} | ${(r.tokens / r.seconds).toFixed(1)} |`);
+for (const r of rows)
+  console.log(`| ${r.label} | ${r.tokens} | ${r.seconds.toFixed(2)} | ${(r.tokens / r.seconds).toFixed(1)} |`);
 const seq = rows[1]!;
 const par = rows[2]!;
-console.log(`parallel / sequential throughput: ${((par.tokens / par.seconds) / (seq.tokens / seq.seconds)).toFixed(2)}×`);
+console.log(`parallel / sequential throughput: ${(par.tokens / par.seconds / (seq.tokens / seq.seconds)).toFixed(2)}×`);

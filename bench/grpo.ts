@@ -37,7 +37,14 @@ const maxTokens = flag("--tokens", 32);
 const threads = flag("--threads", 0);
 const samplerThreads = flag("--sampler-threads", 1);
 
-const PHASES = ["generation", "validation+exec", "reward", "log-probs (old+ref)", "backward+update", "adapter swap"] as const;
+const PHASES = [
+  "generation",
+  "validation+exec",
+  "reward",
+  "log-probs (old+ref)",
+  "backward+update",
+  "adapter swap",
+] as const;
 type Phase = (typeof PHASES)[number];
 
 async function benchModel(label: string, dims: Partial<TinyModelDims>, dir: string): Promise<void> {
@@ -46,7 +53,19 @@ async function benchModel(label: string, dims: Partial<TinyModelDims>, dir: stri
   const writeS = (performance.now() - t0) / 1000;
   const executor = await openDatabase("demo");
   const session = await createGrpoSession(
-    { model: info.path, groupSize, promptsPerStep, maxCompletionTokens: maxTokens, temperature: 1, beta: 0.04, evalEvery: 0, outDir: join(dir, "run"), overlapScoring: false, threads, samplerThreads },
+    {
+      model: info.path,
+      groupSize,
+      promptsPerStep,
+      maxCompletionTokens: maxTokens,
+      temperature: 1,
+      beta: 0.04,
+      evalEvery: 0,
+      outDir: join(dir, "run"),
+      overlapScoring: false,
+      threads,
+      samplerThreads,
+    },
     { executor },
   );
   const totals = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
@@ -55,7 +74,12 @@ async function benchModel(label: string, dims: Partial<TinyModelDims>, dir: stri
   try {
     for (let step = 0; step <= steps; step += 1) {
       const prompts = session.prompts.slice(step * promptsPerStep, (step + 1) * promptsPerStep);
-      const m = await grpoStep(step, prompts, { ...session.trainOptions(), adapterPath: (s) => join(dir, `${label.length}-adapter-${s + 1}.gguf`) }, session.config);
+      const m = await grpoStep(
+        step,
+        prompts,
+        { ...session.trainOptions(), adapterPath: (s) => join(dir, `${label.length}-adapter-${s + 1}.gguf`) },
+        session.config,
+      );
       if (step === 0) continue; // warm-up
       const { prepareMs, rewardMs } = session.scorer.lastTimings;
       totals.generation += m.timings.sampleMs;
@@ -65,7 +89,9 @@ async function benchModel(label: string, dims: Partial<TinyModelDims>, dir: stri
       totals["backward+update"] += m.timings.updateMs;
       totals["adapter swap"] += m.timings.swapMs;
       completionTokens += m.completionLengthMean * promptsPerStep * groupSize;
-      tokens += prompts.reduce((a, p) => a + p.promptTokens.length * groupSize, 0) + m.completionLengthMean * promptsPerStep * groupSize;
+      tokens +=
+        prompts.reduce((a, p) => a + p.promptTokens.length * groupSize, 0) +
+        m.completionLengthMean * promptsPerStep * groupSize;
     }
   } finally {
     await session.dispose();
@@ -73,21 +99,34 @@ async function benchModel(label: string, dims: Partial<TinyModelDims>, dir: stri
   }
   const total = PHASES.reduce((a, p) => a + totals[p], 0);
   const d = { ...DEFAULT_TINY_MODEL_DIMS, ...dims };
-  console.log(`\n### ${label}: d=${d.embedding}, ${d.layers} layers, ${d.heads}/${d.kvHeads} heads, FFN ${d.ffn}, vocab ${info.vocabSize}, ${(info.parameters / 1e6).toFixed(1)}M params (written in ${writeS.toFixed(1)} s)`);
-  console.log(`threads: policy ${session.config.threads || "default"}, sampler ${session.config.samplerThreads || "default"}`);
-  console.log(`batch: ${promptsPerStep} prompts × G=${groupSize}, ≤ ${maxTokens} completion tokens (mean ${(completionTokens / steps / promptsPerStep / groupSize).toFixed(1)}), ${steps} timed step(s) after 1 warm-up`);
+  console.log(
+    `\n### ${label}: d=${d.embedding}, ${d.layers} layers, ${d.heads}/${d.kvHeads} heads, FFN ${d.ffn}, vocab ${info.vocabSize}, ${(info.parameters / 1e6).toFixed(1)}M params (written in ${writeS.toFixed(1)} s)`,
+  );
+  console.log(
+    `threads: policy ${session.config.threads || "default"}, sampler ${session.config.samplerThreads || "default"}`,
+  );
+  console.log(
+    `batch: ${promptsPerStep} prompts × G=${groupSize}, ≤ ${maxTokens} completion tokens (mean ${(completionTokens / steps / promptsPerStep / groupSize).toFixed(1)}), ${steps} timed step(s) after 1 warm-up`,
+  );
   console.log("| phase | ms/step | share |\n|---|---:|---:|");
-  for (const p of PHASES) console.log(`| ${p} | ${(totals[p] / steps).toFixed(0)} | ${((100 * totals[p]) / total).toFixed(1)} % |`);
+  for (const p of PHASES)
+    console.log(`| ${p} | ${(totals[p] / steps).toFixed(0)} | ${((100 * totals[p]) / total).toFixed(1)} % |`);
   console.log(`| **total** | ${(total / steps).toFixed(0)} | 100 % |`);
   const bottleneck = PHASES.reduce((a, p) => (totals[p] > totals[a] ? p : a), PHASES[0]);
-  console.log(`bottleneck: ${bottleneck} (${((100 * totals[bottleneck]) / total).toFixed(0)} % of the step); ${((tokens / steps) / (total / steps / 1000)).toFixed(0)} batch tokens/s end to end`);
+  console.log(
+    `bottleneck: ${bottleneck} (${((100 * totals[bottleneck]) / total).toFixed(0)} % of the step); ${(tokens / steps / (total / steps / 1000)).toFixed(0)} batch tokens/s end to end`,
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), "bench-grpo-"));
 try {
   await benchModel("tiny demo-shaped", { ...DEFAULT_TINY_MODEL_DIMS }, dir);
   if (!argv.includes("--skip-large")) {
-    await benchModel("0.5B-shaped Qwen2", { embedding: 896, layers: flag("--layers", 24), heads: 14, kvHeads: 2, ffn: 4864, context: 1024, tied: true }, dir);
+    await benchModel(
+      "0.5B-shaped Qwen2",
+      { embedding: 896, layers: flag("--layers", 24), heads: 14, kvHeads: 2, ffn: 4864, context: 1024, tied: true },
+      dir,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

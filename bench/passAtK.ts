@@ -39,27 +39,62 @@ const SEQUENCES = 8;
 
 const items = (await loadDataset(split)).slice(0, limit > 0 ? limit : undefined);
 const modelPath = option("--model") ?? (await ensureDemoModel());
-const model = await loadModel({ model: modelPath, gpu: false, kvCacheF32: true, sequences: SEQUENCES, threads, download: false, ...(adapter ? { adapter } : {}) });
+const model = await loadModel({
+  model: modelPath,
+  gpu: false,
+  kvCacheF32: true,
+  sequences: SEQUENCES,
+  threads,
+  download: false,
+  ...(adapter ? { adapter } : {}),
+});
 const db = await openDatabase("demo");
 const env = await createSqlRewardEnvironment(db);
 const gold = createGoldResultCache(env);
 const sampling = { topK: Math.max(1, model.vocabularySize), topP: 1, minP: 0, repeatPenalty: 1, maxTokens };
 
 const t0 = performance.now();
-const perQuestion: { question: string; greedy: boolean; correct: number; goldValues: number; withGoldValues: number }[] = [];
+const perQuestion: {
+  question: string;
+  greedy: boolean;
+  correct: number;
+  goldValues: number;
+  withGoldValues: number;
+}[] = [];
 for (const [q, item] of items.entries()) {
   const prompt = datasetPrompt("tiny", item);
   const [greedy] = await model.generateCandidates(prompt, 1, { ...sampling, temperatures: [0] });
   const texts = [greedy!.text];
   for (let done = 0; done < n; done += SEQUENCES) {
     const m = Math.min(SEQUENCES, n - done);
-    const completions = await model.generateCandidates(prompt, m, { ...sampling, temperatures: Array(m).fill(temperature), seeds: Array.from({ length: m }, (_, i) => 1000 * q + done + i + 1) });
+    const completions = await model.generateCandidates(prompt, m, {
+      ...sampling,
+      temperatures: Array(m).fill(temperature),
+      seeds: Array.from({ length: m }, (_, i) => 1000 * q + done + i + 1),
+    });
     texts.push(...completions.map((c) => c.text));
   }
-  const samples = await prepareRewardSamples(texts.map((text) => ({ question: item.question, completion: text, sql: extractCandidateSql(text), goldSql: item.sql })), env, gold);
+  const samples = await prepareRewardSamples(
+    texts.map((text) => ({
+      question: item.question,
+      completion: text,
+      sql: extractCandidateSql(text),
+      goldSql: item.sql,
+    })),
+    env,
+    gold,
+  );
   const goldValues = sqlStringLiterals([item]);
-  const withGoldValues = samples.slice(1).filter((s) => s.sql !== null && goldValues.every((v) => sqlStringLiteralsOf(s.sql!).includes(v))).length;
-  perQuestion.push({ question: item.question, greedy: samples[0]!.match === true, correct: samples.slice(1).filter((s) => s.match === true).length, goldValues: goldValues.length, withGoldValues });
+  const withGoldValues = samples
+    .slice(1)
+    .filter((s) => s.sql !== null && goldValues.every((v) => sqlStringLiteralsOf(s.sql!).includes(v))).length;
+  perQuestion.push({
+    question: item.question,
+    greedy: samples[0]!.match === true,
+    correct: samples.slice(1).filter((s) => s.match === true).length,
+    goldValues: goldValues.length,
+    withGoldValues,
+  });
   process.stderr.write(`\rpass@k ${q + 1}/${items.length}`);
 }
 process.stderr.write("\n");
@@ -67,19 +102,27 @@ const seconds = (performance.now() - t0) / 1000;
 await db.close();
 await model.dispose();
 
-const mean = (f: (x: (typeof perQuestion)[number]) => number): number => perQuestion.reduce((s, x) => s + f(x), 0) / perQuestion.length;
+const mean = (f: (x: (typeof perQuestion)[number]) => number): number =>
+  perQuestion.reduce((s, x) => s + f(x), 0) / perQuestion.length;
 const ks = [1, 2, 4, 8, 16, 32, 64].filter((k) => k <= n);
-console.log(`model ${modelPath}${adapter ? ` + ${adapter}` : ""}, split ${split} (n = ${perQuestion.length}), ${n} samples per question at T = ${temperature}, ${seconds.toFixed(0)} s`);
+console.log(
+  `model ${modelPath}${adapter ? ` + ${adapter}` : ""}, split ${split} (n = ${perQuestion.length}), ${n} samples per question at T = ${temperature}, ${seconds.toFixed(0)} s`,
+);
 console.log("");
 console.log("| decoding | execution accuracy |");
 console.log("|---|---|");
 console.log(`| greedy | ${(100 * mean((x) => Number(x.greedy))).toFixed(1)} % |`);
-for (const k of ks) console.log(`| pass@${k} (T = ${temperature}) | ${(100 * mean((x) => passAtK(n, x.correct, k))).toFixed(1)} % |`);
+for (const k of ks)
+  console.log(`| pass@${k} (T = ${temperature}) | ${(100 * mean((x) => passAtK(n, x.correct, k))).toFixed(1)} % |`);
 const never = perQuestion.filter((x) => x.correct === 0).length;
 const always = perQuestion.filter((x) => x.correct === n).length;
 console.log("");
-console.log(`questions no sample solves: ${never} (${(100 * never / perQuestion.length).toFixed(1)} %); every sample solves: ${always}; greedy wrong but some sample right: ${perQuestion.filter((x) => !x.greedy && x.correct > 0).length}`);
+console.log(
+  `questions no sample solves: ${never} (${((100 * never) / perQuestion.length).toFixed(1)} %); every sample solves: ${always}; greedy wrong but some sample right: ${perQuestion.filter((x) => !x.greedy && x.correct > 0).length}`,
+);
 const withValues = perQuestion.filter((x) => x.goldValues > 0);
-console.log(`questions whose gold SQL has string values: ${withValues.length}; no sample writes them all: ${withValues.filter((x) => x.withGoldValues === 0).length}`);
+console.log(
+  `questions whose gold SQL has string values: ${withValues.length}; no sample writes them all: ${withValues.filter((x) => x.withGoldValues === 0).length}`,
+);
 const out = option("--out");
-if (out) writeFileSync(out, perQuestion.map((x) => JSON.stringify(x)).join("\n") + "\n");
+if (out) writeFileSync(out, `${perQuestion.map((x) => JSON.stringify(x)).join("\n")}\n`);

@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "../data/mulberry32.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
 import { defaultCpuThreads } from "../runtime/environment.js";
 import { NativePolicy } from "../trainers/nativePolicy.js";
@@ -49,9 +50,13 @@ function peakRssMiB(): number {
 }
 
 async function child(run: Run): Promise<Result> {
-  const policy = await NativePolicy.create({ modelPath: run.modelPath, trainable: run.trainable, lora: { rank: run.rank, alpha: 2 * run.rank } });
-  let s = 12345;
-  const next = (): number => (s = (s * 1103515245 + 12345) % 2147483648) % run.vocab;
+  const policy = await NativePolicy.create({
+    modelPath: run.modelPath,
+    trainable: run.trainable,
+    lora: { rank: run.rank, alpha: 2 * run.rank },
+  });
+  const random = mulberry32(12345);
+  const next = (): number => Math.floor(random() * run.vocab);
   const batch: TokenSequence[] = Array.from({ length: run.sequences }, () => ({
     tokens: Array.from({ length: run.tokensPerSequence }, next),
     completionStart: run.tokensPerSequence / 2,
@@ -75,7 +80,9 @@ async function child(run: Run): Promise<Result> {
     tokensPerSecond: (run.steps * run.sequences * run.tokensPerSequence) / seconds,
     secondsPerStep: seconds / run.steps,
     peakRssMiB: peakRssMiB(),
-    trainableParameters, firstLoss, lastLoss,
+    trainableParameters,
+    firstLoss,
+    lastLoss,
   };
 }
 
@@ -90,15 +97,61 @@ const largeLayers = layersArg >= 0 ? Number(argv[layersArg + 1]) : 24;
 const dir = mkdtempSync(join(tmpdir(), "bench-train-"));
 const runs: Run[] = [];
 const tiny = await writeTinyModel({ out: join(dir, "tiny.gguf"), seed: 1 });
-const tinyDims = [tiny.dims.embedding, tiny.dims.layers, tiny.dims.heads, tiny.dims.kvHeads, tiny.dims.ffn, tiny.vocabSize];
+const tinyDims = [
+  tiny.dims.embedding,
+  tiny.dims.layers,
+  tiny.dims.heads,
+  tiny.dims.kvHeads,
+  tiny.dims.ffn,
+  tiny.vocabSize,
+];
 runs.push(
-  { label: `tiny demo (d=${tiny.dims.embedding}, ${tiny.dims.layers} layers, V=${tiny.vocabSize}), all weights`, dims: tinyDims, modelPath: tiny.path, trainable: "all", rank: 8, sequences: 8, tokensPerSequence: 64, steps: 10, vocab: tiny.vocabSize },
-  { label: "tiny demo, LoRA r=8 (7 targets)", dims: tinyDims, modelPath: tiny.path, trainable: "lora", rank: 8, sequences: 8, tokensPerSequence: 64, steps: 10, vocab: tiny.vocabSize },
+  {
+    label: `tiny demo (d=${tiny.dims.embedding}, ${tiny.dims.layers} layers, V=${tiny.vocabSize}), all weights`,
+    dims: tinyDims,
+    modelPath: tiny.path,
+    trainable: "all",
+    rank: 8,
+    sequences: 8,
+    tokensPerSequence: 64,
+    steps: 10,
+    vocab: tiny.vocabSize,
+  },
+  {
+    label: "tiny demo, LoRA r=8 (7 targets)",
+    dims: tinyDims,
+    modelPath: tiny.path,
+    trainable: "lora",
+    rank: 8,
+    sequences: 8,
+    tokensPerSequence: 64,
+    steps: 10,
+    vocab: tiny.vocabSize,
+  },
 );
 if (!argv.includes("--skip-large")) {
-  const dims: TinyModelDims = { ...DEFAULT_TINY_MODEL_DIMS, embedding: 896, layers: largeLayers, heads: 14, kvHeads: 2, ffn: 4864, context: 1024, tied: true };
+  const dims: TinyModelDims = {
+    ...DEFAULT_TINY_MODEL_DIMS,
+    embedding: 896,
+    layers: largeLayers,
+    heads: 14,
+    kvHeads: 2,
+    ffn: 4864,
+    context: 1024,
+    tied: true,
+  };
   const large = await writeTinyModel({ out: join(dir, "qwen2-0.5b-shaped.gguf"), seed: 2, dims, vocabulary: "full" });
-  runs.push({ label: `0.5B-shaped Qwen2 (d=896, ${largeLayers} layers, 14/2 heads, FFN 4864, V=${large.vocabSize} tied, f32), LoRA r=8`, dims: [896, largeLayers, 14, 2, 4864, large.vocabSize], modelPath: large.path, trainable: "lora", rank: 8, sequences: 1, tokensPerSequence: 256, steps: 3, vocab: large.vocabSize });
+  runs.push({
+    label: `0.5B-shaped Qwen2 (d=896, ${largeLayers} layers, 14/2 heads, FFN 4864, V=${large.vocabSize} tied, f32), LoRA r=8`,
+    dims: [896, largeLayers, 14, 2, 4864, large.vocabSize],
+    modelPath: large.path,
+    trainable: "lora",
+    rank: 8,
+    sequences: 1,
+    tokensPerSequence: 256,
+    steps: 3,
+    vocab: large.vocabSize,
+  });
 }
 
 // The PyTorch reference: same shapes, same batch, same update (argv[1] = the run as JSON, dims in it).
@@ -161,7 +214,11 @@ print(json.dumps({"tokensPerSecond": run["steps"] * B * T / sec, "secondsPerStep
 
 function torchRun(run: Run, dims: number[]): Result | undefined {
   try {
-    const out = execFileSync("/usr/bin/python3", ["-c", TORCH_SCRIPT, JSON.stringify({ ...run, dims, threads: defaultCpuThreads() })], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync(
+      "/usr/bin/python3",
+      ["-c", TORCH_SCRIPT, JSON.stringify({ ...run, dims, threads: defaultCpuThreads() })],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    );
     return JSON.parse(out.trim().split("\n").pop()!) as Result;
   } catch (error) {
     console.error(`PyTorch run failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
@@ -171,11 +228,18 @@ function torchRun(run: Run, dims: number[]): Result | undefined {
 
 const self = fileURLToPath(import.meta.url);
 console.log(`threads ${defaultCpuThreads()}, batch = sequences × tokens, loss on the second half of each sequence`);
-console.log("| configuration | engine | trainable params | batch | s/step | tokens/s | peak RSS MiB | loss first → last |\n|---|---|---:|---|---:|---:|---:|---|");
+console.log(
+  "| configuration | engine | trainable params | batch | s/step | tokens/s | peak RSS MiB | loss first → last |\n|---|---|---:|---|---:|---:|---:|---|",
+);
 const row = (run: Run, engine: string, r: Result): void =>
-  console.log(`| ${run.label} | ${engine} | ${r.trainableParameters.toLocaleString("en")} | ${run.sequences}×${run.tokensPerSequence} | ${r.secondsPerStep.toFixed(3)} | ${r.tokensPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} |`);
+  console.log(
+    `| ${run.label} | ${engine} | ${r.trainableParameters.toLocaleString("en")} | ${run.sequences}×${run.tokensPerSequence} | ${r.secondsPerStep.toFixed(3)} | ${r.tokensPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} |`,
+  );
 for (const run of runs) {
-  const out = execFileSync(process.execPath, [...process.execArgv, self, "--child", JSON.stringify(run)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const out = execFileSync(process.execPath, [...process.execArgv, self, "--child", JSON.stringify(run)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   row(run, "gl-rl native (ggml)", JSON.parse(out.trim().split("\n").pop()!) as Result);
   if (argv.includes("--torch")) {
     const r = torchRun(run, run.dims);

@@ -14,7 +14,6 @@
  * // 1  | Acme
  */
 import type { GlRlError } from "../errors.js";
-import type { QueryResult } from "../sql/sqlExecutor.js";
 
 function jsonValue(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
@@ -34,7 +33,12 @@ export function errorJson(error: GlRlError): { code: string; message: string; hi
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
-  const text = value instanceof Date ? value.toISOString() : typeof value === "object" ? JSON.stringify(value, jsonValue) : String(value);
+  const text =
+    value instanceof Date
+      ? value.toISOString()
+      : typeof value === "object"
+        ? JSON.stringify(value, jsonValue)
+        : String(value);
   const flat = text.replace(/\s+/g, " ");
   return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
 }
@@ -43,6 +47,10 @@ function cell(value: unknown): string {
 export function formatQueryResult(columns: string[], rows: unknown[][]): string {
   const body = rows.map((row) => columns.map((_, j) => cell(row[j])));
   const widths = columns.map((name, j) => Math.max(name.length, ...body.map((r) => r[j]!.length)));
-  const line = (cells: string[]): string => cells.map((c, j) => c.padEnd(widths[j]!)).join(" | ").trimEnd();
-  return [line(columns), widths.map((w) => "-".repeat(w)).join("-+-"), ...body.map(line)].join("\n") + "\n";
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, j) => c.padEnd(widths[j]!))
+      .join(" | ")
+      .trimEnd();
+  return `${[line(columns), widths.map((w) => "-".repeat(w)).join("-+-"), ...body.map(line)].join("\n")}\n`;
 }

@@ -15,16 +15,32 @@ interface CommandEntry {
 
 const COMMANDS: CommandEntry[] = [
   { words: ["db", "init"], module: "dbInit", summary: "create and seed the demo database: --db pglite:<dir>" },
-  { words: ["validate"], module: "validate", summary: "validate SQL: --sql \"…\" | --file in.jsonl [--db …] [--json]" },
-  { words: ["exec"], module: "exec", summary: "execute SQL sandboxed: --sql \"…\" | --file in.jsonl [--db …] [--json]" },
-  { words: ["compare"], module: "compare", summary: "compare results: --gold \"…\" --candidate \"…\" | --file in.jsonl" },
+  { words: ["validate"], module: "validate", summary: 'validate SQL: --sql "…" | --file in.jsonl [--db …] [--json]' },
+  { words: ["exec"], module: "exec", summary: 'execute SQL sandboxed: --sql "…" | --file in.jsonl [--db …] [--json]' },
+  { words: ["compare"], module: "compare", summary: 'compare results: --gold "…" --candidate "…" | --file in.jsonl' },
   { words: ["data", "stats"], module: "dataStats", summary: "dataset counts per split, difficulty and table [--json]" },
-  { words: ["data", "augment"], module: "dataAugment", summary: "literal-swapped pairs from the database's values: --out <file.jsonl>" },
-  { words: ["model", "tiny"], module: "modelTiny", summary: "write the tiny Qwen2-architecture GGUF: --out <file.gguf>" },
+  {
+    words: ["data", "augment"],
+    module: "dataAugment",
+    summary: "literal-swapped pairs from the database's values: --out <file.jsonl>",
+  },
+  {
+    words: ["model", "tiny"],
+    module: "modelTiny",
+    summary: "write the tiny Qwen2-architecture GGUF: --out <file.gguf>",
+  },
   { words: ["train", "sft"], module: "trainSft", summary: "supervised fine-tuning: --config <file>" },
-  { words: ["train", "grpo"], module: "trainGrpo", summary: "GRPO on LoRA: [--config <file>] [--max-steps N] [--max-minutes M] [--out <dir>]" },
-  { words: ["eval"], module: "evaluate", summary: "execution accuracy: --split dev|test [--model …] [--adapter …] [--json]" },
-  { words: ["ask"], module: "ask", summary: "ask a question: \"…\" [--model <gguf|hf:…>] [--db …] [--json]" },
+  {
+    words: ["train", "grpo"],
+    module: "trainGrpo",
+    summary: "GRPO on LoRA: [--config <file>] [--max-steps N] [--max-minutes M] [--out <dir>]",
+  },
+  {
+    words: ["eval"],
+    module: "evaluate",
+    summary: "execution accuracy: --split dev|test [--model …] [--adapter …] [--json]",
+  },
+  { words: ["ask"], module: "ask", summary: 'ask a question: "…" [--model <gguf|hf:…>] [--db …] [--json]' },
   { words: ["plot"], module: "plot", summary: "render training curves: <metrics.jsonl> [--out file.svg|.html]" },
 ];
 

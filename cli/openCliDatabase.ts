@@ -10,12 +10,19 @@ import { InputError, isGlRlError } from "../errors.js";
 import { openDatabase, type OpenDatabaseOptions } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 
-export async function openCliDatabase(spec: string | undefined, options: OpenDatabaseOptions = {}): Promise<SqlExecutor> {
+export async function openCliDatabase(
+  spec: string | undefined,
+  options: OpenDatabaseOptions = {},
+): Promise<SqlExecutor> {
   try {
     return await openDatabase(spec ?? "demo", options);
   } catch (error) {
     if (error instanceof InputError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new InputError(message, { hint: isGlRlError(error) ? error.hint : undefined, cause: error, context: { db: spec ?? "demo" } });
+    throw new InputError(message, {
+      hint: isGlRlError(error) ? error.hint : undefined,
+      cause: error,
+      context: { db: spec ?? "demo" },
+    });
   }
 }

@@ -21,7 +21,10 @@ export interface JsonlBatchItem<K extends string> {
   fields: Record<K, string>;
 }
 
-export async function readJsonlBatch<K extends string>(path: string, required: readonly K[]): Promise<JsonlBatchItem<K>[]> {
+export async function readJsonlBatch<K extends string>(
+  path: string,
+  required: readonly K[],
+): Promise<JsonlBatchItem<K>[]> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -48,13 +51,19 @@ export async function readJsonlBatch<K extends string>(path: string, required: r
       });
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new InputError(`${path} line ${line} is not a JSON object`, { hint: `each line must look like ${shape}`, context: { file: path, line } });
+      throw new InputError(`${path} line ${line} is not a JSON object`, {
+        hint: `each line must look like ${shape}`,
+        context: { file: path, line },
+      });
     }
     const object = value as Record<string, unknown>;
     const fields = {} as Record<K, string>;
     for (const key of required) {
       if (typeof object[key] !== "string") {
-        throw new InputError(`${path} line ${line} has no string field "${key}"`, { hint: `each line must look like ${shape}`, context: { file: path, line } });
+        throw new InputError(`${path} line ${line} has no string field "${key}"`, {
+          hint: `each line must look like ${shape}`,
+          context: { file: path, line },
+        });
       }
       fields[key] = object[key] as string;
     }

@@ -18,8 +18,13 @@ export interface GlRlRun {
 
 export function runGlRl(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<GlRlRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["bin/gl-rl.mjs", ...args], { cwd: ROOT, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ["bin/gl-rl.mjs", ...args],
+      { cwd: ROOT, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 2 ** 20 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }

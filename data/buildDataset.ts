@@ -26,7 +26,13 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseSql } from "../sql/parseSql.js";
-import { DATASET_SPLITS, DEMO_DATASET_DIR, type DatasetItem, type DatasetSplit, type Difficulty } from "./loadDataset.js";
+import {
+  DATASET_SPLITS,
+  DEMO_DATASET_DIR,
+  type DatasetItem,
+  type DatasetSplit,
+  type Difficulty,
+} from "./loadDataset.js";
 import { questionTemplates, type QuestionTemplate, type SlotPool } from "./questionTemplates.js";
 import { seedDemoDatabase } from "./seedDemoDatabase.js";
 import { mulberry32 } from "./mulberry32.js";
@@ -41,8 +47,20 @@ const DEV_SHARE = 0.15;
 /** One slot value: `value` goes into SQL/evidence, `text` into questions; extra fields for `{slot.key}`. */
 export type SlotValue = Record<string, string> & { value: string };
 
-
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 
 const fixed = (values: (string | number)[]): SlotValue[] => values.map((v) => ({ value: String(v) }));
 const words = (values: string[]): SlotValue[] => values.map((v) => ({ value: v, text: v.replaceAll("_", " ") }));
@@ -50,14 +68,22 @@ const words = (values: string[]): SlotValue[] => values.map((v) => ({ value: v, 
 /** Reads every slot pool from the seeded database (or the fixed lists). */
 export async function readSlotPools(db: PGlite): Promise<Record<SlotPool, SlotValue[]>> {
   const column = async (sql: string): Promise<SlotValue[]> =>
-    (await db.query<Record<string, unknown>>(sql, [], { rowMode: "object" })).rows.map((r) => ({ value: String(Object.values(r)[0]) }));
+    (await db.query<Record<string, unknown>>(sql, [], { rowMode: "object" })).rows.map((r) => ({
+      value: String(Object.values(r)[0]),
+    }));
   const people = async (sql: string): Promise<SlotValue[]> =>
-    (await db.query<{ first_name: string; last_name: string }>(sql)).rows.map((r) => ({ value: `${r.first_name} ${r.last_name}`, first: r.first_name, last: r.last_name }));
+    (await db.query<{ first_name: string; last_name: string }>(sql)).rows.map((r) => ({
+      value: `${r.first_name} ${r.last_name}`,
+      first: r.first_name,
+      last: r.last_name,
+    }));
   const uniqueName = "(SELECT first_name, last_name FROM employees GROUP BY first_name, last_name HAVING COUNT(*) = 1)";
   return {
     projectStatus: words(["planned", "active", "on_hold", "completed", "cancelled"]),
     budgetThreshold: fixed([50000, 100000, 250000, 500000, 1000000]),
-    customer: await column("SELECT DISTINCT c.name FROM customers c JOIN invoices i ON i.customer_id = c.customer_id ORDER BY 1"),
+    customer: await column(
+      "SELECT DISTINCT c.name FROM customers c JOIN invoices i ON i.customer_id = c.customer_id ORDER BY 1",
+    ),
     country: await column("SELECT DISTINCT country FROM customers ORDER BY 1"),
     industry: await column("SELECT DISTINCT industry FROM customers ORDER BY 1"),
     project: await column(
@@ -79,7 +105,9 @@ export async function readSlotPools(db: PGlite): Promise<Record<SlotPool, SlotVa
     billStatus: words(["open", "paid", "overdue", "void"]),
     employeeStatus: words(["active", "on_leave", "terminated"]),
     title: await column("SELECT DISTINCT title FROM employees ORDER BY 1"),
-    vendor: await column("SELECT DISTINCT v.name FROM vendors v JOIN vendor_bills vb ON vb.vendor_id = v.vendor_id ORDER BY 1"),
+    vendor: await column(
+      "SELECT DISTINCT v.name FROM vendors v JOIN vendor_bills vb ON vb.vendor_id = v.vendor_id ORDER BY 1",
+    ),
     vendorCategory: await column("SELECT DISTINCT category FROM vendors ORDER BY 1"),
     topN: fixed([3, 5, 10]),
     minProjects: fixed([1, 2, 3]),
@@ -101,7 +129,12 @@ export async function readSlotPools(db: PGlite): Promise<Record<SlotPool, SlotVa
 }
 
 /** Replaces `{slot}` / `{slot.key}`: `field` picks the default field ("value" for SQL, "text" for questions). */
-export function fillPlaceholders(pattern: string, values: Record<string, SlotValue>, field: "value" | "text", quoteSql = false): string {
+export function fillPlaceholders(
+  pattern: string,
+  values: Record<string, SlotValue>,
+  field: "value" | "text",
+  quoteSql = false,
+): string {
   return pattern.replace(/\{(\w+)(?:\.(\w+))?\}/g, (whole, slot: string, key: string | undefined) => {
     const v = values[slot];
     if (v === undefined) throw new Error(`placeholder ${whole} names no slot`);
@@ -152,10 +185,14 @@ async function expandTemplates(db: PGlite, rand: () => number): Promise<Intent[]
     const chosen: Record<string, SlotValue>[] = [];
     const candidates: (() => Record<string, SlotValue>)[] = [];
     for (const pin of template.pinned ?? []) {
-      candidates.push(() => Object.fromEntries(slots.map(([slot, pool]) => [slot, pools[pool].find((v) => v.value === pin[slot])!])));
+      candidates.push(() =>
+        Object.fromEntries(slots.map(([slot, pool]) => [slot, pools[pool].find((v) => v.value === pin[slot])!])),
+      );
     }
     for (let d = 0; d < MAX_DRAWS; d++) {
-      candidates.push(() => Object.fromEntries(slots.map(([slot, pool]) => [slot, pools[pool][Math.floor(rand() * pools[pool].length)]!])));
+      candidates.push(() =>
+        Object.fromEntries(slots.map(([slot, pool]) => [slot, pools[pool][Math.floor(rand() * pools[pool].length)]!])),
+      );
     }
     for (const draw of candidates) {
       if (chosen.length >= want) break;
@@ -167,13 +204,15 @@ async function expandTemplates(db: PGlite, rand: () => number): Promise<Intent[]
       const rows = (await db.query<unknown[]>(sql, [], { rowMode: "array" })).rows;
       // an aggregate over no rows still returns one row of NULLs: that is no answer either
       const answered = rows.some((row) => row.some((cell) => cell !== null));
-      if (template.expectEmpty === true ? rows.length === 0 : answered && !(await hasOrderTie(db, sql))) chosen.push(values);
+      if (template.expectEmpty === true ? rows.length === 0 : answered && !(await hasOrderTie(db, sql)))
+        chosen.push(values);
     }
     if (chosen.length === 0) throw new Error(`template ${template.id}: no slot values give an answer`);
     chosen.forEach((values, index) => {
       const sql = fillPlaceholders(template.sql, values, "value", true);
       const evidence = fillPlaceholders(template.evidence, values, "value");
-      const q = slots.length === 0 ? template.phrasings.length : Math.min(PHRASINGS_PER_INTENT, template.phrasings.length);
+      const q =
+        slots.length === 0 ? template.phrasings.length : Math.min(PHRASINGS_PER_INTENT, template.phrasings.length);
       const used = new Set<number>();
       for (let k = 0; k < q; k++) used.add((index * q + k) % template.phrasings.length);
       const ordered = isOrdered(sql);
@@ -227,7 +266,14 @@ function assignSplits(intents: Intent[], rand: () => number): Map<Intent, Datase
       [rest[i], rest[j]] = [rest[j]!, rest[i]!];
     }
     for (const intent of rest) {
-      take(intent, taken.test + intent.items.length <= target.test + 1 ? "test" : taken.dev + intent.items.length <= target.dev + 1 ? "dev" : "train");
+      take(
+        intent,
+        taken.test + intent.items.length <= target.test + 1
+          ? "test"
+          : taken.dev + intent.items.length <= target.dev + 1
+            ? "dev"
+            : "train",
+      );
     }
   }
   return split;
@@ -248,7 +294,20 @@ export async function buildDataset(): Promise<DatasetItem[]> {
   }
 }
 
-const KEY_ORDER = ["id", "question", "evidence", "sql", "difficulty", "db", "tables", "intent", "template", "split", "ordered", "expect_empty"];
+const KEY_ORDER = [
+  "id",
+  "question",
+  "evidence",
+  "sql",
+  "difficulty",
+  "db",
+  "tables",
+  "intent",
+  "template",
+  "split",
+  "ordered",
+  "expect_empty",
+];
 
 /** Writes `<dir>/<split>.jsonl` for every split. */
 export function writeDatasetFiles(items: DatasetItem[], dir: string = DEMO_DATASET_DIR): Record<DatasetSplit, number> {
@@ -256,7 +315,7 @@ export function writeDatasetFiles(items: DatasetItem[], dir: string = DEMO_DATAS
   const counts = {} as Record<DatasetSplit, number>;
   for (const split of DATASET_SPLITS) {
     const rows = items.filter((i) => i.split === split).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const text = rows.map((row) => JSON.stringify(row, KEY_ORDER)).join("\n") + "\n";
+    const text = `${rows.map((row) => JSON.stringify(row, KEY_ORDER)).join("\n")}\n`;
     const path = join(dir, `${split}.jsonl`);
     writeFileSync(`${path}.tmp`, text);
     renameSync(`${path}.tmp`, path);
@@ -268,6 +327,10 @@ export function writeDatasetFiles(items: DatasetItem[], dir: string = DEMO_DATAS
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const items = await buildDataset();
   const counts = writeDatasetFiles(items);
-  const byDifficulty = Object.fromEntries(["simple", "moderate", "challenging"].map((d) => [d, items.filter((i) => i.difficulty === d).length]));
-  process.stdout.write(`${JSON.stringify({ total: items.length, ...counts, by_difficulty: byDifficulty, templates: questionTemplates.length, intents: new Set(items.map((i) => i.intent)).size })}\n`);
+  const byDifficulty = Object.fromEntries(
+    ["simple", "moderate", "challenging"].map((d) => [d, items.filter((i) => i.difficulty === d).length]),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ total: items.length, ...counts, by_difficulty: byDifficulty, templates: questionTemplates.length, intents: new Set(items.map((i) => i.intent)).size })}\n`,
+  );
 }

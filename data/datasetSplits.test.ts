@@ -16,7 +16,8 @@ beforeAll(async () => {
   all = DATASET_SPLITS.flatMap((s) => splits[s]);
 });
 
-const share = (items: DatasetItem[], difficulty: string): number => items.filter((i) => i.difficulty === difficulty).length / items.length;
+const share = (items: DatasetItem[], difficulty: string): number =>
+  items.filter((i) => i.difficulty === difficulty).length / items.length;
 const TARGET: Record<string, number> = { simple: 0.3, moderate: 0.5, challenging: 0.2 };
 
 describe("demo dataset splits", () => {
@@ -35,7 +36,8 @@ describe("demo dataset splits", () => {
   test("difficulty mix ≈ 30/50/20 overall (±5 points) and within each split (±8 points)", () => {
     for (const d of DIFFICULTIES) {
       expect(Math.abs(share(all, d) - TARGET[d]!)).toBeLessThanOrEqual(0.05);
-      for (const split of ["train", "dev", "test"] as const) expect(Math.abs(share(splits[split], d) - TARGET[d]!)).toBeLessThanOrEqual(0.08);
+      for (const split of ["train", "dev", "test"] as const)
+        expect(Math.abs(share(splits[split], d) - TARGET[d]!)).toBeLessThanOrEqual(0.08);
     }
   });
 
@@ -77,7 +79,9 @@ describe("demo dataset splits", () => {
       expect(new Set(group.map((i) => i.evidence)).size).toBe(1);
     }
     const example = all.find((i) => i.question === "Show all active projects with budget over 100000");
-    expect(example?.sql).toBe("SELECT project_code, name, budget FROM projects WHERE status = 'active' AND budget > 100000");
+    expect(example?.sql).toBe(
+      "SELECT project_code, name, budget FROM projects WHERE status = 'active' AND budget > 100000",
+    );
   });
 
   test("financial totals over journal_lines keep posted entries only", () => {

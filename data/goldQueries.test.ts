@@ -11,8 +11,22 @@ import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { DATASET_SPLITS, loadDatasetSplits, type DatasetItem } from "./loadDataset.js";
 
 const SCHEMA_TABLES = [
-  "budgets", "companies", "customers", "departments", "employees", "fiscal_periods", "gl_accounts", "invoices",
-  "journal_entries", "journal_lines", "payments", "project_assignments", "projects", "timesheets", "vendor_bills", "vendors",
+  "budgets",
+  "companies",
+  "customers",
+  "departments",
+  "employees",
+  "fiscal_periods",
+  "gl_accounts",
+  "invoices",
+  "journal_entries",
+  "journal_lines",
+  "payments",
+  "project_assignments",
+  "projects",
+  "timesheets",
+  "vendor_bills",
+  "vendors",
 ];
 
 let db: SqlExecutor;
@@ -33,7 +47,9 @@ afterAll(async () => {
 
 describe("gold SQL of the demo dataset", () => {
   test("every gold query parses as exactly one statement", () => {
-    const failures = [...bySql.keys()].map((sql) => ({ sql, parsed: parseSql(sql) })).filter((p) => p.parsed.statementCount !== 1);
+    const failures = [...bySql.keys()]
+      .map((sql) => ({ sql, parsed: parseSql(sql) }))
+      .filter((p) => p.parsed.statementCount !== 1);
     expect(failures.map((f) => `${f.sql} → ${f.parsed.error}`)).toEqual([]);
     expect(bySql.size).toBeGreaterThan(200);
   });
@@ -41,16 +57,40 @@ describe("gold SQL of the demo dataset", () => {
   test("gold SQL follows the one canonical style (data/questionTemplates.ts)", () => {
     const offences: string[] = [];
     const ALIAS: Record<string, string> = {
-      companies: "co", departments: "d", customers: "c", projects: "p", project_assignments: "pa", gl_accounts: "a", fiscal_periods: "fp",
-      journal_entries: "je", journal_lines: "jl", invoices: "i", payments: "pm", vendors: "v", vendor_bills: "vb", budgets: "b", timesheets: "t",
+      companies: "co",
+      departments: "d",
+      customers: "c",
+      projects: "p",
+      project_assignments: "pa",
+      gl_accounts: "a",
+      fiscal_periods: "fp",
+      journal_entries: "je",
+      journal_lines: "jl",
+      invoices: "i",
+      payments: "pm",
+      vendors: "v",
+      vendor_bills: "vb",
+      budgets: "b",
+      timesheets: "t",
     };
     for (const [sql, item] of bySql) {
       if (/[;\n]|\s{2}/.test(sql)) offences.push(`${item.id}: not one line / has ';' or double spaces`);
-      if (/\b(select|from|where|join|group by|order by|having|limit|with|union|case|when|then|else|end|and|or|not|as|on)\b/.test(sql.replace(/'[^']*'/g, "''"))) offences.push(`${item.id}: lower-case keyword`);
-      if (/CURRENT_DATE|NOW\(\)|INTERSECT|EXCEPT/i.test(sql)) offences.push(`${item.id}: CURRENT_DATE/NOW()/INTERSECT/EXCEPT`);
+      if (
+        /\b(select|from|where|join|group by|order by|having|limit|with|union|case|when|then|else|end|and|or|not|as|on)\b/.test(
+          sql.replace(/'[^']*'/g, "''"),
+        )
+      )
+        offences.push(`${item.id}: lower-case keyword`);
+      if (/CURRENT_DATE|NOW\(\)|INTERSECT|EXCEPT/i.test(sql))
+        offences.push(`${item.id}: CURRENT_DATE/NOW()/INTERSECT/EXCEPT`);
       for (const m of sql.matchAll(/\b(?:FROM|JOIN) (\w+) (\w+)/g)) {
         const [table, alias] = [m[1]!, m[2]!];
-        if (ALIAS[table] !== undefined && !["WHERE", "GROUP", "ORDER", "JOIN", "LEFT"].includes(alias) && alias !== ALIAS[table] && !(table === "employees")) {
+        if (
+          ALIAS[table] !== undefined &&
+          !["WHERE", "GROUP", "ORDER", "JOIN", "LEFT"].includes(alias) &&
+          alias !== ALIAS[table] &&
+          !(table === "employees")
+        ) {
           offences.push(`${item.id}: ${table} aliased ${alias}, expected ${ALIAS[table]}`);
         }
       }
@@ -62,7 +102,8 @@ describe("gold SQL of the demo dataset", () => {
     const wrong: string[] = [];
     for (const [sql, item] of bySql) {
       const read = SCHEMA_TABLES.filter((t) => new RegExp(`\\b(FROM|JOIN) ${t}\\b`).test(sql));
-      if (JSON.stringify(read) !== JSON.stringify([...(item.tables ?? [])].sort())) wrong.push(`${item.id}: ${JSON.stringify(item.tables)} vs ${JSON.stringify(read)}`);
+      if (JSON.stringify(read) !== JSON.stringify([...(item.tables ?? [])].sort()))
+        wrong.push(`${item.id}: ${JSON.stringify(item.tables)} vs ${JSON.stringify(read)}`);
     }
     expect(wrong).toEqual([]);
   });
@@ -73,7 +114,10 @@ describe("gold SQL of the demo dataset", () => {
     for (const [sql, item] of bySql) {
       const first = await db.execute(sql, { timeoutMs: 5000 }).then(
         (result): QueryOutcome => ({ ok: true, result }),
-        (error: { code?: string; message?: string }): QueryOutcome => ({ ok: false, error: { code: String(error.code), message: String(error.message) } }),
+        (error: { code?: string; message?: string }): QueryOutcome => ({
+          ok: false,
+          error: { code: String(error.code), message: String(error.message) },
+        }),
       );
       if (!first.ok) {
         problems.push(`${item.id}: ${first.error.code} ${first.error.message}`);
@@ -81,7 +125,8 @@ describe("gold SQL of the demo dataset", () => {
       }
       slowest = Math.max(slowest, first.result.elapsedMs);
       const rows = first.result.rowCount;
-      if (item.expect_empty === true ? rows !== 0 : rows === 0) problems.push(`${item.id}: ${rows} rows (expect_empty=${item.expect_empty === true})`);
+      if (item.expect_empty === true ? rows !== 0 : rows === 0)
+        problems.push(`${item.id}: ${rows} rows (expect_empty=${item.expect_empty === true})`);
       if (first.result.truncated) problems.push(`${item.id}: more rows than the row cap`);
       const again: QueryOutcome = { ok: true, result: await db.execute(sql, { timeoutMs: 5000 }) };
       const verdict = executionMatch(first, again, { ordered: item.ordered === true });

@@ -20,10 +20,24 @@ function thrown(fn: () => unknown): InputError {
 
 describe("parseDataset", () => {
   test("reads valid lines, skips blank ones and fills defaults", () => {
-    const items = parseDataset([good("a"), "", good("b", { evidence: "x means y", db: "shop", tables: ["t"], split: "dev", ordered: true, mine: 3 }), ""].join("\n"));
+    const items = parseDataset(
+      [
+        good("a"),
+        "",
+        good("b", { evidence: "x means y", db: "shop", tables: ["t"], split: "dev", ordered: true, mine: 3 }),
+        "",
+      ].join("\n"),
+    );
     expect(items.map((i) => i.id)).toEqual(["a", "b"]);
     expect(items[0]).toMatchObject({ evidence: "", db: "demo", difficulty: "simple" });
-    expect(items[1]).toMatchObject({ evidence: "x means y", db: "shop", tables: ["t"], split: "dev", ordered: true, mine: 3 });
+    expect(items[1]).toMatchObject({
+      evidence: "x means y",
+      db: "shop",
+      tables: ["t"],
+      split: "dev",
+      ordered: true,
+      mine: 3,
+    });
   });
 
   test("reports every bad line by its number in one InputError", () => {
@@ -60,7 +74,9 @@ describe("parseDataset", () => {
 
 describe("loadDataset / loadDatasetSplits", () => {
   test("a missing file or directory is an InputError with a hint", async () => {
-    await expect(loadDataset("/nonexistent/x.jsonl")).rejects.toThrow(/dataset file not found: \/nonexistent\/x\.jsonl/);
+    await expect(loadDataset("/nonexistent/x.jsonl")).rejects.toThrow(
+      /dataset file not found: \/nonexistent\/x\.jsonl/,
+    );
     await expect(loadDatasetSplits("/nonexistent-dir")).rejects.toBeInstanceOf(InputError);
   });
 

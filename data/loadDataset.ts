@@ -61,15 +61,18 @@ export interface DatasetItem {
 export const DEMO_DATASET_DIR = fileURLToPath(new URL("./dataset/", import.meta.url));
 
 const MAX_LISTED = 10;
-const FORMAT_HINT = 'each line must be one JSON object like {"id": "q1", "question": "…", "evidence": "", "sql": "SELECT …", "difficulty": "simple", "db": "demo"} (see data/DATASET.md)';
+const FORMAT_HINT =
+  'each line must be one JSON object like {"id": "q1", "question": "…", "evidence": "", "sql": "SELECT …", "difficulty": "simple", "db": "demo"} (see data/DATASET.md)';
 
 /** Validates one parsed line; returns the item or the problems found. */
 function checkItem(value: unknown): { item?: DatasetItem; problems: string[] } {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { problems: ["is not a JSON object"] };
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return { problems: ["is not a JSON object"] };
   const o = value as Record<string, unknown>;
   const problems: string[] = [];
   for (const key of ["id", "question", "sql"]) {
-    if (typeof o[key] !== "string" || (o[key] as string).trim() === "") problems.push(`"${key}" must be a non-empty string`);
+    if (typeof o[key] !== "string" || (o[key] as string).trim() === "")
+      problems.push(`"${key}" must be a non-empty string`);
   }
   for (const key of ["evidence", "db", "intent", "template"]) {
     if (o[key] !== undefined && typeof o[key] !== "string") problems.push(`"${key}" must be a string`);
@@ -87,7 +90,14 @@ function checkItem(value: unknown): { item?: DatasetItem; problems: string[] } {
     if (o[key] !== undefined && typeof o[key] !== "boolean") problems.push(`"${key}" must be true or false`);
   }
   if (problems.length > 0) return { problems };
-  return { item: { ...o, evidence: (o.evidence as string | undefined) ?? "", db: (o.db as string | undefined) ?? "demo" } as DatasetItem, problems };
+  return {
+    item: {
+      ...o,
+      evidence: (o.evidence as string | undefined) ?? "",
+      db: (o.db as string | undefined) ?? "demo",
+    } as DatasetItem,
+    problems,
+  };
 }
 
 /**
@@ -139,16 +149,23 @@ export function parseDataset(text: string, source = "<dataset>"): DatasetItem[] 
  * (train | dev | test | test_unseen) meaning that split of the demo dataset.
  */
 export async function loadDataset(pathOrSplit: string): Promise<DatasetItem[]> {
-  const path = DATASET_SPLITS.includes(pathOrSplit as DatasetSplit) ? join(DEMO_DATASET_DIR, `${pathOrSplit}.jsonl`) : pathOrSplit;
+  const path = DATASET_SPLITS.includes(pathOrSplit as DatasetSplit)
+    ? join(DEMO_DATASET_DIR, `${pathOrSplit}.jsonl`)
+    : pathOrSplit;
   if (!existsSync(path)) {
-    throw new InputError(`dataset file not found: ${path}`, { hint: `pass a .jsonl file or a demo split name (${DATASET_SPLITS.join(", ")})` });
+    throw new InputError(`dataset file not found: ${path}`, {
+      hint: `pass a .jsonl file or a demo split name (${DATASET_SPLITS.join(", ")})`,
+    });
   }
   return parseDataset(await readFile(path, "utf8"), path);
 }
 
 /** The four splits of a dataset directory (`<dir>/<split>.jsonl`); a missing split file is empty. */
 export async function loadDatasetSplits(dir: string = DEMO_DATASET_DIR): Promise<Record<DatasetSplit, DatasetItem[]>> {
-  if (!existsSync(dir)) throw new InputError(`dataset directory not found: ${dir}`, { hint: "pass a directory holding train.jsonl, dev.jsonl, test.jsonl (and test_unseen.jsonl)" });
+  if (!existsSync(dir))
+    throw new InputError(`dataset directory not found: ${dir}`, {
+      hint: "pass a directory holding train.jsonl, dev.jsonl, test.jsonl (and test_unseen.jsonl)",
+    });
   const out = {} as Record<DatasetSplit, DatasetItem[]>;
   let found = 0;
   for (const split of DATASET_SPLITS) {
@@ -156,6 +173,9 @@ export async function loadDatasetSplits(dir: string = DEMO_DATASET_DIR): Promise
     if (existsSync(path)) found++;
     out[split] = existsSync(path) ? await loadDataset(path) : [];
   }
-  if (found === 0) throw new InputError(`no split files in ${dir}`, { hint: "expected train.jsonl, dev.jsonl, test.jsonl or test_unseen.jsonl there" });
+  if (found === 0)
+    throw new InputError(`no split files in ${dir}`, {
+      hint: "expected train.jsonl, dev.jsonl, test.jsonl or test_unseen.jsonl there",
+    });
   return out;
 }

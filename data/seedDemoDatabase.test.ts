@@ -30,7 +30,9 @@ describe("seedDemoDatabase", () => {
     expect(await scalar("SELECT count(*) FROM departments")).toBeGreaterThanOrEqual(10);
     expect(await scalar("SELECT count(*) FROM employees")).toBeGreaterThanOrEqual(200);
     expect(await scalar("SELECT count(*) FROM customers")).toBeGreaterThanOrEqual(35);
-    expect(await scalar("SELECT count(DISTINCT name) FROM customers")).toBe(await scalar("SELECT count(*) FROM customers"));
+    expect(await scalar("SELECT count(DISTINCT name) FROM customers")).toBe(
+      await scalar("SELECT count(*) FROM customers"),
+    );
     expect(await scalar("SELECT count(*) FROM projects")).toBeGreaterThanOrEqual(60);
     expect(await scalar("SELECT count(*) FROM gl_accounts")).toBeGreaterThanOrEqual(35);
     expect(await scalar("SELECT count(*) FROM journal_lines")).toBeGreaterThanOrEqual(5000);
@@ -42,10 +44,16 @@ describe("seedDemoDatabase", () => {
   }, 30_000);
 
   it("balances every posted journal entry and keeps some entries unposted", async () => {
-    expect(await scalar(`SELECT count(*) FROM (SELECT l.entry_id FROM journal_lines l JOIN journal_entries e USING (entry_id)
-      WHERE e.posted GROUP BY l.entry_id HAVING sum(l.debit) <> sum(l.credit)) x`)).toBe(0);
+    expect(
+      await scalar(`SELECT count(*) FROM (SELECT l.entry_id FROM journal_lines l JOIN journal_entries e USING (entry_id)
+      WHERE e.posted GROUP BY l.entry_id HAVING sum(l.debit) <> sum(l.credit)) x`),
+    ).toBe(0);
     expect(await scalar("SELECT count(*) FROM journal_entries WHERE NOT posted")).toBeGreaterThan(0);
-    expect(await scalar("SELECT count(*) FROM journal_entries e WHERE NOT EXISTS (SELECT 1 FROM journal_lines l WHERE l.entry_id = e.entry_id)")).toBe(0);
+    expect(
+      await scalar(
+        "SELECT count(*) FROM journal_entries e WHERE NOT EXISTS (SELECT 1 FROM journal_lines l WHERE l.entry_id = e.entry_id)",
+      ),
+    ).toBe(0);
   });
 
   it("covers every status, NULL budgets, the manager hierarchy and closed periods", async () => {
@@ -61,9 +69,10 @@ describe("seedDemoDatabase", () => {
     expect(await scalar("SELECT count(*) FROM projects WHERE project_code !~ '^PRJ-[0-9]{4}$'")).toBe(0);
     expect(await scalar("SELECT count(*) FROM employees WHERE manager_id IS NULL")).toBe(1);
     // Every manager chain reaches the root: a recursive walk visits every employee.
-    expect(await scalar(`WITH RECURSIVE chain AS (SELECT employee_id FROM employees WHERE manager_id IS NULL
-      UNION ALL SELECT e.employee_id FROM employees e JOIN chain c ON e.manager_id = c.employee_id) SELECT count(*) FROM chain`))
-      .toBe(await scalar("SELECT count(*) FROM employees"));
+    expect(
+      await scalar(`WITH RECURSIVE chain AS (SELECT employee_id FROM employees WHERE manager_id IS NULL
+      UNION ALL SELECT e.employee_id FROM employees e JOIN chain c ON e.manager_id = c.employee_id) SELECT count(*) FROM chain`),
+    ).toBe(await scalar("SELECT count(*) FROM employees"));
     expect(await scalar("SELECT count(*) FROM fiscal_periods WHERE is_closed")).toBeGreaterThan(0);
     expect(await scalar("SELECT count(*) FROM fiscal_periods WHERE NOT is_closed")).toBeGreaterThan(0);
     expect(await scalar("SELECT count(*) FROM gl_accounts WHERE parent_account_id IS NOT NULL")).toBeGreaterThan(0);

@@ -51,7 +51,6 @@ class Cents {
   }
 }
 
-
 class Rng {
   private readonly next: () => number;
   constructor(seed: number) {
@@ -141,29 +140,176 @@ const DEPARTMENTS: [number, number, string, "eng" | "fin" | "sales" | "hr" | "co
 const PROJECT_DEPARTMENTS = [1, 5, 6, 8, 9, 12];
 
 const TITLES: Record<string, { head: string; lead: string; staff: [string, number, number][] }> = {
-  eng: { head: "VP of Engineering", lead: "Engineering Manager", staff: [["Software Engineer", 85_000, 130_000], ["Senior Software Engineer", 120_000, 175_000], ["QA Engineer", 70_000, 105_000], ["Data Engineer", 95_000, 150_000]] },
-  fin: { head: "Chief Financial Officer", lead: "Controller", staff: [["Accountant", 55_000, 85_000], ["Senior Accountant", 75_000, 110_000], ["Financial Analyst", 65_000, 100_000]] },
-  sales: { head: "Head of Sales", lead: "Sales Manager", staff: [["Account Executive", 60_000, 110_000], ["Sales Representative", 45_000, 75_000]] },
-  hr: { head: "Head of People", lead: "HR Manager", staff: [["HR Specialist", 50_000, 80_000], ["Recruiter", 50_000, 85_000]] },
-  cons: { head: "Managing Director", lead: "Engagement Manager", staff: [["Consultant", 70_000, 110_000], ["Senior Consultant", 100_000, 150_000], ["Business Analyst", 60_000, 95_000]] },
+  eng: {
+    head: "VP of Engineering",
+    lead: "Engineering Manager",
+    staff: [
+      ["Software Engineer", 85_000, 130_000],
+      ["Senior Software Engineer", 120_000, 175_000],
+      ["QA Engineer", 70_000, 105_000],
+      ["Data Engineer", 95_000, 150_000],
+    ],
+  },
+  fin: {
+    head: "Chief Financial Officer",
+    lead: "Controller",
+    staff: [
+      ["Accountant", 55_000, 85_000],
+      ["Senior Accountant", 75_000, 110_000],
+      ["Financial Analyst", 65_000, 100_000],
+    ],
+  },
+  sales: {
+    head: "Head of Sales",
+    lead: "Sales Manager",
+    staff: [
+      ["Account Executive", 60_000, 110_000],
+      ["Sales Representative", 45_000, 75_000],
+    ],
+  },
+  hr: {
+    head: "Head of People",
+    lead: "HR Manager",
+    staff: [
+      ["HR Specialist", 50_000, 80_000],
+      ["Recruiter", 50_000, 85_000],
+    ],
+  },
+  cons: {
+    head: "Managing Director",
+    lead: "Engagement Manager",
+    staff: [
+      ["Consultant", 70_000, 110_000],
+      ["Senior Consultant", 100_000, 150_000],
+      ["Business Analyst", 60_000, 95_000],
+    ],
+  },
 };
 
 const FIRST_NAMES = [
-  "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-  "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
-  "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Sandra", "Mark", "Ashley", "Steven", "Emily",
-  "Paul", "Michelle", "Andrew", "Laura", "Lukas", "Anna", "Felix", "Sophie", "Jonas", "Lena",
-  "Oliver", "Amelia", "Harry", "Isla", "George", "Olivia", "Noah", "Emma", "Liam", "Chloe",
-  "Priya", "Arjun", "Wei", "Mei", "Carlos", "Lucia", "Mateo", "Sofia", "Omar", "Fatima",
+  "James",
+  "Mary",
+  "Robert",
+  "Patricia",
+  "John",
+  "Jennifer",
+  "Michael",
+  "Linda",
+  "David",
+  "Elizabeth",
+  "William",
+  "Barbara",
+  "Richard",
+  "Susan",
+  "Joseph",
+  "Jessica",
+  "Thomas",
+  "Sarah",
+  "Charles",
+  "Karen",
+  "Daniel",
+  "Lisa",
+  "Matthew",
+  "Nancy",
+  "Anthony",
+  "Sandra",
+  "Mark",
+  "Ashley",
+  "Steven",
+  "Emily",
+  "Paul",
+  "Michelle",
+  "Andrew",
+  "Laura",
+  "Lukas",
+  "Anna",
+  "Felix",
+  "Sophie",
+  "Jonas",
+  "Lena",
+  "Oliver",
+  "Amelia",
+  "Harry",
+  "Isla",
+  "George",
+  "Olivia",
+  "Noah",
+  "Emma",
+  "Liam",
+  "Chloe",
+  "Priya",
+  "Arjun",
+  "Wei",
+  "Mei",
+  "Carlos",
+  "Lucia",
+  "Mateo",
+  "Sofia",
+  "Omar",
+  "Fatima",
 ];
 
 const LAST_NAMES = [
-  "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-  "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
-  "Thompson", "White", "Harris", "Clark", "Lewis", "Walker", "Young", "Allen", "King", "Wright",
-  "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann", "Koch",
-  "Evans", "Roberts", "Hughes", "Edwards", "Patel", "Singh", "Chen", "Wang", "Nguyen", "Kim",
-  "O'Brien", "Murphy", "Kelly", "Walsh", "Bennett", "Foster", "Hayes", "Price", "Reed", "Cooper",
+  "Smith",
+  "Johnson",
+  "Williams",
+  "Brown",
+  "Jones",
+  "Garcia",
+  "Miller",
+  "Davis",
+  "Rodriguez",
+  "Martinez",
+  "Hernandez",
+  "Lopez",
+  "Wilson",
+  "Anderson",
+  "Thomas",
+  "Taylor",
+  "Moore",
+  "Jackson",
+  "Martin",
+  "Lee",
+  "Thompson",
+  "White",
+  "Harris",
+  "Clark",
+  "Lewis",
+  "Walker",
+  "Young",
+  "Allen",
+  "King",
+  "Wright",
+  "Müller",
+  "Schmidt",
+  "Schneider",
+  "Fischer",
+  "Weber",
+  "Meyer",
+  "Wagner",
+  "Becker",
+  "Hoffmann",
+  "Koch",
+  "Evans",
+  "Roberts",
+  "Hughes",
+  "Edwards",
+  "Patel",
+  "Singh",
+  "Chen",
+  "Wang",
+  "Nguyen",
+  "Kim",
+  "O'Brien",
+  "Murphy",
+  "Kelly",
+  "Walsh",
+  "Bennett",
+  "Foster",
+  "Hayes",
+  "Price",
+  "Reed",
+  "Cooper",
 ];
 
 /** [name, industry, country] — 40 customers, unique names. */
@@ -241,9 +387,18 @@ const VENDORS: [string, string, string, number][] = [
 
 /** Vendor category → the expense account number its bills post to. */
 const CATEGORY_ACCOUNT: Record<string, string> = {
-  "Cloud Hosting": "6200", Software: "6200", Hardware: "1510", Subcontracting: "5200", "Office Supplies": "6300",
-  Facilities: "6000", Travel: "6100", "Professional Services": "6400", Legal: "6400", Utilities: "6700",
-  Training: "6900", Marketing: "6500",
+  "Cloud Hosting": "6200",
+  Software: "6200",
+  Hardware: "1510",
+  Subcontracting: "5200",
+  "Office Supplies": "6300",
+  Facilities: "6000",
+  Travel: "6100",
+  "Professional Services": "6400",
+  Legal: "6400",
+  Utilities: "6700",
+  Training: "6900",
+  Marketing: "6500",
 };
 
 /** [account_number, name, type, parent number | null, is_active] — the chart of accounts. */
@@ -294,14 +449,35 @@ const ACCOUNTS: [string, string, "asset" | "liability" | "equity" | "revenue" | 
 ];
 
 const PROJECT_KINDS = [
-  "ERP Migration", "Data Warehouse", "Cloud Migration", "Customer Portal", "Mobile App", "Security Audit",
-  "CRM Rollout", "Analytics Dashboard", "Process Automation", "Payment Integration", "Supply Chain Optimisation",
-  "Compliance Review", "Network Upgrade", "E-commerce Platform", "Machine Learning Pilot", "Finance Transformation",
+  "ERP Migration",
+  "Data Warehouse",
+  "Cloud Migration",
+  "Customer Portal",
+  "Mobile App",
+  "Security Audit",
+  "CRM Rollout",
+  "Analytics Dashboard",
+  "Process Automation",
+  "Payment Integration",
+  "Supply Chain Optimisation",
+  "Compliance Review",
+  "Network Upgrade",
+  "E-commerce Platform",
+  "Machine Learning Pilot",
+  "Finance Transformation",
 ];
 
 const INTERNAL_PROJECTS = [
-  "Internal Tools Upgrade", "Office Relocation", "Website Redesign", "Employee Onboarding Portal", "Knowledge Base",
-  "Sales Enablement", "Cost Reduction Programme", "IT Infrastructure Refresh", "Data Governance", "Brand Refresh",
+  "Internal Tools Upgrade",
+  "Office Relocation",
+  "Website Redesign",
+  "Employee Onboarding Portal",
+  "Knowledge Base",
+  "Sales Enablement",
+  "Cost Reduction Programme",
+  "IT Infrastructure Refresh",
+  "Data Governance",
+  "Brand Refresh",
 ];
 
 const PROJECT_STATUSES = ["planned", "active", "on_hold", "completed", "cancelled"] as const;
@@ -347,14 +523,28 @@ export function seedDemoDatabase(): string {
   const acct = (number: string): number => accountId.get(number)!;
 
   sections.push(insertStatements("companies", ["company_id", "name", "country", "currency"], COMPANIES));
-  sections.push(insertStatements("departments", ["department_id", "company_id", "name"], DEPARTMENTS.map(([id, c, n]) => [id, c, n])));
+  sections.push(
+    insertStatements(
+      "departments",
+      ["department_id", "company_id", "name"],
+      DEPARTMENTS.map(([id, c, n]) => [id, c, n]),
+    ),
+  );
 
   // Employees: 1 CEO, 12 department heads, then staff; leads are the first 2 staff of bigger departments.
   const employees: Employee[] = [];
   const employeeRows: Value[][] = [];
   const emails = new Set<string>();
   const departmentLeads = new Map<number, number[]>();
-  const addEmployee = (departmentId: number, managerId: number | null, title: string, lo: number, hi: number, hire: SqlDate, billable: boolean): Employee => {
+  const addEmployee = (
+    departmentId: number,
+    managerId: number | null,
+    title: string,
+    lo: number,
+    hi: number,
+    hire: SqlDate,
+    billable: boolean,
+  ): Employee => {
     const id = employees.length + 1;
     const first = rng.pick(FIRST_NAMES);
     const last = rng.pick(LAST_NAMES);
@@ -365,7 +555,16 @@ export function seedDemoDatabase(): string {
     const salary = Math.round(rng.int(lo, hi) / 500) * 500;
     const roll = rng.float();
     const status = id <= 13 ? "active" : roll < 0.84 ? "active" : roll < 0.92 ? "on_leave" : "terminated";
-    const employee: Employee = { id, departmentId, companyId: companyOfDepartment.get(departmentId)!, managerId, salary, hire, status, billable };
+    const employee: Employee = {
+      id,
+      departmentId,
+      companyId: companyOfDepartment.get(departmentId)!,
+      managerId,
+      salary,
+      hire,
+      status,
+      billable,
+    };
     employees.push(employee);
     employeeRows.push([id, first, last, email, title, departmentId, managerId, new Cents(salary * 100), hire, status]);
     return employee;
@@ -384,7 +583,17 @@ export function seedDemoDatabase(): string {
     const n = staffPerDepartment[index]!;
     const nLeads = n >= 20 ? 2 : 1;
     for (let i = 0; i < nLeads; i++) {
-      leads.push(addEmployee(departmentId, headOf(departmentId), titles.lead, 110_000, 160_000, randomHire("2014-01-01", "2021-12-31"), billable).id);
+      leads.push(
+        addEmployee(
+          departmentId,
+          headOf(departmentId),
+          titles.lead,
+          110_000,
+          160_000,
+          randomHire("2014-01-01", "2021-12-31"),
+          billable,
+        ).id,
+      );
     }
     departmentLeads.set(departmentId, leads);
     for (let i = nLeads; i < n; i++) {
@@ -392,15 +601,53 @@ export function seedDemoDatabase(): string {
       addEmployee(departmentId, rng.pick(leads), title, lo, hi, randomHire("2015-01-01", "2025-06-30"), billable);
     }
   });
-  sections.push(insertStatements("employees", ["employee_id", "first_name", "last_name", "email", "title", "department_id", "manager_id", "salary", "hire_date", "status"], employeeRows));
+  sections.push(
+    insertStatements(
+      "employees",
+      [
+        "employee_id",
+        "first_name",
+        "last_name",
+        "email",
+        "title",
+        "department_id",
+        "manager_id",
+        "salary",
+        "hire_date",
+        "status",
+      ],
+      employeeRows,
+    ),
+  );
 
-  sections.push(insertStatements("customers", ["customer_id", "name", "industry", "country", "credit_limit"],
-    CUSTOMERS.map(([name, industry, country], i) => [i + 1, name, industry, country, new Cents(rng.int(5, 200) * 2_500_000)])));
+  sections.push(
+    insertStatements(
+      "customers",
+      ["customer_id", "name", "industry", "country", "credit_limit"],
+      CUSTOMERS.map(([name, industry, country], i) => [
+        i + 1,
+        name,
+        industry,
+        country,
+        new Cents(rng.int(5, 200) * 2_500_000),
+      ]),
+    ),
+  );
 
   // Projects: statuses cycle so every one is present; budgets log-uniform in [10k, 5M].
   const projects: Project[] = [];
   const projectRows: Value[][] = [];
-  const statusPlan = ["active", "completed", "active", "planned", "completed", "on_hold", "active", "cancelled", "completed"] as const;
+  const statusPlan = [
+    "active",
+    "completed",
+    "active",
+    "planned",
+    "completed",
+    "on_hold",
+    "active",
+    "cancelled",
+    "completed",
+  ] as const;
   for (let i = 0; i < 72; i++) {
     const id = i + 1;
     const internal = i % 7 === 3 && projects.filter((p) => p.customerId === null).length < INTERNAL_PROJECTS.length;
@@ -408,7 +655,8 @@ export function seedDemoDatabase(): string {
     const companyId = companyOfDepartment.get(departmentId)!;
     const status = statusPlan[i % statusPlan.length]!;
     const customerId = internal ? null : rng.int(1, CUSTOMERS.length);
-    let budget: number | null = Math.round(Math.exp(Math.log(10_000) + rng.float() * (Math.log(5_000_000) - Math.log(10_000))) / 1000) * 1000;
+    let budget: number | null =
+      Math.round(Math.exp(Math.log(10_000) + rng.float() * (Math.log(5_000_000) - Math.log(10_000))) / 1000) * 1000;
     if (id === 5) budget = 10_000;
     if (id === 17) budget = 5_000_000;
     if ((status === "planned" && i % 2 === 1) || id === 15 || id === 52) budget = null;
@@ -427,24 +675,60 @@ export function seedDemoDatabase(): string {
       start = new SqlDate(rng.int(day("2022-06-01").day, day("2025-06-30").day));
       end = rng.chance(0.7) ? new SqlDate(Math.max(start.day + rng.int(180, 900), TODAY.day + 30)) : null;
     }
-    const name = customerId === null
-      ? INTERNAL_PROJECTS[projects.filter((p) => p.customerId === null).length]!
-      : `${CUSTOMERS[customerId - 1]![0]} ${PROJECT_KINDS[rng.int(0, PROJECT_KINDS.length - 1)]}`;
+    const name =
+      customerId === null
+        ? INTERNAL_PROJECTS[projects.filter((p) => p.customerId === null).length]!
+        : `${CUSTOMERS[customerId - 1]![0]} ${PROJECT_KINDS[rng.int(0, PROJECT_KINDS.length - 1)]}`;
     const candidates = departmentLeads.get(departmentId)!;
     const managerId = status === "planned" && i % 4 === 3 ? null : rng.pick(candidates);
     projects.push({ id, companyId, customerId, departmentId, status, budget, start, end });
-    projectRows.push([id, `PRJ-${1000 + id}`, name, customerId, departmentId, managerId, status, budget === null ? null : new Cents(budget * 100), start, end]);
+    projectRows.push([
+      id,
+      `PRJ-${1000 + id}`,
+      name,
+      customerId,
+      departmentId,
+      managerId,
+      status,
+      budget === null ? null : new Cents(budget * 100),
+      start,
+      end,
+    ]);
   }
-  sections.push(insertStatements("projects", ["project_id", "project_code", "name", "customer_id", "department_id", "manager_id", "status", "budget", "start_date", "end_date"], projectRows));
+  sections.push(
+    insertStatements(
+      "projects",
+      [
+        "project_id",
+        "project_code",
+        "name",
+        "customer_id",
+        "department_id",
+        "manager_id",
+        "status",
+        "budget",
+        "start_date",
+        "end_date",
+      ],
+      projectRows,
+    ),
+  );
 
   // Assignments: the project manager plus 3–7 billable staff of the same company.
   const assignments: { projectId: number; employeeId: number }[] = [];
   const assignmentRows: Value[][] = [];
   const roles = ["Developer", "Analyst", "Consultant", "Architect", "QA Lead", "Data Engineer"];
   for (const [p, row] of projects.map((p, i) => [p, projectRows[i]!] as const)) {
-    const pool = employees.filter((e) => e.companyId === p.companyId && e.billable && e.id > 13 && e.status !== "terminated");
+    const pool = employees.filter(
+      (e) => e.companyId === p.companyId && e.billable && e.id > 13 && e.status !== "terminated",
+    );
     const manager = row[5] as number | null;
-    const chosen = rng.sample(pool.filter((e) => e.id !== manager), rng.int(3, 7)).map((e) => e.id);
+    const chosen = rng
+      .sample(
+        pool.filter((e) => e.id !== manager),
+        rng.int(3, 7),
+      )
+      .map((e) => e.id);
     const members = manager === null ? chosen : [manager, ...chosen];
     for (const employeeId of members) {
       const role = employeeId === manager ? "Project Manager" : rng.pick(roles);
@@ -452,30 +736,72 @@ export function seedDemoDatabase(): string {
       assignmentRows.push([p.id, employeeId, role, rng.int(2, 20) * 5]);
     }
   }
-  sections.push(insertStatements("project_assignments", ["project_id", "employee_id", "role", "allocation_pct"], assignmentRows));
+  sections.push(
+    insertStatements("project_assignments", ["project_id", "employee_id", "role", "allocation_pct"], assignmentRows),
+  );
 
-  sections.push(insertStatements("gl_accounts", ["account_id", "account_number", "name", "account_type", "parent_account_id", "is_active"],
-    ACCOUNTS.map(([number, name, type, parent, active], i) => [i + 1, number, name, type, parent === null ? null : acct(parent), active])));
+  sections.push(
+    insertStatements(
+      "gl_accounts",
+      ["account_id", "account_number", "name", "account_type", "parent_account_id", "is_active"],
+      ACCOUNTS.map(([number, name, type, parent, active], i) => [
+        i + 1,
+        number,
+        name,
+        type,
+        parent === null ? null : acct(parent),
+        active,
+      ]),
+    ),
+  );
 
   const periodRows: Value[][] = [];
   for (let year = 2022; year <= 2025; year++) {
     for (let month = 1; month <= 12; month++) {
       const end = monthEnd(year, month);
-      periodRows.push([(year - 2022) * 12 + month, year, month, monthStart(year, month), end, end.day < CLOSED_BEFORE.day]);
+      periodRows.push([
+        (year - 2022) * 12 + month,
+        year,
+        month,
+        monthStart(year, month),
+        end,
+        end.day < CLOSED_BEFORE.day,
+      ]);
     }
   }
-  sections.push(insertStatements("fiscal_periods", ["period_id", "fiscal_year", "period_number", "start_date", "end_date", "is_closed"], periodRows));
+  sections.push(
+    insertStatements(
+      "fiscal_periods",
+      ["period_id", "fiscal_year", "period_number", "start_date", "end_date", "is_closed"],
+      periodRows,
+    ),
+  );
   const periodOf = (d: SqlDate): number => (yearOf(d) - 2022) * 12 + monthOf(d);
 
   // Journal entries accumulate as documents are generated.
   const entryRows: Value[][] = [];
   const lineRows: Value[][] = [];
-  const addEntry = (companyId: number, date: SqlDate, description: string, source: "manual" | "ap" | "ar" | "payroll", lines: Line[], forcePosted?: boolean): void => {
+  const addEntry = (
+    companyId: number,
+    date: SqlDate,
+    description: string,
+    source: "manual" | "ap" | "ar" | "payroll",
+    lines: Line[],
+    forcePosted?: boolean,
+  ): void => {
     const id = entryRows.length + 1;
     const posted = forcePosted ?? (date.day < CLOSED_BEFORE.day || rng.chance(0.7));
     entryRows.push([id, companyId, periodOf(date), date, description, source, posted]);
     for (const line of lines) {
-      lineRows.push([lineRows.length + 1, id, acct(line.account), line.projectId, new Cents(line.debit), new Cents(line.credit), line.memo]);
+      lineRows.push([
+        lineRows.length + 1,
+        id,
+        acct(line.account),
+        line.projectId,
+        new Cents(line.debit),
+        new Cents(line.credit),
+        line.memo,
+      ]);
     }
   };
 
@@ -487,7 +813,9 @@ export function seedDemoDatabase(): string {
   const revenueAccounts = ["4010", "4010", "4010", "4020", "4030"];
   const billed = projects.filter((p) => p.customerId !== null && p.status !== "planned");
   for (const p of billed) {
-    const last = new SqlDate(Math.min(p.end?.day ?? TODAY.day, TODAY.day, p.status === "on_hold" ? p.start.day + 240 : Infinity));
+    const last = new SqlDate(
+      Math.min(p.end?.day ?? TODAY.day, TODAY.day, p.status === "on_hold" ? p.start.day + 240 : Infinity),
+    );
     const monthly = Math.max(2_000_00, Math.round(((p.budget ?? 200_000) * 100) / 24 / 100) * 100);
     for (let d = addDays(p.start, 30); d.day <= last.day; d = addDays(d, rng.int(28, 62))) {
       const year = yearOf(d);
@@ -502,16 +830,33 @@ export function seedDemoDatabase(): string {
       else if (age < 40 && rng.chance(0.35)) status = "draft";
       else if (due.day >= TODAY.day) status = rng.chance(0.2) ? "paid" : "sent";
       else status = rng.chance(0.88) ? "paid" : "overdue";
-      invoiceRows.push([id, `INV-${year}-${String(seq).padStart(4, "0")}`, p.customerId, p.id, d, due, new Cents(amount), status]);
+      invoiceRows.push([
+        id,
+        `INV-${year}-${String(seq).padStart(4, "0")}`,
+        p.customerId,
+        p.id,
+        d,
+        due,
+        new Cents(amount),
+        status,
+      ]);
       if (status === "draft" || status === "void") continue;
       const revenue = rng.pick(revenueAccounts);
       addEntry(p.companyId, d, `Invoice INV-${year}-${String(seq).padStart(4, "0")}`, "ar", [
         { account: "1100", projectId: p.id, debit: amount, credit: 0, memo: "Customer invoice" },
         { account: revenue, projectId: p.id, debit: 0, credit: amount, memo: "Project revenue" },
       ]);
-      const pays: number[] = status === "paid"
-        ? (rng.chance(0.2) ? (() => { const first = Math.round(amount * (0.3 + rng.float() * 0.4)); return [first, amount - first]; })() : [amount])
-        : status === "overdue" && rng.chance(0.4) ? [Math.round(amount * (0.2 + rng.float() * 0.5))] : [];
+      const pays: number[] =
+        status === "paid"
+          ? rng.chance(0.2)
+            ? (() => {
+                const first = Math.round(amount * (0.3 + rng.float() * 0.4));
+                return [first, amount - first];
+              })()
+            : [amount]
+          : status === "overdue" && rng.chance(0.4)
+            ? [Math.round(amount * (0.2 + rng.float() * 0.5))]
+            : [];
       let payDay = addDays(d, rng.int(10, 50));
       for (const paid of pays) {
         if (payDay.day > TODAY.day) payDay = TODAY;
@@ -528,15 +873,27 @@ export function seedDemoDatabase(): string {
   // Vendor bills.
   const billRows: Value[][] = [];
   const activeProjectsAt = (companyId: number, d: SqlDate): Project[] =>
-    projects.filter((p) => p.companyId === companyId && p.status !== "planned" && p.start.day <= d.day && (p.end === null || p.end.day >= d.day));
+    projects.filter(
+      (p) =>
+        p.companyId === companyId &&
+        p.status !== "planned" &&
+        p.start.day <= d.day &&
+        (p.end === null || p.end.day >= d.day),
+    );
   for (let n = 0; n < 420; n++) {
     const vendorIndex = rng.int(0, VENDORS.length - 1);
     const [vendorName, category, , terms] = VENDORS[vendorIndex]!;
     const companyId = rng.pick([1, 1, 1, 2, 2, 3, 3, 4]);
     const d = new SqlDate(rng.int(FIRST_DAY.day, TODAY.day));
     const candidates = activeProjectsAt(companyId, d);
-    const projectId = (category === "Subcontracting" || category === "Travel" || category === "Hardware") && candidates.length > 0 ? rng.pick(candidates).id : null;
-    const amount = category === "Subcontracting" ? rng.int(5_000, 80_000) * 100 + rng.int(0, 99) : rng.int(150, 12_000) * 100 + rng.int(0, 99);
+    const projectId =
+      (category === "Subcontracting" || category === "Travel" || category === "Hardware") && candidates.length > 0
+        ? rng.pick(candidates).id
+        : null;
+    const amount =
+      category === "Subcontracting"
+        ? rng.int(5_000, 80_000) * 100 + rng.int(0, 99)
+        : rng.int(150, 12_000) * 100 + rng.int(0, 99);
     const due = addDays(d, terms);
     let status: "open" | "paid" | "overdue" | "void";
     if (rng.chance(0.03)) status = "void";
@@ -565,8 +922,15 @@ export function seedDemoDatabase(): string {
     for (let month = 1; month <= (year === 2025 ? 9 : 12); month++) {
       const end = monthEnd(year, month);
       for (const [companyId] of COMPANIES) {
-        const staff = employees.filter((e) => e.companyId === companyId && e.hire.day <= end.day && (e.status !== "terminated" || e.id % 3 !== 0 || year < 2024));
-        const billableCents = staff.filter((e) => e.billable).reduce((s, e) => s + Math.round((e.salary * 100) / 12), 0);
+        const staff = employees.filter(
+          (e) =>
+            e.companyId === companyId &&
+            e.hire.day <= end.day &&
+            (e.status !== "terminated" || e.id % 3 !== 0 || year < 2024),
+        );
+        const billableCents = staff
+          .filter((e) => e.billable)
+          .reduce((s, e) => s + Math.round((e.salary * 100) / 12), 0);
         const adminCents = staff.filter((e) => !e.billable).reduce((s, e) => s + Math.round((e.salary * 100) / 12), 0);
         const taxCents = Math.round((billableCents + adminCents) * 0.18);
         const lines: Line[] = [];
@@ -574,15 +938,38 @@ export function seedDemoDatabase(): string {
         const charged = active.slice(0, 6);
         let remaining = billableCents;
         charged.forEach((p, i) => {
-          const share = i === charged.length - 1 ? remaining : Math.round((billableCents / (charged.length + 1)) * (0.6 + rng.float() * 0.8));
+          const share =
+            i === charged.length - 1
+              ? remaining
+              : Math.round((billableCents / (charged.length + 1)) * (0.6 + rng.float() * 0.8));
           const amount = Math.max(0, Math.min(share, remaining));
           remaining -= amount;
-          if (amount > 0) lines.push({ account: "5010", projectId: p.id, debit: amount, credit: 0, memo: "Project staff time" });
+          if (amount > 0)
+            lines.push({ account: "5010", projectId: p.id, debit: amount, credit: 0, memo: "Project staff time" });
         });
-        if (remaining > 0) lines.push({ account: "5010", projectId: null, debit: remaining, credit: 0, memo: "Bench and overhead time" });
+        if (remaining > 0)
+          lines.push({
+            account: "5010",
+            projectId: null,
+            debit: remaining,
+            credit: 0,
+            memo: "Bench and overhead time",
+          });
         lines.push({ account: "5020", projectId: null, debit: adminCents, credit: 0, memo: "Administrative salaries" });
-        lines.push({ account: "5100", projectId: null, debit: taxCents, credit: 0, memo: "Employer taxes and benefits" });
-        lines.push({ account: "1020", projectId: null, debit: 0, credit: billableCents + adminCents + taxCents, memo: "Net pay and withholdings" });
+        lines.push({
+          account: "5100",
+          projectId: null,
+          debit: taxCents,
+          credit: 0,
+          memo: "Employer taxes and benefits",
+        });
+        lines.push({
+          account: "1020",
+          projectId: null,
+          debit: 0,
+          credit: billableCents + adminCents + taxCents,
+          memo: "Net pay and withholdings",
+        });
         const monthName = end.toString().slice(0, 7);
         addEntry(companyId, end, `Payroll ${monthName}`, "payroll", lines);
         addEntry(companyId, monthStart(year, month), `Office rent ${monthName}`, "manual", [
@@ -590,7 +977,13 @@ export function seedDemoDatabase(): string {
           { account: "1010", projectId: null, debit: 0, credit: rentCents[companyId]!, memo: null },
         ]);
         addEntry(companyId, end, `Depreciation ${monthName}`, "manual", [
-          { account: "6600", projectId: null, debit: depreciationCents[companyId]!, credit: 0, memo: "Straight-line depreciation" },
+          {
+            account: "6600",
+            projectId: null,
+            debit: depreciationCents[companyId]!,
+            credit: 0,
+            memo: "Straight-line depreciation",
+          },
           { account: "1590", projectId: null, debit: 0, credit: depreciationCents[companyId]!, memo: null },
         ]);
       }
@@ -604,18 +997,57 @@ export function seedDemoDatabase(): string {
     [1, "2025-09-29", "Year-end provision estimate (draft)", 250_000_00, 200_000_00],
   ];
   for (const [companyId, iso, description, debit, credit] of drafts) {
-    addEntry(companyId, day(iso), description, "manual", [
-      { account: "6400", projectId: null, debit, credit: 0, memo: "Draft" },
-      { account: "2100", projectId: null, debit: 0, credit, memo: "Draft" },
-    ], false);
+    addEntry(
+      companyId,
+      day(iso),
+      description,
+      "manual",
+      [
+        { account: "6400", projectId: null, debit, credit: 0, memo: "Draft" },
+        { account: "2100", projectId: null, debit: 0, credit, memo: "Draft" },
+      ],
+      false,
+    );
   }
 
-  sections.push(insertStatements("journal_entries", ["entry_id", "company_id", "period_id", "entry_date", "description", "source", "posted"], entryRows));
-  sections.push(insertStatements("journal_lines", ["line_id", "entry_id", "account_id", "project_id", "debit", "credit", "memo"], lineRows));
-  sections.push(insertStatements("invoices", ["invoice_id", "invoice_number", "customer_id", "project_id", "issue_date", "due_date", "amount", "status"], invoiceRows));
-  sections.push(insertStatements("payments", ["payment_id", "invoice_id", "payment_date", "amount", "method"], paymentRows));
-  sections.push(insertStatements("vendors", ["vendor_id", "name", "category", "country", "payment_terms_days"], VENDORS.map((v, i) => [i + 1, ...v])));
-  sections.push(insertStatements("vendor_bills", ["bill_id", "bill_number", "vendor_id", "project_id", "bill_date", "due_date", "amount", "status"], billRows));
+  sections.push(
+    insertStatements(
+      "journal_entries",
+      ["entry_id", "company_id", "period_id", "entry_date", "description", "source", "posted"],
+      entryRows,
+    ),
+  );
+  sections.push(
+    insertStatements(
+      "journal_lines",
+      ["line_id", "entry_id", "account_id", "project_id", "debit", "credit", "memo"],
+      lineRows,
+    ),
+  );
+  sections.push(
+    insertStatements(
+      "invoices",
+      ["invoice_id", "invoice_number", "customer_id", "project_id", "issue_date", "due_date", "amount", "status"],
+      invoiceRows,
+    ),
+  );
+  sections.push(
+    insertStatements("payments", ["payment_id", "invoice_id", "payment_date", "amount", "method"], paymentRows),
+  );
+  sections.push(
+    insertStatements(
+      "vendors",
+      ["vendor_id", "name", "category", "country", "payment_terms_days"],
+      VENDORS.map((v, i) => [i + 1, ...v]),
+    ),
+  );
+  sections.push(
+    insertStatements(
+      "vendor_bills",
+      ["bill_id", "bill_number", "vendor_id", "project_id", "bill_date", "due_date", "amount", "status"],
+      billRows,
+    ),
+  );
 
   // Budgets: per project with a budget, per year it spans (≤ 2026), over 3–4 expense accounts.
   const budgetRows: Value[][] = [];
@@ -646,10 +1078,23 @@ export function seedDemoDatabase(): string {
       let work = d;
       while (weekday(work) === 0 || weekday(work) === 6) work = addDays(work, 1);
       if (work.day > last) break;
-      timesheetRows.push([timesheetRows.length + 1, employeeId, projectId, work, rng.int(2, 20) / 2, p.customerId !== null && rng.chance(0.92)]);
+      timesheetRows.push([
+        timesheetRows.length + 1,
+        employeeId,
+        projectId,
+        work,
+        rng.int(2, 20) / 2,
+        p.customerId !== null && rng.chance(0.92),
+      ]);
     }
   }
-  sections.push(insertStatements("timesheets", ["timesheet_id", "employee_id", "project_id", "work_date", "hours", "billable"], timesheetRows));
+  sections.push(
+    insertStatements(
+      "timesheets",
+      ["timesheet_id", "employee_id", "project_id", "work_date", "hours", "billable"],
+      timesheetRows,
+    ),
+  );
 
   return `${sections.join("\n")}\n`;
 }

@@ -20,13 +20,19 @@ const app = new StateGraph(App)
   .addNode("review", (s) => ({ route: `sent to review (confidence ${s.answer?.confidence.toFixed(2)})` }))
   .addNode("report", (s) => ({ route: `answered with ${s.answer?.rows.length} rows` }))
   .addEdge(START, "text2sql")
-  .addConditionalEdges("text2sql", (s) => ((s.answer?.confidence ?? 0) >= 0.5 ? "report" : "review"), ["report", "review"])
+  .addConditionalEdges("text2sql", (s) => ((s.answer?.confidence ?? 0) >= 0.5 ? "report" : "review"), [
+    "report",
+    "review",
+  ])
   .addEdge("review", END)
   .addEdge("report", END)
   .compile({ checkpointer: new MemorySaver() });
 
 try {
-  const out = await app.invoke({ question: "How many active projects are there?" }, { configurable: { thread_id: "example" } });
+  const out = await app.invoke(
+    { question: "How many active projects are there?" },
+    { configurable: { thread_id: "example" } },
+  );
   console.log(`sql:   ${out.answer?.sql ?? "(none)"}`);
   console.log(`route: ${out.route}`);
 } finally {

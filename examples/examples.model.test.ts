@@ -17,7 +17,11 @@ let modelPath = process.env.GL_RL_MODEL ?? "";
 beforeAll(async () => {
   if (modelPath === "") {
     modelPath = join(dir, "tiny.gguf");
-    await writeTinyModel({ out: modelPath, seed: 5, dims: { embedding: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, context: 256 } });
+    await writeTinyModel({
+      out: modelPath,
+      seed: 5,
+      dims: { embedding: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, context: 256 },
+    });
   }
 }, 120_000);
 
@@ -45,7 +49,9 @@ describe("examples run top to bottom", () => {
   test("scriptedWorkflow", async () => {
     const out = await runExample("scriptedWorkflow.ts");
     expect(out).toMatch(/^ask /m);
-    expect(out).toMatch(/read as: read as a follow-up of the previous question: "Show all active projects with budget over 100000 now only those starting in 2024"/);
+    expect(out).toMatch(
+      /read as: read as a follow-up of the previous question: "Show all active projects with budget over 100000 now only those starting in 2024"/,
+    );
     expect(out).toMatch(/the correction was a candidate: true/);
   }, 480_000);
 

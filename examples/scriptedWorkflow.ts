@@ -9,7 +9,9 @@ const model = process.env.GL_RL_MODEL ?? (await ensureDemoModel());
 const agent = await createText2SqlAgent({ model, db: "demo", candidates: 4 });
 const threadId = "workflow";
 const show = (step: string, a: { sql: string | null; rows: unknown[]; confidence: number }) =>
-  console.log(`${step.padEnd(8)} ${a.sql ?? "(no SQL)"}  → ${a.rows.length} rows, confidence ${a.confidence.toFixed(2)}`);
+  console.log(
+    `${step.padEnd(8)} ${a.sql ?? "(no SQL)"}  → ${a.rows.length} rows, confidence ${a.confidence.toFixed(2)}`,
+  );
 
 try {
   // 1. Ask.

@@ -9,11 +9,19 @@ const agent = await createText2SqlAgent({ model, db: "demo", candidates: 4 });
 const at = (ms: number) => `${String(Math.round(ms)).padStart(6)} ms`;
 
 agent.events.on("started", (e) => console.log(`${at(e.elapsedMs)}  started: ${e.question}`));
-agent.events.on("candidate_generated", (e) => console.log(`${at(e.elapsedMs)}  candidate ${e.index} (T=${e.temperature}): ${e.sql ?? "(no SQL)"}`));
-agent.events.on("validated", (e) => console.log(`${at(e.elapsedMs)}  validated ${e.index}: ${e.valid ? "valid" : e.errors[0]}`));
-agent.events.on("executed", (e) => console.log(`${at(e.elapsedMs)}  executed ${e.index}: ${e.ok ? `${e.rowCount} rows` : e.error}`));
+agent.events.on("candidate_generated", (e) =>
+  console.log(`${at(e.elapsedMs)}  candidate ${e.index} (T=${e.temperature}): ${e.sql ?? "(no SQL)"}`),
+);
+agent.events.on("validated", (e) =>
+  console.log(`${at(e.elapsedMs)}  validated ${e.index}: ${e.valid ? "valid" : e.errors[0]}`),
+);
+agent.events.on("executed", (e) =>
+  console.log(`${at(e.elapsedMs)}  executed ${e.index}: ${e.ok ? `${e.rowCount} rows` : e.error}`),
+);
 agent.events.on("corrected", (e) => console.log(`${at(e.elapsedMs)}  correction ${e.attempt}: ${e.sql ?? "(no SQL)"}`));
-agent.events.on("selected", (e) => console.log(`${at(e.elapsedMs)}  selected: ${e.sql ?? "(none)"} (${e.votes}/${e.candidates} votes)`));
+agent.events.on("selected", (e) =>
+  console.log(`${at(e.elapsedMs)}  selected: ${e.sql ?? "(none)"} (${e.votes}/${e.candidates} votes)`),
+);
 
 try {
   await agent.ask("How many employees are in each department?");

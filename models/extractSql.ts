@@ -27,7 +27,9 @@ function clean(sql: string): string | null {
 
 function lastStatement(text: string): string | null {
   // Statement starts: SELECT/WITH at a line start (any case) or in capitals anywhere — not "we select…".
-  const starts = [...text.matchAll(/(^|\n[ \t]*|[^\w\n])(with|select)\b/gi)].filter((m) => m[1] === "" || m[1]!.startsWith("\n") || m[2] === m[2]!.toUpperCase());
+  const starts = [...text.matchAll(/(^|\n[ \t]*|[^\w\n])(with|select)\b/gi)].filter(
+    (m) => m[1] === "" || m[1]!.startsWith("\n") || m[2] === m[2]!.toUpperCase(),
+  );
   for (let k = starts.length - 1; k >= 0; k--) {
     const m = starts[k]!;
     const from = m.index! + m[1]!.length;
@@ -63,14 +65,23 @@ export function extractSql(answer: string): ExtractedAnswer {
 function extractSqlText(answer: string): string | null {
   const blocks = [...answer.matchAll(/```[ \t]*([A-Za-z]*)[^\n]*\n([\s\S]*?)```/g)];
   const sqlBlocks = blocks.filter((b) => /^(sql|postgresql|postgres|pgsql)$/i.test(b[1]!));
-  for (const b of [...sqlBlocks].reverse()) { const s = clean(b[2]!); if (s) return s; }
+  for (const b of [...sqlBlocks].reverse()) {
+    const s = clean(b[2]!);
+    if (s) return s;
+  }
   for (const b of [...blocks].reverse()) {
-    if (b[1] === "" && SQL_START.test(b[2]!)) { const s = clean(b[2]!); if (s) return s; }
+    if (b[1] === "" && SQL_START.test(b[2]!)) {
+      const s = clean(b[2]!);
+      if (s) return s;
+    }
   }
   // An unclosed fence: after removing the closed blocks, a lone ``` opens the SQL.
   const rest = answer.replace(/```[^\n]*\n[\s\S]*?```/g, "");
   const open = rest.match(/```[ \t]*(?:sql|postgresql)?[^\n]*\n?([\s\S]*)$/i);
-  if (open) { const s = lastStatement(open[1]!) ?? clean(open[1]!); if (s && SQL_START.test(s)) return s; }
+  if (open) {
+    const s = lastStatement(open[1]!) ?? clean(open[1]!);
+    if (s && SQL_START.test(s)) return s;
+  }
   return lastStatement(answer.replace(/<(reasoning|think)>[\s\S]*?<\/\1>/gi, ""));
 }
 

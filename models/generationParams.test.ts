@@ -7,7 +7,13 @@ describe("generation params", () => {
     expect(DEFAULT_GENERATION_PARAMS.topK).toBe(40);
     expect(resolveGenerationParams({ temperature: 0.2, topK: undefined }).topK).toBe(40);
   });
-  test.each([["topK", 0], ["temperature", -1], ["maxTokens", 0], ["topP", 1.5], ["seed", 1.5]])("rejects %s = %p", (field, value) => {
+  test.each([
+    ["topK", 0],
+    ["temperature", -1],
+    ["maxTokens", 0],
+    ["topP", 1.5],
+    ["seed", 1.5],
+  ])("rejects %s = %p", (field, value) => {
     expect(() => resolveGenerationParams({ [field]: value })).toThrow(new RegExp(`generation parameter ${field}`));
   });
   test("temperature ladder 0.3 … 0.9", () => {

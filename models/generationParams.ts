@@ -19,17 +19,32 @@ export const DEFAULT_GENERATION_PARAMS: Readonly<GenerationParams> = Object.free
 
 /** Merges overrides onto the defaults and checks them; throws an InputError naming the bad field. */
 export function resolveGenerationParams(overrides: Partial<GenerationParams> = {}): GenerationParams {
-  const p: GenerationParams = { ...DEFAULT_GENERATION_PARAMS, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+  const p: GenerationParams = {
+    ...DEFAULT_GENERATION_PARAMS,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+  };
   const check = (ok: boolean, field: string, rule: string): void => {
-    if (!ok) throw new InputError(`generation parameter ${field} ${rule}, got ${JSON.stringify((p as unknown as Record<string, unknown>)[field])}`, { hint: "see DEFAULT_GENERATION_PARAMS in models/generationParams.ts" });
+    if (!ok)
+      throw new InputError(
+        `generation parameter ${field} ${rule}, got ${JSON.stringify((p as unknown as Record<string, unknown>)[field])}`,
+        { hint: "see DEFAULT_GENERATION_PARAMS in models/generationParams.ts" },
+      );
   };
   check(Number.isFinite(p.temperature) && p.temperature >= 0, "temperature", "must be ≥ 0");
-  check(Number.isInteger(p.topK) && p.topK > 0, "topK", "must be a positive integer (0/unbounded samples the whole vocabulary, ~10× slower)");
+  check(
+    Number.isInteger(p.topK) && p.topK > 0,
+    "topK",
+    "must be a positive integer (0/unbounded samples the whole vocabulary, ~10× slower)",
+  );
   check(p.topP > 0 && p.topP <= 1, "topP", "must be in (0, 1]");
   check(p.minP >= 0 && p.minP < 1, "minP", "must be in [0, 1)");
   check(Number.isInteger(p.maxTokens) && p.maxTokens > 0, "maxTokens", "must be a positive integer");
   check(Number.isInteger(p.seed) && p.seed >= 0, "seed", "must be a non-negative integer");
-  check(Array.isArray(p.stop) && p.stop.every((s) => typeof s === "string" && s.length > 0), "stop", "must be non-empty strings");
+  check(
+    Array.isArray(p.stop) && p.stop.every((s) => typeof s === "string" && s.length > 0),
+    "stop",
+    "must be non-empty strings",
+  );
   check(p.repeatPenalty > 0, "repeatPenalty", "must be > 0");
   return p;
 }

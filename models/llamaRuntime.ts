@@ -25,10 +25,18 @@ export function getLlamaRuntime(gpu: GpuChoice = "auto"): Promise<Llama> {
       } catch (error) {
         runtimes.delete(key);
         if (error instanceof GlRlError) throw error;
-        throw new ModelError("model.backend", `node-llama-cpp could not start with gpu: ${key}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, {
-          hint: gpu === false || gpu === "auto" ? "reinstall node-llama-cpp (npm install)" : `use gpu: "auto" or false, or install node-llama-cpp's ${key} build`,
-          context: { gpu: key }, cause: error,
-        });
+        throw new ModelError(
+          "model.backend",
+          `node-llama-cpp could not start with gpu: ${key}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+          {
+            hint:
+              gpu === false || gpu === "auto"
+                ? "reinstall node-llama-cpp (npm install)"
+                : `use gpu: "auto" or false, or install node-llama-cpp's ${key} build`,
+            context: { gpu: key },
+            cause: error,
+          },
+        );
       }
     })();
     runtimes.set(key, runtime);

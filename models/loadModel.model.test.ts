@@ -16,7 +16,12 @@ let model: LoadedModel;
 
 beforeAll(async () => {
   // initStd 0.5: a peaked random model, so log-probs are far from uniform and differences show.
-  await writeTinyModel({ out: modelPath, seed: 11, initStd: 0.5, dims: { embedding: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, context: 256 } });
+  await writeTinyModel({
+    out: modelPath,
+    seed: 11,
+    initStd: 0.5,
+    dims: { embedding: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, context: 256 },
+  });
   model = await loadModel({ model: modelPath, gpu: false, sequences: 4, contextSize: 256, kvCacheF32: true });
 }, 60_000);
 afterAll(async () => {
@@ -42,7 +47,9 @@ describe("loadModel on the tiny model", () => {
   }, 60_000);
 
   test("the same seed and temperature give the same completion; requests beyond the pool queue", async () => {
-    const runs = await Promise.all(Array.from({ length: 6 }, () => model.generate(prompt, { maxTokens: 8, seed: 42, temperature: 0.8 })));
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => model.generate(prompt, { maxTokens: 8, seed: 42, temperature: 0.8 })),
+    );
     expect(new Set(runs.map((r) => r.tokens.join(","))).size).toBe(1);
     expect(model.sequences).toBe(4);
   }, 60_000);
@@ -92,10 +99,17 @@ describe("loadModel on the tiny model", () => {
 
     const corrupt = join(dir, "corrupt.gguf");
     writeFileSync(corrupt, readFileSync(file).subarray(0, 300));
-    await expect(model.setAdapter(corrupt)).rejects.toThrow(/LoRA adapter .*corrupt\.gguf is a corrupt or truncated GGUF/);
+    await expect(model.setAdapter(corrupt)).rejects.toThrow(
+      /LoRA adapter .*corrupt\.gguf is a corrupt or truncated GGUF/,
+    );
     const wrong = join(dir, "wrong.gguf");
-    writeLoraAdapter(wrong, createLoraAdapter({ rank: 2, alpha: 2, targets: new Map([["blk.0.attn_q.weight", [32, 64]]]) }));
-    await expect(model.setAdapter(wrong)).rejects.toThrow(/blk\.0\.attn_q\.weight is \[64, 64\] in the model but the adapter expects \[32, 64\]/);
+    writeLoraAdapter(
+      wrong,
+      createLoraAdapter({ rank: 2, alpha: 2, targets: new Map([["blk.0.attn_q.weight", [32, 64]]]) }),
+    );
+    await expect(model.setAdapter(wrong)).rejects.toThrow(
+      /blk\.0\.attn_q\.weight is \[64, 64\] in the model but the adapter expects \[32, 64\]/,
+    );
     const tied = createLoraAdapter({ rank: 2, alpha: 2, targets: new Map([["output.weight", [64, 10]]]) });
     await expect(model.setAdapter(tied)).rejects.toThrow(/no tensor output\.weight/);
     expect(await model.logprobsOf(promptTokens, completion)).toEqual(swapped);
@@ -125,7 +139,8 @@ describe("bad input fails fast with a ModelError naming the file and the fix", (
     expect((error as { hint?: string }).hint).toBeTruthy();
     expect(performance.now() - t0).toBeLessThan(2000);
   };
-  test("missing file", () => expectFast({ model: join(dir, "missing.gguf"), gpu: false }, /model file not found: .*missing\.gguf/));
+  test("missing file", () =>
+    expectFast({ model: join(dir, "missing.gguf"), gpu: false }, /model file not found: .*missing\.gguf/));
   test("not GGUF", async () => {
     const p = join(dir, "model.bin");
     writeFileSync(p, Buffer.from("\u0000\u0001not a gguf file at all"));
@@ -137,14 +152,21 @@ describe("bad input fails fast with a ModelError naming the file and the fix", (
     await expectFast({ model: p, gpu: false }, /bert\.gguf has architecture 'bert'; gl-rl serves qwen2/);
   });
   test("an hf: URI that cannot be resolved without the network", () =>
-    expectFast({ model: "hf:nobody/no-such-repo-gl-rl/none.gguf", gpu: false, download: false }, /cannot resolve hf:nobody/));
+    expectFast(
+      { model: "hf:nobody/no-such-repo-gl-rl/none.gguf", gpu: false, download: false },
+      /cannot resolve hf:nobody/,
+    ));
   test("an hf: URI when the hub is unreachable (offline): fails fast instead of retrying", async () => {
     const saved = process.env.HF_ENDPOINT;
     process.env.HF_ENDPOINT = "http://127.0.0.1:9"; // nothing listens there: no download can happen
     try {
-      await expectFast({ model: "hf:nobody/no-such-repo-gl-rl/none.gguf", gpu: false }, /cannot download hf:nobody.*127\.0\.0\.1:9 is unreachable/);
+      await expectFast(
+        { model: "hf:nobody/no-such-repo-gl-rl/none.gguf", gpu: false },
+        /cannot download hf:nobody.*127\.0\.0\.1:9 is unreachable/,
+      );
     } finally {
-      if (saved === undefined) delete process.env.HF_ENDPOINT; else process.env.HF_ENDPOINT = saved;
+      if (saved === undefined) delete process.env.HF_ENDPOINT;
+      else process.env.HF_ENDPOINT = saved;
     }
   });
   test("an aborted queue wait is an AbortError", async () => {

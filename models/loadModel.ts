@@ -26,7 +26,16 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { LlamaGrammarEvaluationState, resolveModelFile, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaGrammar, type LlamaModel, type Token } from "node-llama-cpp";
+import {
+  LlamaGrammarEvaluationState,
+  resolveModelFile,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 import { AbortError, InputError, ModelError } from "../errors.js";
 import { ggufString, readGguf } from "./ggufFile.js";
 import { resolveGenerationParams, temperatureLadder } from "./generationParams.js";
@@ -35,7 +44,14 @@ import { checkLoraAdapterFits, readLoraAdapter, writeLoraAdapter, type LoraAdapt
 import { renderPrompt } from "./promptTemplates.js";
 import { cacheDir } from "../runtime/environment.js";
 import { SequencePool } from "./sequencePool.js";
-import type { CandidateOptions, Completion, FinishReason, GenerationParams, Prompt, TextGenerator } from "./textGenerator.js";
+import type {
+  CandidateOptions,
+  Completion,
+  FinishReason,
+  GenerationParams,
+  Prompt,
+  TextGenerator,
+} from "./textGenerator.js";
 
 /** Architectures whose GGUFs this layer serves (Qwen2/2.5/3 and the llama family they resemble). */
 export const SUPPORTED_ARCHITECTURES: readonly string[] = ["qwen2", "qwen3", "qwen2moe", "qwen3moe", "llama"];
@@ -81,16 +97,25 @@ async function probeHub(uri: string): Promise<void> {
   try {
     await fetch(endpoint, { method: "HEAD", signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.message : String(error));
-    throw modelError("model.offline", `cannot download ${uri}: ${endpoint} is unreachable (${cause})`,
-      "connect to the network, or download the GGUF elsewhere and pass its local path", uri, error);
+    const cause =
+      (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.message : String(error));
+    throw modelError(
+      "model.offline",
+      `cannot download ${uri}: ${endpoint} is unreachable (${cause})`,
+      "connect to the network, or download the GGUF elsewhere and pass its local path",
+      uri,
+      error,
+    );
   }
 }
 
 /** Resolves and checks the model file; returns its path and its tensors' shapes. */
-async function resolveModel(options: LoadModelOptions): Promise<{ path: string; architecture: string; tensors: Map<string, number[]> }> {
+async function resolveModel(
+  options: LoadModelOptions,
+): Promise<{ path: string; architecture: string; tensors: Map<string, number[]> }> {
   let path = options.model;
-  if (typeof path !== "string" || path.length === 0) throw new InputError("loadModel: model must be a .gguf path or an hf: URI");
+  if (typeof path !== "string" || path.length === 0)
+    throw new InputError("loadModel: model must be a .gguf path or an hf: URI");
   if (path.startsWith("hf:")) {
     const directory = join(cacheDir(), "models");
     try {
@@ -103,8 +128,13 @@ async function resolveModel(options: LoadModelOptions): Promise<{ path: string; 
     } catch (error) {
       if (error instanceof ModelError) throw error;
       const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      throw modelError("model.unresolved", `cannot resolve ${options.model}: ${reason}`,
-        "check the network and the URI (hf:<user>/<repo>/<file>.gguf), or download the GGUF and pass its local path", options.model, error);
+      throw modelError(
+        "model.unresolved",
+        `cannot resolve ${options.model}: ${reason}`,
+        "check the network and the URI (hf:<user>/<repo>/<file>.gguf), or download the GGUF and pass its local path",
+        options.model,
+        error,
+      );
     }
   }
   return checkModelFile(path);
@@ -120,11 +150,20 @@ export function checkModelFile(path: string): { path: string; architecture: stri
   const file = readGguf(path);
   const architecture = ggufString(file, "general.architecture") ?? "";
   if (ggufString(file, "general.type") === "adapter") {
-    throw modelError("model.isAdapter", `${path} is a LoRA adapter, not a model`, "pass the base model as model and the adapter as adapter", path);
+    throw modelError(
+      "model.isAdapter",
+      `${path} is a LoRA adapter, not a model`,
+      "pass the base model as model and the adapter as adapter",
+      path,
+    );
   }
   if (!SUPPORTED_ARCHITECTURES.includes(architecture)) {
-    throw modelError("model.architecture", `${path} has architecture '${architecture || "(none)"}'; gl-rl serves ${SUPPORTED_ARCHITECTURES.join(", ")}`,
-      "use a Qwen2.5-Coder / Qwen3 GGUF (e.g. hf:Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF) or the tiny model (gl-rl model tiny)", path);
+    throw modelError(
+      "model.architecture",
+      `${path} has architecture '${architecture || "(none)"}'; gl-rl serves ${SUPPORTED_ARCHITECTURES.join(", ")}`,
+      "use a Qwen2.5-Coder / Qwen3 GGUF (e.g. hf:Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF) or the tiny model (gl-rl model tiny)",
+      path,
+    );
   }
   return { path, architecture, tensors: new Map(file.tensors.map((t) => [t.name, t.shape])) };
 }
@@ -155,14 +194,23 @@ export class LoadedModel implements TextGenerator {
   /** End-of-generation token appended to training completions. */
   get eosToken(): number {
     const eos = this.model.tokens.eos;
-    if (eos === null) throw new ModelError("model.noEos", `${this.path} defines no EOS token`, { hint: "use a GGUF with tokenizer.ggml.eos_token_id" });
+    if (eos === null)
+      throw new ModelError("model.noEos", `${this.path} defines no EOS token`, {
+        hint: "use a GGUF with tokenizer.ggml.eos_token_id",
+      });
     return eos as number;
   }
 
-  get vocabularySize(): number { return this.tensors.get("token_embd.weight")?.[1] ?? 0; }
+  get vocabularySize(): number {
+    return this.tensors.get("token_embd.weight")?.[1] ?? 0;
+  }
   /** The active adapter's label (null: base model). */
-  get adapter(): string | null { return this.serving.adapter; }
-  get sequences(): number { return this.serving.pool.size; }
+  get adapter(): string | null {
+    return this.serving.adapter;
+  }
+  get sequences(): number {
+    return this.serving.pool.size;
+  }
 
   tokenize(text: string, specialTokens = false): number[] {
     return this.model.tokenize(text, specialTokens) as number[];
@@ -173,29 +221,51 @@ export class LoadedModel implements TextGenerator {
   }
 
   async generate(prompt: Prompt, params: Partial<GenerationParams> = {}, signal?: AbortSignal): Promise<Completion> {
-    const [completion] = await this.generateCandidates(prompt, 1, { ...params, temperatures: [params.temperature ?? resolveGenerationParams(params).temperature] }, signal);
+    const [completion] = await this.generateCandidates(
+      prompt,
+      1,
+      { ...params, temperatures: [params.temperature ?? resolveGenerationParams(params).temperature] },
+      signal,
+    );
     return completion!;
   }
 
-  async generateCandidates(prompt: Prompt, n: number, params: Partial<GenerationParams> & CandidateOptions = {}, signal?: AbortSignal): Promise<Completion[]> {
-    if (!Number.isInteger(n) || n < 1) throw new InputError(`generateCandidates: n must be a positive integer, got ${n}`);
+  async generateCandidates(
+    prompt: Prompt,
+    n: number,
+    params: Partial<GenerationParams> & CandidateOptions = {},
+    signal?: AbortSignal,
+  ): Promise<Completion[]> {
+    if (!Number.isInteger(n) || n < 1)
+      throw new InputError(`generateCandidates: n must be a positive integer, got ${n}`);
     const { temperatures = temperatureLadder(n), seeds, ...rest } = params;
     const base = resolveGenerationParams(rest);
     if (temperatures.length !== n || (seeds && seeds.length !== n)) {
-      throw new InputError(`generateCandidates: ${n} candidates need ${n} temperatures and seeds, got ${temperatures.length} and ${seeds?.length ?? n}`);
+      throw new InputError(
+        `generateCandidates: ${n} candidates need ${n} temperatures and seeds, got ${temperatures.length} and ${seeds?.length ?? n}`,
+      );
     }
     const promptTokens = this.tokenize(renderPrompt(prompt), true);
     if (promptTokens.length === 0) throw new InputError("generate: the prompt is empty");
     const grammar = base.grammar ? await this.grammar(base.grammar) : undefined;
     const serving = this.serving;
-    return Promise.all(temperatures.map(async (temperature, i) => {
-      const seq = await serving.pool.acquire(signal);
-      try {
-        return await this.sample(seq, serving.adapter, promptTokens, { ...base, temperature, seed: seeds?.[i] ?? base.seed + i }, grammar, signal);
-      } finally {
-        serving.pool.release(seq);
-      }
-    }));
+    return Promise.all(
+      temperatures.map(async (temperature, i) => {
+        const seq = await serving.pool.acquire(signal);
+        try {
+          return await this.sample(
+            seq,
+            serving.adapter,
+            promptTokens,
+            { ...base, temperature, seed: seeds?.[i] ?? base.seed + i },
+            grammar,
+            signal,
+          );
+        } finally {
+          serving.pool.release(seq);
+        }
+      }),
+    );
   }
 
   /**
@@ -209,7 +279,12 @@ export class LoadedModel implements TextGenerator {
     const seq = await serving.pool.acquire(signal);
     try {
       await seq.clearHistory();
-      return await this.scoreTokens(seq, promptTokens.slice(0, -1), promptTokens[promptTokens.length - 1]!, completionTokens);
+      return await this.scoreTokens(
+        seq,
+        promptTokens.slice(0, -1),
+        promptTokens[promptTokens.length - 1]!,
+        completionTokens,
+      );
     } finally {
       serving.pool.release(seq);
     }
@@ -219,7 +294,10 @@ export class LoadedModel implements TextGenerator {
    * Attaches a LoRA adapter (a file or an in-memory adapter) or removes it (null), without reloading the
    * model. Returns the new version's label. On any error the previous adapter keeps serving.
    */
-  setAdapter(adapter: string | LoraAdapter | null, options: { scale?: number; label?: string } = {}): Promise<string | null> {
+  setAdapter(
+    adapter: string | LoraAdapter | null,
+    options: { scale?: number; label?: string } = {},
+  ): Promise<string | null> {
     const run = this.swapping.then(() => this.swapAdapter(adapter, options));
     this.swapping = run.catch(() => undefined);
     return run;
@@ -246,36 +324,71 @@ export class LoadedModel implements TextGenerator {
     if (!g) {
       g = this.llama.createGrammar({ grammar: text }).catch((error: unknown) => {
         this.grammars.delete(text);
-        throw new InputError(`invalid GBNF grammar: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { hint: "check the grammar's syntax (llama.cpp GBNF)", cause: error });
+        throw new InputError(
+          `invalid GBNF grammar: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+          { hint: "check the grammar's syntax (llama.cpp GBNF)", cause: error },
+        );
       });
       this.grammars.set(text, g);
     }
     return g;
   }
 
-  private async sample(seq: LlamaContextSequence, adapter: string | null, promptTokens: number[], p: GenerationParams, grammar: LlamaGrammar | undefined, signal?: AbortSignal): Promise<Completion> {
+  private async sample(
+    seq: LlamaContextSequence,
+    adapter: string | null,
+    promptTokens: number[],
+    p: GenerationParams,
+    grammar: LlamaGrammar | undefined,
+    signal?: AbortSignal,
+  ): Promise<Completion> {
     await seq.clearHistory();
     const t0 = performance.now();
     let tFirst = 0;
     const tokens: number[] = [];
     let finishReason: FinishReason = "maxTokens";
     let text = "";
-    const grammarEvaluationState = grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar }) : undefined;
+    const grammarEvaluationState = grammar
+      ? new LlamaGrammarEvaluationState({ model: this.model, grammar })
+      : undefined;
     const iterator = seq.evaluate(promptTokens as Token[], {
-      temperature: p.temperature, topK: p.topK, topP: p.topP, minP: p.minP, seed: p.seed, grammarEvaluationState,
-      repeatPenalty: p.repeatPenalty === 1 ? undefined : { penalty: p.repeatPenalty, punishTokens: () => tokens.slice(-64) as Token[] },
+      temperature: p.temperature,
+      topK: p.topK,
+      topP: p.topP,
+      minP: p.minP,
+      seed: p.seed,
+      grammarEvaluationState,
+      repeatPenalty:
+        p.repeatPenalty === 1
+          ? undefined
+          : { penalty: p.repeatPenalty, punishTokens: () => tokens.slice(-64) as Token[] },
       yieldEogToken: true,
     });
     for await (const token of iterator) {
       if (tFirst === 0) tFirst = performance.now();
       tokens.push(token as number);
-      if (this.model.isEogToken(token)) { finishReason = "eos"; break; }
+      if (this.model.isEogToken(token)) {
+        finishReason = "eos";
+        break;
+      }
       if (p.stop.length) {
         const sofar = this.detokenize(tokens);
-        const at = Math.min(...p.stop.map((s) => { const i = sofar.indexOf(s); return i < 0 ? Infinity : i; }));
-        if (at !== Infinity) { finishReason = "stop"; text = sofar.slice(0, at); break; }
+        const at = Math.min(
+          ...p.stop.map((s) => {
+            const i = sofar.indexOf(s);
+            return i < 0 ? Infinity : i;
+          }),
+        );
+        if (at !== Infinity) {
+          finishReason = "stop";
+          text = sofar.slice(0, at);
+          break;
+        }
       }
-      if (signal?.aborted) { finishReason = "aborted"; break; }
+      if (signal?.aborted) {
+        finishReason = "aborted";
+        break;
+      }
       if (tokens.length >= p.maxTokens) break;
     }
     const tEnd = performance.now();
@@ -288,29 +401,66 @@ export class LoadedModel implements TextGenerator {
     }
     const generateMs = tFirst ? tEnd - tFirst : 0;
     return {
-      text, tokens, logprobs, finishReason, adapter,
-      timings: { promptMs: (tFirst || tEnd) - t0, generateMs, tokensPerSecond: generateMs > 0 ? ((tokens.length - 1) * 1000) / generateMs : 0 },
+      text,
+      tokens,
+      logprobs,
+      finishReason,
+      adapter,
+      timings: {
+        promptMs: (tFirst || tEnd) - t0,
+        generateMs,
+        tokensPerSecond: generateMs > 0 ? ((tokens.length - 1) * 1000) / generateMs : 0,
+      },
     };
   }
 
   /** Evaluates `prefix` (no outputs), then `last` + targets[0..n-2], reading log p(targets[i]). */
-  private async scoreTokens(seq: LlamaContextSequence, prefix: number[], last: number, targets: number[]): Promise<number[]> {
-    const inputs = [...prefix.map((t) => t as Token), ...[last, ...targets.slice(0, -1)].map((t, i) => [t as Token, {
-      generateNext: { logits: { filter: { tokens: [targets[i]! as Token], includeTop: 1 } }, totalLogitWeight: true },
-    }] as [Token, { generateNext: { logits: { filter: { tokens: Token[]; includeTop: number } }; totalLogitWeight: boolean } }])];
+  private async scoreTokens(
+    seq: LlamaContextSequence,
+    prefix: number[],
+    last: number,
+    targets: number[],
+  ): Promise<number[]> {
+    const inputs = [
+      ...prefix.map((t) => t as Token),
+      ...[last, ...targets.slice(0, -1)].map(
+        (t, i) =>
+          [
+            t as Token,
+            {
+              generateNext: {
+                logits: { filter: { tokens: [targets[i]! as Token], includeTop: 1 } },
+                totalLogitWeight: true,
+              },
+            },
+          ] as [
+            Token,
+            {
+              generateNext: { logits: { filter: { tokens: Token[]; includeTop: number } }; totalLogitWeight: boolean };
+            },
+          ],
+      ),
+    ];
     const out = await seq.controlledEvaluate(inputs);
     return targets.map((target, i) => {
       const next = out[prefix.length + i]?.next;
       const logit = next?.logits?.get(target as Token);
       if (!next?.logits || logit === undefined || next.totalLogitWeight === undefined) {
-        throw new ModelError("model.logprobs", `controlledEvaluate returned no logits for token ${i} of the completion`, { hint: "this is a bug in gl-rl's use of node-llama-cpp; please report it" });
+        throw new ModelError(
+          "model.logprobs",
+          `controlledEvaluate returned no logits for token ${i} of the completion`,
+          { hint: "this is a bug in gl-rl's use of node-llama-cpp; please report it" },
+        );
       }
       const max = Math.max(...next.logits.values());
       return logit - max - Math.log(next.totalLogitWeight);
     });
   }
 
-  private async swapAdapter(adapter: string | LoraAdapter | null, options: { scale?: number; label?: string }): Promise<string | null> {
+  private async swapAdapter(
+    adapter: string | LoraAdapter | null,
+    options: { scale?: number; label?: string },
+  ): Promise<string | null> {
     if (this.disposed) throw new AbortError("the model was disposed");
     let file: string | null = null;
     let label: string | null = null;
@@ -332,9 +482,15 @@ export class LoadedModel implements TextGenerator {
       next = await createServing(this.model, this.contextOptions, file, options.scale ?? 1, label);
     } catch (error) {
       if (file) rmSync(file, { force: true });
-      throw new ModelError("adapter.load", `llama.cpp could not load the LoRA adapter ${typeof adapter === "string" ? adapter : label}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, {
-        hint: "the previous adapter keeps serving; check that the adapter was trained for this model", context: { file: typeof adapter === "string" ? adapter : file }, cause: error,
-      });
+      throw new ModelError(
+        "adapter.load",
+        `llama.cpp could not load the LoRA adapter ${typeof adapter === "string" ? adapter : label}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+        {
+          hint: "the previous adapter keeps serving; check that the adapter was trained for this model",
+          context: { file: typeof adapter === "string" ? adapter : file },
+          cause: error,
+        },
+      );
     }
     const old = this.serving;
     this.serving = next;
@@ -346,12 +502,24 @@ export class LoadedModel implements TextGenerator {
   }
 }
 
-async function createServing(model: LlamaModel, o: { contextSize: number; sequences: number; threads: number; kvCacheF32: boolean }, adapterFile: string | null, scale: number, adapter: string | null): Promise<Serving> {
+async function createServing(
+  model: LlamaModel,
+  o: { contextSize: number; sequences: number; threads: number; kvCacheF32: boolean },
+  adapterFile: string | null,
+  scale: number,
+  adapter: string | null,
+): Promise<Serving> {
   const context = await model.createContext({
     contextSize: o.contextSize,
     sequences: o.sequences,
     threads: o.threads,
-    ...(o.kvCacheF32 ? { experimentalKvCacheKeyType: "F32" as const, experimentalKvCacheValueType: "F32" as const, flashAttention: false } : {}),
+    ...(o.kvCacheF32
+      ? {
+          experimentalKvCacheKeyType: "F32" as const,
+          experimentalKvCacheValueType: "F32" as const,
+          flashAttention: false,
+        }
+      : {}),
     ...(adapterFile ? { lora: { adapters: [{ filePath: adapterFile, scale }] } } : {}),
   });
   const seqs = Array.from({ length: o.sequences }, () => context.getSequence());
@@ -367,18 +535,27 @@ async function createServing(model: LlamaModel, o: { contextSize: number; sequen
  */
 export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
   const sequences = options.sequences ?? 8;
-  if (!Number.isInteger(sequences) || sequences < 1) throw new InputError(`loadModel: sequences must be a positive integer, got ${sequences}`);
+  if (!Number.isInteger(sequences) || sequences < 1)
+    throw new InputError(`loadModel: sequences must be a positive integer, got ${sequences}`);
   const { path, architecture, tensors } = await resolveModel(options);
   if (options.adapter !== undefined && !existsSync(options.adapter)) {
-    throw new ModelError("adapter.missingFile", `LoRA adapter not found: ${options.adapter}`, { hint: "pass the path of an adapter .gguf", context: { file: options.adapter } });
+    throw new ModelError("adapter.missingFile", `LoRA adapter not found: ${options.adapter}`, {
+      hint: "pass the path of an adapter .gguf",
+      context: { file: options.adapter },
+    });
   }
   const llama = await getLlamaRuntime(options.gpu ?? "auto");
   let model: LlamaModel;
   try {
     model = await llama.loadModel({ modelPath: path });
   } catch (error) {
-    throw modelError("model.load", `llama.cpp could not load ${path} (${statSync(path).size} bytes): ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
-      "the file may be truncated or from a newer llama.cpp; re-download or re-convert it", path, error);
+    throw modelError(
+      "model.load",
+      `llama.cpp could not load ${path} (${statSync(path).size} bytes): ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      "the file may be truncated or from a newer llama.cpp; re-download or re-convert it",
+      path,
+      error,
+    );
   }
   const contextOptions = {
     contextSize: options.contextSize ?? Math.min(model.trainContextSize, 2048),

@@ -6,7 +6,13 @@ import { GGML_TYPE, gguf, ggufString, readGguf, writeGguf } from "./ggufFile.js"
 import { checkLoraAdapterFits, createLoraAdapter, readLoraAdapter, writeLoraAdapter } from "./loraAdapter.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lora-test-"));
-const model = { architecture: "qwen2", tensors: new Map([["blk.0.attn_q.weight", [8, 8]], ["blk.0.attn_k.weight", [8, 4]]]) };
+const model = {
+  architecture: "qwen2",
+  tensors: new Map([
+    ["blk.0.attn_q.weight", [8, 8]],
+    ["blk.0.attn_k.weight", [8, 4]],
+  ]),
+};
 
 describe("LoRA adapter GGUF", () => {
   const adapter = createLoraAdapter({ rank: 2, alpha: 4, targets: model.tensors, seed: 1, bStd: 0.1 });
@@ -19,8 +25,10 @@ describe("LoRA adapter GGUF", () => {
     expect(ggufString(file, "adapter.type")).toBe("lora");
     expect(file.metadata.get("adapter.lora.alpha")).toEqual({ type: "f32", value: 4 });
     expect(file.tensors.map((t) => [t.name, t.shape])).toEqual([
-      ["blk.0.attn_q.weight.lora_a", [8, 2]], ["blk.0.attn_q.weight.lora_b", [2, 8]],
-      ["blk.0.attn_k.weight.lora_a", [8, 2]], ["blk.0.attn_k.weight.lora_b", [2, 4]],
+      ["blk.0.attn_q.weight.lora_a", [8, 2]],
+      ["blk.0.attn_q.weight.lora_b", [2, 8]],
+      ["blk.0.attn_k.weight.lora_a", [8, 2]],
+      ["blk.0.attn_k.weight.lora_b", [2, 4]],
     ]);
   });
 
@@ -28,7 +36,9 @@ describe("LoRA adapter GGUF", () => {
     const back = readLoraAdapter(path);
     expect(back.rank).toBe(2);
     expect(back.alpha).toBe(4);
-    expect(Array.from(back.tensors.get("blk.0.attn_k.weight")!.b)).toEqual(Array.from(adapter.tensors.get("blk.0.attn_k.weight")!.b));
+    expect(Array.from(back.tensors.get("blk.0.attn_k.weight")!.b)).toEqual(
+      Array.from(adapter.tensors.get("blk.0.attn_k.weight")!.b),
+    );
     expect(() => checkLoraAdapterFits(path, back, model)).not.toThrow();
   });
 
@@ -39,9 +49,19 @@ describe("LoRA adapter GGUF", () => {
   });
 
   test("mismatches name the file and the problem", () => {
-    expect(() => checkLoraAdapterFits(path, readLoraAdapter(path), { ...model, architecture: "llama" })).toThrow(/a\.gguf: architecture qwen2 does not match the model's llama/);
-    const small = { architecture: "qwen2", tensors: new Map([["blk.0.attn_q.weight", [8, 8]], ["blk.0.attn_k.weight", [8, 2]]]) };
-    expect(() => checkLoraAdapterFits(path, readLoraAdapter(path), small)).toThrow(/blk\.0\.attn_k\.weight is \[8, 2\] in the model but the adapter expects \[8, 4\]/);
+    expect(() => checkLoraAdapterFits(path, readLoraAdapter(path), { ...model, architecture: "llama" })).toThrow(
+      /a\.gguf: architecture qwen2 does not match the model's llama/,
+    );
+    const small = {
+      architecture: "qwen2",
+      tensors: new Map([
+        ["blk.0.attn_q.weight", [8, 8]],
+        ["blk.0.attn_k.weight", [8, 2]],
+      ]),
+    };
+    expect(() => checkLoraAdapterFits(path, readLoraAdapter(path), small)).toThrow(
+      /blk\.0\.attn_k\.weight is \[8, 2\] in the model but the adapter expects \[8, 4\]/,
+    );
     const head = createLoraAdapter({ rank: 1, alpha: 1, targets: new Map([["output.weight", [8, 10]]]) });
     expect(() => checkLoraAdapterFits("h.gguf", head, model)).toThrow(/no tensor output\.weight/);
   });
@@ -54,8 +74,13 @@ describe("LoRA adapter GGUF", () => {
     writeGguf(notAdapter, { metadata: new Map([["general.architecture", gguf.string("qwen2")]]), tensors: [] });
     expect(() => readLoraAdapter(notAdapter)).toThrow(/not a LoRA adapter/);
     const unpaired = join(dir, "unpaired.gguf");
-    writeGguf(unpaired, { metadata: new Map([["general.type", gguf.string("adapter")], ["adapter.type", gguf.string("lora")]]),
-      tensors: [{ name: "blk.0.attn_q.weight.lora_a", shape: [8, 2], type: GGML_TYPE.F32, data: new Float32Array(16) }] });
+    writeGguf(unpaired, {
+      metadata: new Map([
+        ["general.type", gguf.string("adapter")],
+        ["adapter.type", gguf.string("lora")],
+      ]),
+      tensors: [{ name: "blk.0.attn_q.weight.lora_a", shape: [8, 2], type: GGML_TYPE.F32, data: new Float32Array(16) }],
+    });
     expect(() => readLoraAdapter(unpaired)).toThrow(/has no matching blk\.0\.attn_q\.weight\.lora_b/);
   });
 });

@@ -8,7 +8,17 @@
  * A tied head (no output.weight in the model) cannot take a LoRA. Every tensor is f32.
  */
 import { ModelError } from "../errors.js";
-import { GGML_TYPE, gguf, ggufNumber, ggufString, readGguf, writeGguf, type GgufFile, type GgufTensor, type GgufValue } from "./ggufFile.js";
+import {
+  GGML_TYPE,
+  gguf,
+  ggufNumber,
+  ggufString,
+  readGguf,
+  writeGguf,
+  type GgufFile,
+  type GgufTensor,
+  type GgufValue,
+} from "./ggufFile.js";
 
 /** One adapted weight. */
 export interface LoraPair {
@@ -30,7 +40,10 @@ export interface LoraAdapter {
 }
 
 function adapterError(path: string, what: string, hint: string, context: Record<string, unknown> = {}): ModelError {
-  return new ModelError("adapter.invalid", `LoRA adapter ${path}: ${what}`, { hint, context: { file: path, ...context } });
+  return new ModelError("adapter.invalid", `LoRA adapter ${path}: ${what}`, {
+    hint,
+    context: { file: path, ...context },
+  });
 }
 
 /** Writes an adapter GGUF atomically; returns its size in bytes. */
@@ -38,7 +51,11 @@ export function writeLoraAdapter(path: string, adapter: LoraAdapter): number {
   const tensors: GgufTensor[] = [];
   for (const [name, pair] of adapter.tensors) {
     if (pair.a.length !== pair.nIn * adapter.rank || pair.b.length !== adapter.rank * pair.nOut) {
-      throw adapterError(path, `${name}: A has ${pair.a.length} floats (expected ${pair.nIn}×${adapter.rank}), B has ${pair.b.length} (expected ${adapter.rank}×${pair.nOut})`, "A is [n_in, r] and B is [r, n_out] in ggml order");
+      throw adapterError(
+        path,
+        `${name}: A has ${pair.a.length} floats (expected ${pair.nIn}×${adapter.rank}), B has ${pair.b.length} (expected ${adapter.rank}×${pair.nOut})`,
+        "A is [n_in, r] and B is [r, n_out] in ggml order",
+      );
     }
     tensors.push({ name: `${name}.lora_a`, shape: [pair.nIn, adapter.rank], type: GGML_TYPE.F32, data: pair.a });
     tensors.push({ name: `${name}.lora_b`, shape: [adapter.rank, pair.nOut], type: GGML_TYPE.F32, data: pair.b });
@@ -59,12 +76,20 @@ export function readLoraAdapter(path: string): LoraAdapter {
     file = readGguf(path, { data: true });
   } catch (error) {
     if (error instanceof ModelError) {
-      throw new ModelError("adapter.invalid", `LoRA adapter ${error.message}`, { hint: "write the adapter again (writeLoraAdapter) or pass another file", context: { file: path }, cause: error });
+      throw new ModelError("adapter.invalid", `LoRA adapter ${error.message}`, {
+        hint: "write the adapter again (writeLoraAdapter) or pass another file",
+        context: { file: path },
+        cause: error,
+      });
     }
     throw error;
   }
   if (ggufString(file, "general.type") !== "adapter" || ggufString(file, "adapter.type") !== "lora") {
-    throw adapterError(path, `not a LoRA adapter (general.type=${ggufString(file, "general.type")}, adapter.type=${ggufString(file, "adapter.type")})`, "a LoRA GGUF has general.type=adapter and adapter.type=lora");
+    throw adapterError(
+      path,
+      `not a LoRA adapter (general.type=${ggufString(file, "general.type")}, adapter.type=${ggufString(file, "adapter.type")})`,
+      "a LoRA GGUF has general.type=adapter and adapter.type=lora",
+    );
   }
   const architecture = ggufString(file, "general.architecture") ?? "";
   const alpha = ggufNumber(file, "adapter.lora.alpha") ?? 0;
@@ -76,20 +101,28 @@ export function readLoraAdapter(path: string): LoraAdapter {
     const base = t.name.slice(0, -".lora_a".length);
     const b = byName.get(`${base}.lora_b`);
     if (!b) throw adapterError(path, `${t.name} has no matching ${base}.lora_b`, "every lora_a needs its lora_b");
-    if (t.type !== GGML_TYPE.F32 || b.type !== GGML_TYPE.F32) throw adapterError(path, `${base}: only f32 LoRA tensors are supported`, "write the adapter in f32");
+    if (t.type !== GGML_TYPE.F32 || b.type !== GGML_TYPE.F32)
+      throw adapterError(path, `${base}: only f32 LoRA tensors are supported`, "write the adapter in f32");
     const [nIn, r] = t.shape as [number, number];
     const [rb, nOut] = b.shape as [number, number];
     if (t.shape.length !== 2 || b.shape.length !== 2 || r !== rb) {
-      throw adapterError(path, `${base}: lora_a [${t.shape}] and lora_b [${b.shape}] do not pair as [n_in, r] and [r, n_out]`, "A is [n_in, r] and B is [r, n_out] in ggml order");
+      throw adapterError(
+        path,
+        `${base}: lora_a [${t.shape}] and lora_b [${b.shape}] do not pair as [n_in, r] and [r, n_out]`,
+        "A is [n_in, r] and B is [r, n_out] in ggml order",
+      );
     }
-    if (rank && r !== rank) throw adapterError(path, `${base} has rank ${r}, other tensors ${rank}`, "use one rank for every tensor");
+    if (rank && r !== rank)
+      throw adapterError(path, `${base} has rank ${r}, other tensors ${rank}`, "use one rank for every tensor");
     rank = r;
     tensors.set(base, { a: t.data as Float32Array, b: b.data as Float32Array, nIn, nOut });
   }
   for (const t of file.tensors) {
-    if (t.name.endsWith(".lora_b") && !tensors.has(t.name.slice(0, -".lora_b".length))) throw adapterError(path, `${t.name} has no matching lora_a`, "every lora_b needs its lora_a");
+    if (t.name.endsWith(".lora_b") && !tensors.has(t.name.slice(0, -".lora_b".length)))
+      throw adapterError(path, `${t.name} has no matching lora_a`, "every lora_b needs its lora_a");
   }
-  if (tensors.size === 0) throw adapterError(path, "holds no lora_a/lora_b tensors", "train or write an adapter with at least one pair");
+  if (tensors.size === 0)
+    throw adapterError(path, "holds no lora_a/lora_b tensors", "train or write an adapter with at least one pair");
   return { architecture, rank, alpha, tensors };
 }
 
@@ -97,18 +130,35 @@ export function readLoraAdapter(path: string): LoraAdapter {
  * Checks an adapter against a model's tensors: same architecture, every base weight exists with shape
  * [n_in, n_out]. Throws a ModelError naming the file and the first mismatch.
  */
-export function checkLoraAdapterFits(path: string, adapter: LoraAdapter, model: { architecture: string; tensors: Map<string, number[]> }): void {
+export function checkLoraAdapterFits(
+  path: string,
+  adapter: LoraAdapter,
+  model: { architecture: string; tensors: Map<string, number[]> },
+): void {
   if (adapter.architecture !== model.architecture) {
-    throw adapterError(path, `architecture ${adapter.architecture || "(none)"} does not match the model's ${model.architecture}`, "use an adapter trained for this model", { adapter: adapter.architecture, model: model.architecture });
+    throw adapterError(
+      path,
+      `architecture ${adapter.architecture || "(none)"} does not match the model's ${model.architecture}`,
+      "use an adapter trained for this model",
+      { adapter: adapter.architecture, model: model.architecture },
+    );
   }
   for (const [name, pair] of adapter.tensors) {
     const shape = model.tensors.get(name);
     if (!shape) {
-      const hint = name === "output.weight" ? "this model ties its head to the embedding: a LoRA on output.weight is impossible" : "the adapter names a weight this model does not have";
+      const hint =
+        name === "output.weight"
+          ? "this model ties its head to the embedding: a LoRA on output.weight is impossible"
+          : "the adapter names a weight this model does not have";
       throw adapterError(path, `the model has no tensor ${name}`, hint, { tensor: name });
     }
     if (shape[0] !== pair.nIn || shape[1] !== pair.nOut) {
-      throw adapterError(path, `${name} is [${shape.join(", ")}] in the model but the adapter expects [${pair.nIn}, ${pair.nOut}]`, "use an adapter trained for this model's dimensions", { tensor: name });
+      throw adapterError(
+        path,
+        `${name} is [${shape.join(", ")}] in the model but the adapter expects [${pair.nIn}, ${pair.nOut}]`,
+        "use an adapter trained for this model's dimensions",
+        { tensor: name },
+      );
     }
   }
 }
@@ -117,7 +167,15 @@ export function checkLoraAdapterFits(path: string, adapter: LoraAdapter, model: 
  * A zero-initialised-B adapter (PEFT's init: A random, B = 0, so it starts as the identity) for the given
  * weights of a model. `init` fills A (and B when `bStd` > 0) from a seeded generator.
  */
-export function createLoraAdapter(options: { architecture?: string; rank: number; alpha: number; targets: Map<string, number[]>; seed?: number; aStd?: number; bStd?: number }): LoraAdapter {
+export function createLoraAdapter(options: {
+  architecture?: string;
+  rank: number;
+  alpha: number;
+  targets: Map<string, number[]>;
+  seed?: number;
+  aStd?: number;
+  bStd?: number;
+}): LoraAdapter {
   let s = (options.seed ?? 0) >>> 0;
   const uniform = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -127,7 +185,9 @@ export function createLoraAdapter(options: { architecture?: string; rank: number
   for (const [name, shape] of options.targets) {
     const [nIn, nOut] = shape as [number, number];
     const a = new Float32Array(nIn * options.rank).map(() => uniform() * 2 * Math.sqrt(3) * (options.aStd ?? 0.02));
-    const b = new Float32Array(options.rank * nOut).map(() => (options.bStd ? uniform() * 2 * Math.sqrt(3) * options.bStd : 0));
+    const b = new Float32Array(options.rank * nOut).map(() =>
+      options.bStd ? uniform() * 2 * Math.sqrt(3) * options.bStd : 0,
+    );
     tensors.set(name, { a, b, nIn, nOut });
   }
   return { architecture: options.architecture ?? "qwen2", rank: options.rank, alpha: options.alpha, tensors };

@@ -47,15 +47,32 @@ export interface CorrectionInput extends PromptInput {
 
 const SYSTEM = "You are an expert PostgreSQL assistant. Write one read-only SQL query that answers the question.";
 const ANSWER_FORMAT = "Answer with exactly one SQL query in a ```sql fenced block.";
-const REASONING_FORMAT = "First reason step by step inside <reasoning> and </reasoning>, then give exactly one SQL query in a ```sql fenced block.";
+const REASONING_FORMAT =
+  "First reason step by step inside <reasoning> and </reasoning>, then give exactly one SQL query in a ```sql fenced block.";
 const TINY_EVIDENCE = "\nEvidence: ";
 const TINY_END = "\nSQL:\n";
 
 /** The templates' fixed text (for the tiny model's vocabulary corpus). */
 export const PROMPT_FIXED_TEXTS: readonly string[] = [
-  SYSTEM, ANSWER_FORMAT, REASONING_FORMAT, TINY_EVIDENCE, TINY_END, "Database schema:", "Question:", "Evidence:",
-  "Examples:", "Relevant tables:", "Sample values:", "The previous query failed.", "Failed SQL:", "Error:", "Hint:",
-  "Write a corrected query.", "<reasoning>", "</reasoning>", "```sql\nSELECT 1;\n```",
+  SYSTEM,
+  ANSWER_FORMAT,
+  REASONING_FORMAT,
+  TINY_EVIDENCE,
+  TINY_END,
+  "Database schema:",
+  "Question:",
+  "Evidence:",
+  "Examples:",
+  "Relevant tables:",
+  "Sample values:",
+  "The previous query failed.",
+  "Failed SQL:",
+  "Error:",
+  "Hint:",
+  "Write a corrected query.",
+  "<reasoning>",
+  "</reasoning>",
+  "```sql\nSELECT 1;\n```",
 ];
 
 function tableText(t: TableContext): string {
@@ -64,17 +81,21 @@ function tableText(t: TableContext): string {
   const samples = Object.entries(t.sampleValues ?? {});
   if (samples.length) {
     lines.push("-- Sample values:");
-    for (const [col, vals] of samples) lines.push(`--   ${col}: ${vals.map((v) => (v === null ? "NULL" : JSON.stringify(v))).join(", ")}`);
+    for (const [col, vals] of samples)
+      lines.push(`--   ${col}: ${vals.map((v) => (v === null ? "NULL" : JSON.stringify(v))).join(", ")}`);
   }
   return lines.join("\n");
 }
 
 function userText(style: Exclude<PromptStyle, "tiny">, input: PromptInput): string {
   const parts: string[] = [];
-  if (style === "schemaAware" && input.tables?.length) parts.push(`Relevant tables:\n${input.tables.map(tableText).join("\n\n")}`);
+  if (style === "schemaAware" && input.tables?.length)
+    parts.push(`Relevant tables:\n${input.tables.map(tableText).join("\n\n")}`);
   else if (input.schema) parts.push(`Database schema:\n${input.schema.trim()}`);
   if (style === "fewShot" && input.examples?.length) {
-    parts.push(`Examples:\n${input.examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql.trim()}\n\`\`\``).join("\n\n")}`);
+    parts.push(
+      `Examples:\n${input.examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql.trim()}\n\`\`\``).join("\n\n")}`,
+    );
   }
   if (input.evidence) parts.push(`Evidence: ${input.evidence}`);
   parts.push(`Question: ${input.question}`);
@@ -92,18 +113,27 @@ export function buildPrompt(style: PromptStyle, input: PromptInput): Prompt {
   if (style === "tiny") {
     return { text: `${input.question}${input.evidence ? `${TINY_EVIDENCE}${input.evidence}` : ""}${TINY_END}` };
   }
-  return { messages: [{ role: "system", content: SYSTEM }, { role: "user", content: userText(style, input) }] };
+  return {
+    messages: [
+      { role: "system", content: SYSTEM },
+      { role: "user", content: userText(style, input) },
+    ],
+  };
 }
 
 /** The error-correction prompt: the question, the failed SQL, the error and its hint. */
 export function buildCorrectionPrompt(style: PromptStyle, input: CorrectionInput): Prompt {
   const failure = `The previous query failed.\nFailed SQL:\n${input.failedSql.trim()}\nError: ${input.error}${input.hint ? `\nHint: ${input.hint}` : ""}`;
   if (style === "tiny") {
-    return { text: `${input.question}${input.evidence ? `${TINY_EVIDENCE}${input.evidence}` : ""}\n${failure}${TINY_END}` };
+    return {
+      text: `${input.question}${input.evidence ? `${TINY_EVIDENCE}${input.evidence}` : ""}\n${failure}${TINY_END}`,
+    };
   }
   const base = buildPrompt(style, input) as { messages: ChatMessage[] };
   const user = base.messages[1]!;
-  return { messages: [base.messages[0]!, { role: "user", content: `${user.content}\n\n${failure}\nWrite a corrected query.` }] };
+  return {
+    messages: [base.messages[0]!, { role: "user", content: `${user.content}\n\n${failure}\nWrite a corrected query.` }],
+  };
 }
 
 /** The completion text a model is trained to produce: the bare SQL (tiny), or reasoning + a fenced block. */
@@ -133,7 +163,11 @@ export interface PromptTokenizer {
  * @example
  * const { promptTokens, completionTokens } = trainingTokens(model, buildPrompt("tiny", row), formatCompletion("tiny", row.sql));
  */
-export function trainingTokens(tokenizer: PromptTokenizer, prompt: Prompt, completion: string): { promptTokens: number[]; completionTokens: number[] } {
+export function trainingTokens(
+  tokenizer: PromptTokenizer,
+  prompt: Prompt,
+  completion: string,
+): { promptTokens: number[]; completionTokens: number[] } {
   return {
     promptTokens: tokenizer.tokenize(renderPrompt(prompt), true),
     completionTokens: [...tokenizer.tokenize(completion, false), tokenizer.eosToken],

@@ -31,8 +31,12 @@ export interface Qwen2Vocabulary {
 function bundlePath(): string {
   // node-llama-cpp's exports hide package.json: look in each node_modules folder Node would search.
   const require = createRequire(import.meta.url);
-  const candidates = (require.resolve.paths("node-llama-cpp") ?? []).map((dir) => join(dir, "node-llama-cpp", "llama", "gitRelease.bundle"));
-  return candidates.find((p) => existsSync(p)) ?? candidates[0] ?? "node_modules/node-llama-cpp/llama/gitRelease.bundle";
+  const candidates = (require.resolve.paths("node-llama-cpp") ?? []).map((dir) =>
+    join(dir, "node-llama-cpp", "llama", "gitRelease.bundle"),
+  );
+  return (
+    candidates.find((p) => existsSync(p)) ?? candidates[0] ?? "node_modules/node-llama-cpp/llama/gitRelease.bundle"
+  );
 }
 
 /** Extracts (once) and returns the path of ggml-vocab-qwen2.gguf from node-llama-cpp's llama.cpp bundle. */
@@ -49,7 +53,9 @@ export function qwen2VocabularyPath(): string {
     rev = execFileSync("git", ["bundle", "list-heads", bundle], { encoding: "utf8" }).split(/\s+/)[0] ?? "unknown";
   } catch (error) {
     throw new ModelError("model.vocabMissing", `cannot read the llama.cpp bundle ${bundle} with git`, {
-      hint: "install git (the Qwen2 vocabulary is extracted from the bundle with it)", context: { file: bundle }, cause: error,
+      hint: "install git (the Qwen2 vocabulary is extracted from the bundle with it)",
+      context: { file: bundle },
+      cause: error,
     });
   }
   const dir = cacheDir();
@@ -60,7 +66,9 @@ export function qwen2VocabularyPath(): string {
   try {
     execFileSync("git", ["init", "-q", "--bare", repo]);
     execFileSync("git", ["-C", repo, "fetch", "-q", bundle, "HEAD"]);
-    const bytes = execFileSync("git", ["-C", repo, "show", "FETCH_HEAD:models/ggml-vocab-qwen2.gguf"], { maxBuffer: 64 << 20 });
+    const bytes = execFileSync("git", ["-C", repo, "show", "FETCH_HEAD:models/ggml-vocab-qwen2.gguf"], {
+      maxBuffer: 64 << 20,
+    });
     const tmp = `${out}.${process.pid}.tmp`;
     writeFileSync(tmp, bytes);
     renameSync(tmp, out);
@@ -76,7 +84,11 @@ export function loadQwen2Vocabulary(): Qwen2Vocabulary {
   const file: GgufFile = readGguf(path);
   const arr = (key: string): unknown[] => {
     const v = file.metadata.get(key);
-    if (v?.type !== "array") throw new ModelError("model.vocabCorrupt", `${path} lacks ${key}`, { hint: `delete ${path} to re-extract it`, context: { file: path } });
+    if (v?.type !== "array")
+      throw new ModelError("model.vocabCorrupt", `${path} lacks ${key}`, {
+        hint: `delete ${path} to re-extract it`,
+        context: { file: path },
+      });
     return v.value;
   };
   const tmpl = file.metadata.get("tokenizer.chat_template");

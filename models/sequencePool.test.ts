@@ -8,15 +8,23 @@ describe("SequencePool", () => {
     const a = await pool.acquire();
     const b = await pool.acquire();
     const order: string[] = [];
-    const c = pool.acquire().then((s) => { order.push(`c:${s}`); return s; });
-    const d = pool.acquire().then((s) => { order.push(`d:${s}`); return s; });
+    const c = pool.acquire().then((s) => {
+      order.push(`c:${s}`);
+      return s;
+    });
+    const d = pool.acquire().then((s) => {
+      order.push(`d:${s}`);
+      return s;
+    });
     expect(pool.queued).toBe(2);
     pool.release(b);
     pool.release(a);
     await Promise.all([c, d]);
     expect(order).toEqual([`c:${b}`, `d:${a}`]);
     let drained = false;
-    const drain = pool.drain().then(() => { drained = true; });
+    const drain = pool.drain().then(() => {
+      drained = true;
+    });
     pool.release(await c);
     await Promise.resolve();
     expect(drained).toBe(false);

@@ -7,7 +7,12 @@ import { AbortError } from "../errors.js";
 
 export class SequencePool<S> {
   private readonly free: S[];
-  private readonly waiters: { resolve(s: S): void; reject(e: unknown): void; signal?: AbortSignal; onAbort?: () => void }[] = [];
+  private readonly waiters: {
+    resolve(s: S): void;
+    reject(e: unknown): void;
+    signal?: AbortSignal;
+    onAbort?: () => void;
+  }[] = [];
   private readonly drainers: (() => void)[] = [];
   private closed = false;
 
@@ -15,9 +20,15 @@ export class SequencePool<S> {
     this.free = [...all];
   }
 
-  get size(): number { return this.all.length; }
-  get available(): number { return this.free.length; }
-  get queued(): number { return this.waiters.length; }
+  get size(): number {
+    return this.all.length;
+  }
+  get available(): number {
+    return this.free.length;
+  }
+  get queued(): number {
+    return this.waiters.length;
+  }
 
   acquire(signal?: AbortSignal): Promise<S> {
     if (signal?.aborted) return Promise.reject(new AbortError("generation aborted before it started"));
@@ -46,7 +57,7 @@ export class SequencePool<S> {
       return;
     }
     this.free.push(s);
-    if (this.free.length === this.all.length) this.drainers.splice(0).forEach((d) => d());
+    if (this.free.length === this.all.length) for (const d of this.drainers.splice(0)) d();
   }
 
   /** Resolves when every sequence has been released. */

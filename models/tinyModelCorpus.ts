@@ -22,14 +22,16 @@ export function projectRoot(): string {
 
 function stringsOf(value: unknown, out: string[]): void {
   if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) value.forEach((v) => stringsOf(v, out));
-  else if (value && typeof value === "object") Object.values(value).forEach((v) => stringsOf(v, out));
+  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out);
+  else if (value && typeof value === "object") for (const v of Object.values(value)) stringsOf(v, out);
 }
 
 /** Corpus texts, in a fixed order. */
 export function tinyModelCorpusTexts(root = projectRoot()): string[] {
   const texts: string[] = [];
-  const bird = process.env.GL_RL_BIRD_MINIDEV ? join(process.env.GL_RL_BIRD_MINIDEV, "mini_dev_postgresql.json") : join(root, "data", "bird-minidev", "mini_dev_postgresql.json");
+  const bird = process.env.GL_RL_BIRD_MINIDEV
+    ? join(process.env.GL_RL_BIRD_MINIDEV, "mini_dev_postgresql.json")
+    : join(root, "data", "bird-minidev", "mini_dev_postgresql.json");
   if (bird && existsSync(bird)) {
     const rows = JSON.parse(readFileSync(bird, "utf8")) as { question?: string; evidence?: string; SQL?: string }[];
     for (const r of rows) for (const t of [r.question, r.evidence, r.SQL]) if (t) texts.push(t);
@@ -38,10 +40,16 @@ export function tinyModelCorpusTexts(root = projectRoot()): string[] {
   if (existsSync(schema)) texts.push(...readFileSync(schema, "utf8").split(/\n{2,}/));
   const datasetDir = join(root, "data", "dataset");
   if (existsSync(datasetDir)) {
-    for (const f of readdirSync(datasetDir).filter((n) => n.endsWith(".jsonl")).sort()) {
+    for (const f of readdirSync(datasetDir)
+      .filter((n) => n.endsWith(".jsonl"))
+      .sort()) {
       for (const line of readFileSync(join(datasetDir, f), "utf8").split("\n")) {
         if (!line.trim()) continue;
-        try { stringsOf(JSON.parse(line), texts); } catch { /* a bad line is the dataset's problem, not the vocabulary's */ }
+        try {
+          stringsOf(JSON.parse(line), texts);
+        } catch {
+          /* a bad line is the dataset's problem, not the vocabulary's */
+        }
       }
     }
   }

@@ -38,7 +38,10 @@ export function byteLevelAlphabet(): string[] {
  * @example
  * const trimmed = trimVocabulary(loadQwen2Vocabulary(), new Set(["SELECT", "ĠFROM"]));
  */
-export function trimVocabulary(full: Pick<Qwen2Vocabulary, "tokens" | "tokenTypes" | "merges">, usedTokens: Iterable<string>): TrimmedVocabulary {
+export function trimVocabulary(
+  full: Pick<Qwen2Vocabulary, "tokens" | "tokenTypes" | "merges">,
+  usedTokens: Iterable<string>,
+): TrimmedVocabulary {
   const kept = new Set<string>(usedTokens);
   for (const ch of byteLevelAlphabet()) kept.add(ch);
   full.tokens.forEach((t, i) => {
@@ -53,15 +56,24 @@ export function trimVocabulary(full: Pick<Qwen2Vocabulary, "tokens" | "tokenType
     changed = false;
     for (const [a, b] of splits) {
       if (kept.has(a + b)) {
-        if (!kept.has(a)) { kept.add(a); changed = true; }
-        if (!kept.has(b)) { kept.add(b); changed = true; }
+        if (!kept.has(a)) {
+          kept.add(a);
+          changed = true;
+        }
+        if (!kept.has(b)) {
+          kept.add(b);
+          changed = true;
+        }
       }
     }
   }
   const tokens: string[] = [];
   const tokenTypes: number[] = [];
   full.tokens.forEach((t, i) => {
-    if (kept.has(t)) { tokens.push(t); tokenTypes.push(full.tokenTypes[i]!); }
+    if (kept.has(t)) {
+      tokens.push(t);
+      tokenTypes.push(full.tokenTypes[i]!);
+    }
   });
   const inVocab = new Set(tokens);
   const merges = full.merges.filter((_, i) => {

@@ -16,7 +16,11 @@ let trimmed: LlamaModel;
 const fullVocab = loadQwen2Vocabulary();
 
 beforeAll(async () => {
-  info = await writeTinyModel({ out: join(dir, "tiny.gguf"), seed: 7, dims: { embedding: 32, layers: 1, heads: 2, kvHeads: 1, ffn: 64 } });
+  info = await writeTinyModel({
+    out: join(dir, "tiny.gguf"),
+    seed: 7,
+    dims: { embedding: 32, layers: 1, heads: 2, kvHeads: 1, ffn: 64 },
+  });
   const llama = await getLlamaRuntime(false);
   full = await llama.loadModel({ modelPath: fullVocab.path, vocabOnly: true });
   trimmed = await llama.loadModel({ modelPath: info.path, vocabOnly: true });

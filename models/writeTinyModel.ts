@@ -44,7 +44,15 @@ export interface TinyModelDims {
   tied: boolean;
 }
 
-export const DEFAULT_TINY_MODEL_DIMS: Readonly<TinyModelDims> = { embedding: 128, layers: 4, heads: 4, kvHeads: 2, ffn: 384, context: 512, tied: true };
+export const DEFAULT_TINY_MODEL_DIMS: Readonly<TinyModelDims> = {
+  embedding: 128,
+  layers: 4,
+  heads: 4,
+  kvHeads: 2,
+  ffn: 384,
+  context: 512,
+  tied: true,
+};
 
 export interface WriteTinyModelOptions {
   /** Output .gguf path. */
@@ -115,7 +123,9 @@ async function corpusTokenStrings(full: Qwen2Vocabulary, texts: string[]): Promi
 }
 
 /** The trimmed Qwen2 vocabulary for a corpus, cached by the corpus hash. */
-export async function trimmedQwen2Vocabulary(texts: string[] = tinyModelCorpusTexts()): Promise<TrimmedVocabulary & { chatTemplate: string }> {
+export async function trimmedQwen2Vocabulary(
+  texts: string[] = tinyModelCorpusTexts(),
+): Promise<TrimmedVocabulary & { chatTemplate: string }> {
   const full = loadQwen2Vocabulary();
   const hash = createHash("sha256").update(full.path).update("\0").update(texts.join("\0")).digest("hex").slice(0, 16);
   const cached = join(cacheDir(), `qwen2-trimmed-${hash}.json`);
@@ -133,11 +143,19 @@ export async function trimmedQwen2Vocabulary(texts: string[] = tinyModelCorpusTe
 function resolveDims(partial: Partial<TinyModelDims> = {}): TinyModelDims {
   const dims = { ...DEFAULT_TINY_MODEL_DIMS, ...partial };
   for (const key of ["embedding", "layers", "heads", "kvHeads", "ffn", "context"] as const) {
-    if (!Number.isInteger(dims[key]) || dims[key] <= 0) throw new InputError(`tiny model: ${key} must be a positive integer, got ${dims[key]}`);
+    if (!Number.isInteger(dims[key]) || dims[key] <= 0)
+      throw new InputError(`tiny model: ${key} must be a positive integer, got ${dims[key]}`);
   }
-  if (dims.embedding % dims.heads !== 0) throw new InputError(`tiny model: embedding ${dims.embedding} is not divisible by heads ${dims.heads}`, { hint: "pick heads that divide the embedding width" });
-  if (dims.heads % dims.kvHeads !== 0) throw new InputError(`tiny model: heads ${dims.heads} is not a multiple of kvHeads ${dims.kvHeads}`, { hint: "grouped-query attention needs heads = k · kvHeads" });
-  if ((dims.embedding / dims.heads) % 2 !== 0) throw new InputError(`tiny model: head size ${dims.embedding / dims.heads} must be even for RoPE`);
+  if (dims.embedding % dims.heads !== 0)
+    throw new InputError(`tiny model: embedding ${dims.embedding} is not divisible by heads ${dims.heads}`, {
+      hint: "pick heads that divide the embedding width",
+    });
+  if (dims.heads % dims.kvHeads !== 0)
+    throw new InputError(`tiny model: heads ${dims.heads} is not a multiple of kvHeads ${dims.kvHeads}`, {
+      hint: "grouped-query attention needs heads = k · kvHeads",
+    });
+  if ((dims.embedding / dims.heads) % 2 !== 0)
+    throw new InputError(`tiny model: head size ${dims.embedding / dims.heads} must be even for RoPE`);
   return dims;
 }
 
@@ -150,11 +168,16 @@ function resolveDims(partial: Partial<TinyModelDims> = {}): TinyModelDims {
 export async function writeTinyModel(options: WriteTinyModelOptions): Promise<TinyModelInfo> {
   const dims = resolveDims(options.dims);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0) throw new InputError(`tiny model: seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new InputError(`tiny model: seed must be a non-negative integer, got ${seed}`);
   const std = options.initStd ?? 0.02;
-  const vocab = options.vocabulary === "full"
-    ? (() => { const f = loadQwen2Vocabulary(); return { tokens: f.tokens, tokenTypes: f.tokenTypes, merges: f.merges, chatTemplate: f.chatTemplate }; })()
-    : await trimmedQwen2Vocabulary(options.corpusTexts);
+  const vocab =
+    options.vocabulary === "full"
+      ? (() => {
+          const f = loadQwen2Vocabulary();
+          return { tokens: f.tokens, tokenTypes: f.tokenTypes, merges: f.merges, chatTemplate: f.chatTemplate };
+        })()
+      : await trimmedQwen2Vocabulary(options.corpusTexts);
   const V = vocab.tokens.length;
   const d = dims.embedding;
   const hd = d / dims.heads;

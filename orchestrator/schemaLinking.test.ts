@@ -9,12 +9,21 @@ import { resultKey, voteOnResults } from "./voteOnResults.js";
 
 const schema = schemaFromDdl(readFileSync(DEMO_SCHEMA_PATH, "utf8"));
 let db: SqlExecutor;
-beforeAll(async () => { db = await openDatabase("demo"); }, 120_000);
-afterAll(async () => { await db?.close(); });
+beforeAll(async () => {
+  db = await openDatabase("demo");
+}, 120_000);
+afterAll(async () => {
+  await db?.close();
+});
 
 describe("schema linking", () => {
   test.each([
-    ["projects", "project"], ["companies", "company"], ["addresses", "address"], ["status", "statu"], ["class", "class"], ["id", "id"],
+    ["projects", "project"],
+    ["companies", "company"],
+    ["addresses", "address"],
+    ["status", "statu"],
+    ["class", "class"],
+    ["id", "id"],
   ])("singular(%s) = %s", (word, expected) => expect(singular(word)).toBe(expected));
 
   test("links tables by name and columns by overlap, best first, bounded", () => {
@@ -38,7 +47,12 @@ describe("schema linking", () => {
 
   test("literal values are found in the linked tables' text columns as the database spells them", async () => {
     const found = await lookupLiterals("Invoices for customer 'acme logistics'", schema, ["customers", "invoices"], db);
-    expect(found).toContainEqual({ text: "acme logistics", table: "customers", column: "name", value: "Acme Logistics" });
+    expect(found).toContainEqual({
+      text: "acme logistics",
+      table: "customers",
+      column: "name",
+      value: "Acme Logistics",
+    });
     expect(await lookupLiterals("customer 'no such name at all'", schema, ["customers"], db)).toEqual([]);
     // LIKE metacharacters in the question are literal, not wildcards.
     expect(await lookupLiterals("customer '%'", schema, ["customers"], db)).toEqual([]);
@@ -47,7 +61,17 @@ describe("schema linking", () => {
 
 describe("vote over execution results", () => {
   test("result keys ignore row order, column order and numeric spelling", () => {
-    expect(resultKey([[1, "a"], [2, "b"]])).toBe(resultKey([["b", "2.00"], ["a", 1]]));
+    expect(
+      resultKey([
+        [1, "a"],
+        [2, "b"],
+      ]),
+    ).toBe(
+      resultKey([
+        ["b", "2.00"],
+        ["a", 1],
+      ]),
+    );
     expect(resultKey([[1]])).not.toBe(resultKey([[2]]));
     expect(resultKey([[null]])).not.toBe(resultKey([["null"]]));
   });
@@ -60,7 +84,12 @@ describe("vote over execution results", () => {
       { sql: null, confidence: 0, resultKey: null },
     ]);
     expect(v).toEqual({ winner: 2, votes: 2, share: 0.5 });
-    expect(voteOnResults([{ sql: "a", confidence: 0.2, resultKey: "x" }, { sql: "b", confidence: 0.4, resultKey: "y" }])).toEqual({ winner: 1, votes: 1, share: 0.5 });
+    expect(
+      voteOnResults([
+        { sql: "a", confidence: 0.2, resultKey: "x" },
+        { sql: "b", confidence: 0.4, resultKey: "y" },
+      ]),
+    ).toEqual({ winner: 1, votes: 1, share: 0.5 });
     expect(voteOnResults([{ sql: "a", confidence: 1, resultKey: null }])).toEqual({ winner: null, votes: 0, share: 0 });
     expect(voteOnResults([])).toEqual({ winner: null, votes: 0, share: 0 });
   });

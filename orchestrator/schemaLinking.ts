@@ -37,7 +37,43 @@ export interface LinkedSchema {
 }
 
 const TEXT_TYPES = /^(text|character varying|character|varchar|char|citext)/;
-const STOP_WORDS = new Set(["show", "list", "give", "find", "what", "which", "who", "how", "many", "much", "the", "all", "with", "for", "and", "per", "each", "of", "in", "on", "by", "a", "an", "is", "are", "to", "from", "over", "under", "than", "me", "their", "that", "have", "has"]);
+const STOP_WORDS = new Set([
+  "show",
+  "list",
+  "give",
+  "find",
+  "what",
+  "which",
+  "who",
+  "how",
+  "many",
+  "much",
+  "the",
+  "all",
+  "with",
+  "for",
+  "and",
+  "per",
+  "each",
+  "of",
+  "in",
+  "on",
+  "by",
+  "a",
+  "an",
+  "is",
+  "are",
+  "to",
+  "from",
+  "over",
+  "under",
+  "than",
+  "me",
+  "their",
+  "that",
+  "have",
+  "has",
+]);
 
 /** Lower-cased singular form of a word (a light stemmer: -ies → -y, -ses/-xes → drop es, -s → drop s). */
 export function singular(word: string): string {
@@ -50,15 +86,24 @@ export function singular(word: string): string {
 
 /** The question's content words, singularised. */
 export function questionWords(question: string): Set<string> {
-  return new Set((question.toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []).filter((w) => !STOP_WORDS.has(w)).map(singular));
+  return new Set(
+    (question.toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []).filter((w) => !STOP_WORDS.has(w)).map(singular),
+  );
 }
 
-const nameWords = (name: string): string[] => name.toLowerCase().split(/_+/).filter((w) => w.length > 1 && w !== "id").map(singular);
+const nameWords = (name: string): string[] =>
+  name
+    .toLowerCase()
+    .split(/_+/)
+    .filter((w) => w.length > 1 && w !== "id")
+    .map(singular);
 
 function tableScore(table: SchemaTable, words: Set<string>): { score: number; columns: string[] } {
   const name = nameWords(table.name);
   const tableHits = name.filter((w) => words.has(w)).length;
-  const columns = table.columns.filter((c) => nameWords(c.name).some((w) => words.has(w))).map((c) => `${table.name}.${c.name}`);
+  const columns = table.columns
+    .filter((c) => nameWords(c.name).some((w) => words.has(w)))
+    .map((c) => `${table.name}.${c.name}`);
   return { score: 3 * tableHits + (tableHits > 0 && tableHits === name.length ? 2 : 0) + columns.length, columns };
 }
 
@@ -74,7 +119,8 @@ export function questionLiterals(question: string, max = 3): string[] {
 /** Links tables and columns by name overlap (steps 1–2 of the file comment). */
 export function linkSchema(question: string, schema: SchemaModel, maxTables = 4): LinkedSchema {
   const words = questionWords(question);
-  const scored = schema.tables.map((t) => ({ name: t.name, ...tableScore(t, words) }))
+  const scored = schema.tables
+    .map((t) => ({ name: t.name, ...tableScore(t, words) }))
     .filter((t) => t.score > 0)
     .sort((a, b) => b.score - a.score || a.name.localeCompare(b.name))
     .slice(0, maxTables);
@@ -87,7 +133,13 @@ const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
  * Looks the question's literals up in the linked tables' text columns (step 3). Bounded; a failing
  * lookup is skipped (linking must never fail an ask).
  */
-export async function lookupLiterals(question: string, schema: SchemaModel, tables: readonly string[], executor: Pick<SqlExecutor, "execute">, signal?: AbortSignal): Promise<LinkedLiteral[]> {
+export async function lookupLiterals(
+  question: string,
+  schema: SchemaModel,
+  tables: readonly string[],
+  executor: Pick<SqlExecutor, "execute">,
+  signal?: AbortSignal,
+): Promise<LinkedLiteral[]> {
   const literals = questionLiterals(question);
   const found: LinkedLiteral[] = [];
   for (const text of literals) {
@@ -95,13 +147,23 @@ export async function lookupLiterals(question: string, schema: SchemaModel, tabl
       const table = schema.tables.find((t) => t.name === name);
       const columns = (table?.columns ?? []).filter((c) => TEXT_TYPES.test(c.type)).slice(0, 8);
       if (!table || columns.length === 0) continue;
-      const from = table.schema === "public" ? quoteIdent(table.name) : `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+      const from =
+        table.schema === "public" ? quoteIdent(table.name) : `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
       const sql = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(", ")} FROM ${from} WHERE ${columns.map((c) => `${quoteIdent(c.name)} ILIKE $1`).join(" OR ")} LIMIT 3`;
       try {
-        const result = await executor.execute(sql, { params: [`%${text.replace(/[%_\\]/g, "\\$&")}%`], maxRows: 3, timeoutMs: 2000, signal });
+        const result = await executor.execute(sql, {
+          params: [`%${text.replace(/[%_\\]/g, "\\$&")}%`],
+          maxRows: 3,
+          timeoutMs: 2000,
+          signal,
+        });
         for (const row of result.rows) {
           row.forEach((value, j) => {
-            if (typeof value === "string" && value.toLowerCase().includes(text.toLowerCase()) && !found.some((f) => f.value === value && f.column === columns[j]!.name)) {
+            if (
+              typeof value === "string" &&
+              value.toLowerCase().includes(text.toLowerCase()) &&
+              !found.some((f) => f.value === value && f.column === columns[j]!.name)
+            ) {
               found.push({ text, table: table.name, column: columns[j]!.name, value });
             }
           });

@@ -12,18 +12,31 @@ const GOOD = "SELECT name, budget FROM projects WHERE status = 'active' AND budg
 const QUESTION = "Show all active projects with budget over 100000";
 let db: SqlExecutor;
 
-beforeAll(async () => { db = await openDatabase("demo"); }, 120_000);
-afterAll(async () => { await db?.close(); });
+beforeAll(async () => {
+  db = await openDatabase("demo");
+}, 120_000);
+afterAll(async () => {
+  await db?.close();
+});
 
 const questionOf = (prompt: string): string => prompt.split("\n")[0]!;
 
 describe("text2sql graph (scripted model, real demo database)", () => {
   test("answers by vote over execution results, with events in order", async () => {
     // 2 candidates give GOOD, 1 an equivalent query (same result), 1 a different result.
-    const model = createScriptedTextGenerator((_p, i) => [GOOD, "SELECT p.name, p.budget FROM projects p WHERE p.budget > 100000 AND p.status = 'active'", GOOD, "SELECT name FROM projects"][i]!);
+    const model = createScriptedTextGenerator(
+      (_p, i) =>
+        [
+          GOOD,
+          "SELECT p.name, p.budget FROM projects p WHERE p.budget > 100000 AND p.status = 'active'",
+          GOOD,
+          "SELECT name FROM projects",
+        ][i]!,
+    );
     const agent = await createText2SqlAgent({ model, db, candidates: 4, promptStyle: "tiny" });
     const events: AgentEventName[] = [];
-    for (const name of ["started", "candidate_generated", "validated", "executed", "selected"] as const) agent.events.on(name, () => events.push(name));
+    for (const name of ["started", "candidate_generated", "validated", "executed", "selected"] as const)
+      agent.events.on(name, () => events.push(name));
     const answer = await agent.ask(QUESTION);
     const expected = await db.execute(GOOD);
     expect(answer.status).toBe("answered");
@@ -40,7 +53,9 @@ describe("text2sql graph (scripted model, real demo database)", () => {
   }, 60_000);
 
   test("a failing candidate is corrected with the database's error", async () => {
-    const model = createScriptedTextGenerator((prompt) => (prompt.includes("The previous query failed.") ? GOOD : "SELECT name FROM projects WHERE budgt > 100000"));
+    const model = createScriptedTextGenerator((prompt) =>
+      prompt.includes("The previous query failed.") ? GOOD : "SELECT name FROM projects WHERE budgt > 100000",
+    );
     const agent = await createText2SqlAgent({ model, db, candidates: 2, promptStyle: "tiny" });
     const corrected: string[] = [];
     agent.events.on("corrected", (e) => corrected.push(e.error));
@@ -55,7 +70,9 @@ describe("text2sql graph (scripted model, real demo database)", () => {
   test("the asker's evidence reaches the prompt of that ask only (not the next one on the thread)", async () => {
     const EVIDENCE = "active projects have status = 'active'";
     // The model writes the right filter only when the definition is in its prompt.
-    const model = createScriptedTextGenerator((prompt) => (prompt.includes(EVIDENCE) ? GOOD : "SELECT name, budget FROM projects WHERE budget > 100000"));
+    const model = createScriptedTextGenerator((prompt) =>
+      prompt.includes(EVIDENCE) ? GOOD : "SELECT name, budget FROM projects WHERE budget > 100000",
+    );
     const agent = await createText2SqlAgent({ model, db, candidates: 1, promptStyle: "tiny" });
     const withEvidence = await agent.ask(QUESTION, { evidence: EVIDENCE, threadId: "t-evidence" });
     expect(withEvidence.sql).toBe(GOOD);
@@ -100,7 +117,12 @@ describe("text2sql graph (scripted model, real demo database)", () => {
 
   test("an unreachable database is an answer that says so", async () => {
     const model = createScriptedTextGenerator(() => GOOD);
-    const agent = await createText2SqlAgent({ model, db: "postgres://nobody@127.0.0.1:1/none", candidates: 1, promptStyle: "tiny" });
+    const agent = await createText2SqlAgent({
+      model,
+      db: "postgres://nobody@127.0.0.1:1/none",
+      candidates: 1,
+      promptStyle: "tiny",
+    });
     const answer = await agent.ask(QUESTION);
     expect(answer.sql).toBeNull();
     expect(answer.explanation).toMatch(/not reachable/);
@@ -109,9 +131,11 @@ describe("text2sql graph (scripted model, real demo database)", () => {
   }, 60_000);
 
   test("threads: a follow-up is read with the previous question; interrupt before execute, then resume", async () => {
-    const model = createScriptedTextGenerator((prompt) => (questionOf(prompt).includes("2024")
-      ? "SELECT name FROM projects WHERE status = 'active' AND budget > 100000 AND start_date >= '2024-01-01'"
-      : GOOD));
+    const model = createScriptedTextGenerator((prompt) =>
+      questionOf(prompt).includes("2024")
+        ? "SELECT name FROM projects WHERE status = 'active' AND budget > 100000 AND start_date >= '2024-01-01'"
+        : GOOD,
+    );
     const agent = await createText2SqlAgent({ model, db, candidates: 1, promptStyle: "tiny" });
     const first = await agent.ask(QUESTION, { threadId: "t1" });
     const second = await agent.ask("now only for 2024", { threadId: "t1" });
@@ -124,7 +148,13 @@ describe("text2sql graph (scripted model, real demo database)", () => {
     expect(fresh.threadId).toBe("t2");
     await agent.close();
 
-    const reviewed = await createText2SqlAgent({ model, db, candidates: 1, promptStyle: "tiny", interruptBeforeExecute: true });
+    const reviewed = await createText2SqlAgent({
+      model,
+      db,
+      candidates: 1,
+      promptStyle: "tiny",
+      interruptBeforeExecute: true,
+    });
     const paused = await reviewed.ask(QUESTION, { threadId: "review" });
     expect(paused.status).toBe("interrupted");
     expect(paused.candidates[0]!.sql).toBe(GOOD);
@@ -138,11 +168,17 @@ describe("text2sql graph (scripted model, real demo database)", () => {
   test("embeds as a subgraph and streams updates and custom events", async () => {
     const model = createScriptedTextGenerator(() => GOOD);
     const agent = await createText2SqlAgent({ model, db, candidates: 1, promptStyle: "tiny" });
-    const Parent = Annotation.Root({ question: Annotation<string>, answer: Annotation<Text2SqlAnswer | null>, summary: Annotation<string> });
+    const Parent = Annotation.Root({
+      question: Annotation<string>,
+      answer: Annotation<Text2SqlAnswer | null>,
+      summary: Annotation<string>,
+    });
     const parent = new StateGraph(Parent)
       .addNode("text2sql", agent.graph)
       .addNode("summarise", (s) => ({ summary: `${s.answer?.rows.length} rows` }))
-      .addEdge(START, "text2sql").addEdge("text2sql", "summarise").addEdge("summarise", END)
+      .addEdge(START, "text2sql")
+      .addEdge("text2sql", "summarise")
+      .addEdge("summarise", END)
       .compile();
     const out = await parent.invoke({ question: QUESTION }, { configurable: { thread_id: "parent-1" } });
     expect(out.answer?.sql).toBe(GOOD);
@@ -164,7 +200,9 @@ describe("text2sql graph (scripted model, real demo database)", () => {
     const agent = await createText2SqlAgent({ model, db, candidates: 2, promptStyle: "tiny" });
     const before = await agent.ask(QUESTION);
     expect(before.sql).toBe("SELECT name FROM projects");
-    expect(isSqlRefusedError(await agent.feedback(QUESTION, "DROP TABLE projects").catch((e: unknown) => e))).toBe(true);
+    expect(isSqlRefusedError(await agent.feedback(QUESTION, "DROP TABLE projects").catch((e: unknown) => e))).toBe(
+      true,
+    );
     await agent.feedback(QUESTION, GOOD);
     const after = await agent.ask("show all active projects with a budget over 100000");
     // 2 model candidates agree on their (wrong) result; the remembered SQL has 1 vote but the higher confidence

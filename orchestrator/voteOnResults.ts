@@ -54,7 +54,12 @@ export function voteOnResults(ballots: readonly Ballot[]): VoteOutcome {
   });
   let best: { members: number[]; weight: number } | undefined;
   for (const g of groups.values()) {
-    if (!best || g.members.length > best.members.length || (g.members.length === best.members.length && g.weight > best.weight)) best = g;
+    if (
+      !best ||
+      g.members.length > best.members.length ||
+      (g.members.length === best.members.length && g.weight > best.weight)
+    )
+      best = g;
   }
   if (!best || ballots.length === 0) return { winner: null, votes: 0, share: 0 };
   const winner = best.members.reduce((a, b) => (ballots[b]!.confidence > ballots[a]!.confidence ? b : a));

@@ -18,7 +18,15 @@ function sleepingExecutor() {
 }
 
 describe("efficiencyReward", () => {
-  it.each<[number, number]>([[3, 1.25], [2, 1.25], [1.5, 1], [1, 1], [0.7, 0.75], [0.3, 0.5], [0.1, 0.25]])("R-VES tier of τ = %d is %d", (ratio, tier) => {
+  it.each<[number, number]>([
+    [3, 1.25],
+    [2, 1.25],
+    [1.5, 1],
+    [1, 1],
+    [0.7, 0.75],
+    [0.3, 0.5],
+    [0.1, 0.25],
+  ])("R-VES tier of τ = %d is %d", (ratio, tier) => {
     expect(rvesTier(ratio)).toBe(tier);
   });
 

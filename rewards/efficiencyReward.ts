@@ -58,7 +58,10 @@ export function createEfficiencyReward(options: EfficiencyRewardOptions): Reward
       else if (s.match !== true || s.sql === null) out.push(0);
       else {
         let gold = goldTimes.get(s.goldSql);
-        if (gold === undefined) goldTimes.set(s.goldSql, (gold = medianMs(s.goldSql)));
+        if (gold === undefined) {
+          gold = medianMs(s.goldSql);
+          goldTimes.set(s.goldSql, gold);
+        }
         const goldMs = await gold;
         const candidateMs = await medianMs(s.sql);
         out.push(rvesTier(goldMs / Math.max(candidateMs, 1e-6)));

@@ -27,6 +27,8 @@ describe("formatReward", () => {
   });
 
   it("scores each sample of a batch", async () => {
-    expect(await createFormatReward()([sample({ completion: "SELECT 1" }), sample({ completion: "no" })])).toEqual([0.25, 0]);
+    expect(await createFormatReward()([sample({ completion: "SELECT 1" }), sample({ completion: "no" })])).toEqual([
+      0.25, 0,
+    ]);
   });
 });

@@ -37,7 +37,8 @@ export function formatScore(text: string, bareSql = false): number {
   const first = fences[0];
   if (first !== undefined && SQL_START.test(first[1] ?? "")) score += 0.25;
   const reasoning = /<reasoning>([\s\S]*?)<\/reasoning>/i.exec(text);
-  if (reasoning !== null && reasoning[1]!.trim() !== "" && first !== undefined && reasoning.index < first.index!) score += 0.25;
+  if (reasoning !== null && reasoning[1]!.trim() !== "" && first !== undefined && reasoning.index < first.index!)
+    score += 0.25;
   if (fences.length === 1 && text.slice(first!.index! + first![0].length).trim() === "") score += 0.25;
   return score;
 }

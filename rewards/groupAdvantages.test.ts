@@ -5,7 +5,7 @@ describe("groupAdvantages", () => {
   it("scales by the unbiased group std (GRPO) and counts zero-variance groups", () => {
     const r = groupAdvantages([1, 0, 0, 0.5, 0.5, 0.5], { groupSize: 3, epsilon: 0 });
     const std = Math.sqrt(((2 / 3) ** 2 + 2 * (1 / 3) ** 2) / 2); // 0.57735
-    expect(r.advantages[0]).toBeCloseTo((2 / 3) / std, 10);
+    expect(r.advantages[0]).toBeCloseTo(2 / 3 / std, 10);
     expect(r.advantages[1]).toBeCloseTo(-(1 / 3) / std, 10);
     expect(r.advantages.slice(3)).toEqual([0, 0, 0]);
     expect(r.zeroVarianceGroups).toBe(1);

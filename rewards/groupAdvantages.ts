@@ -37,7 +37,9 @@ export interface GroupAdvantages {
 export function groupAdvantages(rewards: readonly number[], options: GroupAdvantageOptions): GroupAdvantages {
   const G = options.groupSize;
   if (!Number.isInteger(G) || G < 1 || rewards.length % G !== 0) {
-    throw new InputError(`${rewards.length} rewards do not split into groups of ${G}`, { hint: "pass groupSize = completions per prompt, and G rewards for every prompt" });
+    throw new InputError(`${rewards.length} rewards do not split into groups of ${G}`, {
+      hint: "pass groupSize = completions per prompt, and G rewards for every prompt",
+    });
   }
   const scale = options.scaleByStd ?? true;
   const eps = options.epsilon ?? 1e-4;

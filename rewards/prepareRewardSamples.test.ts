@@ -15,7 +15,12 @@ function environment(): RewardEnvironment & { executed: string[] } {
         return { columns: [{ name: "n", type: "int4" }], rows: [[n]], rowCount: 1, truncated: false, elapsedMs: 0 };
       },
     },
-    validate: (sql) => ({ syntaxValid: true, schemaValid: !sql.includes("bad"), refused: /delete/i.test(sql), errors: [] }),
+    validate: (sql) => ({
+      syntaxValid: true,
+      schemaValid: !sql.includes("bad"),
+      refused: /delete/i.test(sql),
+      errors: [],
+    }),
     match: (gold, candidate) => JSON.stringify(gold.rows) === JSON.stringify(candidate.rows),
     analyze: (sql) => ({ tables: sql.includes("FROM t") ? ["t"] : [], columns: [] }),
   };

@@ -27,11 +27,20 @@ export interface RewardCandidate {
   goldSql?: string;
 }
 
-async function run(executor: Pick<SqlExecutor, "execute">, sql: string, options?: ExecuteOptions): Promise<ExecutionOutcome> {
+async function run(
+  executor: Pick<SqlExecutor, "execute">,
+  sql: string,
+  options?: ExecuteOptions,
+): Promise<ExecutionOutcome> {
   try {
     return { ok: true, result: await executor.execute(sql, options) };
   } catch (error) {
-    const kind = error instanceof Error && error.name === "TimeoutError" ? "timeout" : error instanceof Error && error.name === "SqlRefusedError" ? "refused" : "error";
+    const kind =
+      error instanceof Error && error.name === "TimeoutError"
+        ? "timeout"
+        : error instanceof Error && error.name === "SqlRefusedError"
+          ? "refused"
+          : "error";
     return { ok: false, kind, error: error instanceof Error ? error.message : String(error) };
   }
 }
@@ -42,13 +51,18 @@ export interface GoldResultCache {
   readonly size: number;
 }
 
-export function createGoldResultCache(env: Pick<RewardEnvironment, "executor" | "analyze" | "executeOptions">): GoldResultCache {
+export function createGoldResultCache(
+  env: Pick<RewardEnvironment, "executor" | "analyze" | "executeOptions">,
+): GoldResultCache {
   const cache = new Map<string, Promise<{ execution: ExecutionOutcome; items: SchemaItems | null }>>();
   return {
     get(goldSql) {
       let entry = cache.get(goldSql);
       if (entry === undefined) {
-        entry = run(env.executor, goldSql, env.executeOptions).then((execution) => ({ execution, items: env.analyze(goldSql) }));
+        entry = run(env.executor, goldSql, env.executeOptions).then((execution) => ({
+          execution,
+          items: env.analyze(goldSql),
+        }));
         cache.set(goldSql, entry);
       }
       return entry;
@@ -59,7 +73,11 @@ export function createGoldResultCache(env: Pick<RewardEnvironment, "executor" | 
   };
 }
 
-export async function prepareRewardSamples(candidates: readonly RewardCandidate[], env: RewardEnvironment, gold: GoldResultCache = createGoldResultCache(env)): Promise<RewardSample[]> {
+export async function prepareRewardSamples(
+  candidates: readonly RewardCandidate[],
+  env: RewardEnvironment,
+  gold: GoldResultCache = createGoldResultCache(env),
+): Promise<RewardSample[]> {
   return Promise.all(
     candidates.map(async (c) => {
       const sample: RewardSample = { ...c };

@@ -3,7 +3,13 @@ import type { QueryResult } from "../sql/sqlExecutor.js";
 import type { ExecutionOutcome, RewardSample } from "./rewardSample.js";
 
 export function resultOf(rows: unknown[][]): ExecutionOutcome {
-  const result: QueryResult = { columns: (rows[0] ?? []).map((_, j) => ({ name: `c${j}`, type: "text" })), rows, rowCount: rows.length, truncated: false, elapsedMs: 1 };
+  const result: QueryResult = {
+    columns: (rows[0] ?? []).map((_, j) => ({ name: `c${j}`, type: "text" })),
+    rows,
+    rowCount: rows.length,
+    truncated: false,
+    elapsedMs: 1,
+  };
   return { ok: true, result };
 }
 

@@ -33,7 +33,10 @@ export function rowKey(row: readonly unknown[]): string {
 }
 
 /** F1 of two row multisets. */
-export function rowOverlapF1(candidate: readonly (readonly unknown[])[], gold: readonly (readonly unknown[])[]): number {
+export function rowOverlapF1(
+  candidate: readonly (readonly unknown[])[],
+  gold: readonly (readonly unknown[])[],
+): number {
   if (candidate.length === 0 && gold.length === 0) return 1;
   if (candidate.length === 0 || gold.length === 0) return 0;
   const counts = new Map<string, number>();

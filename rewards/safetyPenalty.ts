@@ -18,5 +18,7 @@ export interface SafetyPenaltyOptions {
 export function createSafetyPenalty(options: SafetyPenaltyOptions = {}): RewardFunction {
   const penalty = options.penalty ?? -1;
   return async (samples) =>
-    samples.map((s) => (s.validation?.refused === true || (s.execution?.ok === false && s.execution.kind === "refused") ? penalty : 0));
+    samples.map((s) =>
+      s.validation?.refused === true || (s.execution?.ok === false && s.execution.kind === "refused") ? penalty : 0,
+    );
 }

@@ -12,7 +12,10 @@
 import type { RewardFunction, SchemaItems } from "./rewardSample.js";
 
 function itemSet(items: SchemaItems): Set<string> {
-  return new Set([...items.tables.map((t) => `t:${t.toLowerCase()}`), ...items.columns.map((c) => `c:${c.toLowerCase()}`)]);
+  return new Set([
+    ...items.tables.map((t) => `t:${t.toLowerCase()}`),
+    ...items.columns.map((c) => `c:${c.toLowerCase()}`),
+  ]);
 }
 
 /** |A ∩ B| / |A ∪ B|; two empty sets → 1. */

@@ -22,29 +22,128 @@ const table: [string, RewardFunction, RewardSample, number | null][] = [
   ["executes: runs but wrong", createExecutesButWrongReward(), sample({ execution: ok, match: false }), 0.1],
   ["executes: correct gets nothing here", createExecutesButWrongReward(), sample({ execution: ok, match: true }), 0],
   ["executes: failed", createExecutesButWrongReward({ credit: 0.3 }), sample({ execution: failed }), 0],
-  ["executes: custom credit", createExecutesButWrongReward({ credit: 0.3 }), sample({ execution: ok, match: false }), 0.3],
-  ["schema: 2 of 3 items", schemaLinkingReward, sample({ schemaItems: { tables: ["projects"], columns: ["projects.name"] }, goldSchemaItems: { tables: ["PROJECTS"], columns: ["projects.name", "projects.budget"] } }), 2 / 3],
-  ["schema: disjoint", schemaLinkingReward, sample({ schemaItems: { tables: ["invoices"], columns: [] }, goldSchemaItems: { tables: ["projects"], columns: [] } }), 0],
-  ["schema: no SQL", schemaLinkingReward, sample({ sql: null, goldSchemaItems: { tables: ["projects"], columns: [] } }), 0],
+  [
+    "executes: custom credit",
+    createExecutesButWrongReward({ credit: 0.3 }),
+    sample({ execution: ok, match: false }),
+    0.3,
+  ],
+  [
+    "schema: 2 of 3 items",
+    schemaLinkingReward,
+    sample({
+      schemaItems: { tables: ["projects"], columns: ["projects.name"] },
+      goldSchemaItems: { tables: ["PROJECTS"], columns: ["projects.name", "projects.budget"] },
+    }),
+    2 / 3,
+  ],
+  [
+    "schema: disjoint",
+    schemaLinkingReward,
+    sample({
+      schemaItems: { tables: ["invoices"], columns: [] },
+      goldSchemaItems: { tables: ["projects"], columns: [] },
+    }),
+    0,
+  ],
+  [
+    "schema: no SQL",
+    schemaLinkingReward,
+    sample({ sql: null, goldSchemaItems: { tables: ["projects"], columns: [] } }),
+    0,
+  ],
   ["schema: gold not analysed", schemaLinkingReward, sample({ schemaItems: { tables: ["x"], columns: [] } }), null],
-  ["values: memorised value instead of the question's", valueLinkingReward, sample({ sql: "SELECT name FROM gl_accounts WHERE account_type = 'liability'", goldSql: "SELECT name FROM gl_accounts WHERE account_type = 'equity'" }), 0],
-  ["values: right value, extra filter", valueLinkingReward, sample({ sql: "SELECT name FROM gl_accounts WHERE account_type = 'equity' AND balance > 10", goldSql: "SELECT name FROM gl_accounts WHERE account_type = 'equity'" }), 1 / 2],
-  ["values: same values, other order and spelling", valueLinkingReward, sample({ sql: "SELECT * FROM p WHERE budget > 100000.0 AND status = 'active'", goldSql: "SELECT * FROM p WHERE status = 'active' AND budget > 100000" }), 1],
-  ["values: case matters in a string", valueLinkingReward, sample({ sql: "SELECT * FROM c WHERE country = 'japan'", goldSql: "SELECT * FROM c WHERE country = 'Japan'" }), 0],
-  ["values: neither has one", valueLinkingReward, sample({ sql: "SELECT count(*) FROM t1", goldSql: "SELECT count(*) FROM t1" }), 1],
+  [
+    "values: memorised value instead of the question's",
+    valueLinkingReward,
+    sample({
+      sql: "SELECT name FROM gl_accounts WHERE account_type = 'liability'",
+      goldSql: "SELECT name FROM gl_accounts WHERE account_type = 'equity'",
+    }),
+    0,
+  ],
+  [
+    "values: right value, extra filter",
+    valueLinkingReward,
+    sample({
+      sql: "SELECT name FROM gl_accounts WHERE account_type = 'equity' AND balance > 10",
+      goldSql: "SELECT name FROM gl_accounts WHERE account_type = 'equity'",
+    }),
+    1 / 2,
+  ],
+  [
+    "values: same values, other order and spelling",
+    valueLinkingReward,
+    sample({
+      sql: "SELECT * FROM p WHERE budget > 100000.0 AND status = 'active'",
+      goldSql: "SELECT * FROM p WHERE status = 'active' AND budget > 100000",
+    }),
+    1,
+  ],
+  [
+    "values: case matters in a string",
+    valueLinkingReward,
+    sample({ sql: "SELECT * FROM c WHERE country = 'japan'", goldSql: "SELECT * FROM c WHERE country = 'Japan'" }),
+    0,
+  ],
+  [
+    "values: neither has one",
+    valueLinkingReward,
+    sample({ sql: "SELECT count(*) FROM t1", goldSql: "SELECT count(*) FROM t1" }),
+    1,
+  ],
   ["values: no SQL", valueLinkingReward, sample({ sql: null }), 0],
   ["values: no gold", valueLinkingReward, sample({ goldSql: undefined }), null],
   ["validity: valid", validityReward, sample({ validation: valid }), 1],
   ["validity: unknown column", validityReward, sample({ validation: { ...valid, schemaValid: false } }), 0.5],
-  ["validity: syntax error", validityReward, sample({ validation: { ...valid, syntaxValid: false, schemaValid: false } }), 0],
+  [
+    "validity: syntax error",
+    validityReward,
+    sample({ validation: { ...valid, syntaxValid: false, schemaValid: false } }),
+    0,
+  ],
   ["validity: no SQL", validityReward, sample({ sql: null }), 0],
-  ["safety: refused", createSafetyPenalty(), sample({ sql: "DELETE FROM invoices", validation: { ...valid, refused: true } }), -1],
-  ["safety: refused at execution", createSafetyPenalty({ penalty: -2 }), sample({ execution: { ok: false, kind: "refused", error: "write" } }), -2],
+  [
+    "safety: refused",
+    createSafetyPenalty(),
+    sample({ sql: "DELETE FROM invoices", validation: { ...valid, refused: true } }),
+    -1,
+  ],
+  [
+    "safety: refused at execution",
+    createSafetyPenalty({ penalty: -2 }),
+    sample({ execution: { ok: false, kind: "refused", error: "write" } }),
+    -2,
+  ],
   ["safety: fine", createSafetyPenalty(), sample({ validation: valid }), 0],
-  ["rules: void excluded as gold does", createBusinessRuleReward(), sample({ sql: "SELECT sum(amount) FROM invoices WHERE status <> 'void'", goldSql: "SELECT sum(amount) FROM invoices WHERE status != 'void'" }), 1],
-  ["rules: void not excluded", createBusinessRuleReward(), sample({ sql: "SELECT sum(amount) FROM invoices", goldSql: "SELECT sum(amount) FROM invoices WHERE status != 'void'" }), 0],
+  [
+    "rules: void excluded as gold does",
+    createBusinessRuleReward(),
+    sample({
+      sql: "SELECT sum(amount) FROM invoices WHERE status <> 'void'",
+      goldSql: "SELECT sum(amount) FROM invoices WHERE status != 'void'",
+    }),
+    1,
+  ],
+  [
+    "rules: void not excluded",
+    createBusinessRuleReward(),
+    sample({
+      sql: "SELECT sum(amount) FROM invoices",
+      goldSql: "SELECT sum(amount) FROM invoices WHERE status != 'void'",
+    }),
+    0,
+  ],
   ["rules: none applies", createBusinessRuleReward(), sample({ goldSql: "SELECT name FROM projects" }), null],
-  ["rules: one of two held", createBusinessRuleReward(), sample({ sql: "SELECT sum(debit) FROM journal_lines", goldSql: "SELECT sum(jl.debit) FROM journal_lines jl JOIN journal_entries e ON true WHERE e.source <> 'void'" }), 0.5],
+  [
+    "rules: one of two held",
+    createBusinessRuleReward(),
+    sample({
+      sql: "SELECT sum(debit) FROM journal_lines",
+      goldSql: "SELECT sum(jl.debit) FROM journal_lines jl JOIN journal_entries e ON true WHERE e.source <> 'void'",
+    }),
+    0.5,
+  ],
 ];
 
 describe("rewards over prepared samples", () => {
@@ -55,12 +154,19 @@ describe("rewards over prepared samples", () => {
   });
 
   it("value literals: strings unescaped, numbers outside strings and identifiers", () => {
-    expect([...sqlValueLiterals("SELECT t1.col_2, 3 FROM t1 WHERE name = 'O''Brien' AND code = 'PRJ-1019' AND x > 2.50 AND y = $1 LIMIT 10")])
-      .toEqual(["s:O'Brien", "s:PRJ-1019", "n:3", "n:2.5", "n:10"]);
+    expect([
+      ...sqlValueLiterals(
+        "SELECT t1.col_2, 3 FROM t1 WHERE name = 'O''Brien' AND code = 'PRJ-1019' AND x > 2.50 AND y = $1 LIMIT 10",
+      ),
+    ]).toEqual(["s:O'Brien", "s:PRJ-1019", "n:3", "n:2.5", "n:10"]);
   });
 
   it("returns one value per sample, in order", async () => {
-    const values = await executionMatchReward([sample({ match: true }), sample({ match: false }), sample({ goldSql: undefined })]);
+    const values = await executionMatchReward([
+      sample({ match: true }),
+      sample({ match: false }),
+      sample({ goldSql: undefined }),
+    ]);
     expect(values).toEqual([1, 0, null]);
   });
 });

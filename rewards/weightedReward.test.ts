@@ -21,10 +21,17 @@ describe("createWeightedReward", () => {
     const reward = createWeightedReward({ components });
     const r = await reward([
       sample({ validation: valid, execution: resultOf([[1]]), goldExecution: resultOf([[1]]), match: true }),
-      sample({ sql: "DELETE FROM invoices", completion: "DELETE FROM invoices", validation: { ...valid, refused: true } }),
+      sample({
+        sql: "DELETE FROM invoices",
+        completion: "DELETE FROM invoices",
+        validation: { ...valid, refused: true },
+      }),
     ]);
     for (let i = 0; i < 2; i += 1) {
-      const expected = Object.entries(components).reduce((sum, [name, c]) => sum + c.weight * (r.components[name]![i] ?? 0), 0);
+      const expected = Object.entries(components).reduce(
+        (sum, [name, c]) => sum + c.weight * (r.components[name]![i] ?? 0),
+        0,
+      );
       expect(r.totals[i]).toBeCloseTo(expected, 12);
     }
     expect(r.components.execution_match).toEqual([1, 0]);
@@ -37,10 +44,19 @@ describe("createWeightedReward", () => {
     expect(components.value_linking!.weight).toBe(0.3);
     expect(components.format!.weight).toBe(0);
     expect(DEFAULT_REWARD_COMPONENTS().value_linking!.weight).toBe(0);
-    const r = await createWeightedReward({ components })([sample({ sql: "SELECT 1 WHERE x = 'a'", goldSql: "SELECT 1 WHERE x = 'a'" })]);
+    const r = await createWeightedReward({ components })([
+      sample({ sql: "SELECT 1 WHERE x = 'a'", goldSql: "SELECT 1 WHERE x = 'a'" }),
+    ]);
     expect(r.components.value_linking).toEqual([1]);
-    expect(() => DEFAULT_REWARD_COMPONENTS({ weights: { value_link: 1 } })).toThrow(expect.objectContaining({ message: "unknown reward component 'value_link'", hint: expect.stringContaining("value_linking") }));
-    expect(() => createWeightedReward({ components: DEFAULT_REWARD_COMPONENTS({ weights: { format: Number.NaN } }) })).toThrow(/reward weight of 'format' is not a finite number/);
+    expect(() => DEFAULT_REWARD_COMPONENTS({ weights: { value_link: 1 } })).toThrow(
+      expect.objectContaining({
+        message: "unknown reward component 'value_link'",
+        hint: expect.stringContaining("value_linking"),
+      }),
+    );
+    expect(() =>
+      createWeightedReward({ components: DEFAULT_REWARD_COMPONENTS({ weights: { format: Number.NaN } }) }),
+    ).toThrow(/reward weight of 'format' is not a finite number/);
   });
 
   it("rejects a component that returns the wrong number of values", async () => {

@@ -47,7 +47,9 @@ export type WeightedReward = (samples: readonly RewardSample[]) => Promise<Weigh
  * `weights` overrides weights by component name (a GRPO config's `rewardWeights`); an unknown name is an
  * InputError that lists the known ones.
  */
-export function DEFAULT_REWARD_COMPONENTS(options: { bareSql?: boolean; weights?: Readonly<Record<string, number>> } = {}): Record<string, RewardComponent> {
+export function DEFAULT_REWARD_COMPONENTS(
+  options: { bareSql?: boolean; weights?: Readonly<Record<string, number>> } = {},
+): Record<string, RewardComponent> {
   const components: Record<string, RewardComponent> = {
     execution_match: { fn: executionMatchReward, weight: 1 },
     executes: { fn: createExecutesButWrongReward({ credit: 1 }), weight: 0.1 },
@@ -62,7 +64,10 @@ export function DEFAULT_REWARD_COMPONENTS(options: { bareSql?: boolean; weights?
   for (const [name, weight] of Object.entries(options.weights ?? {})) {
     const component = components[name];
     if (!component) {
-      throw new InputError(`unknown reward component '${name}'`, { hint: `reward weights name one of: ${Object.keys(components).join(", ")}`, context: { name } });
+      throw new InputError(`unknown reward component '${name}'`, {
+        hint: `reward weights name one of: ${Object.keys(components).join(", ")}`,
+        context: { name },
+      });
     }
     component.weight = weight;
   }
@@ -73,7 +78,9 @@ export function createWeightedReward(options: { components: Record<string, Rewar
   const entries = Object.entries(options.components);
   for (const [name, c] of entries) {
     if (!Number.isFinite(c.weight)) {
-      throw new InputError(`reward weight of '${name}' is not a finite number: ${c.weight}`, { hint: "give every reward component a finite numeric weight" });
+      throw new InputError(`reward weight of '${name}' is not a finite number: ${c.weight}`, {
+        hint: "give every reward component a finite numeric weight",
+      });
     }
   }
   return async (samples) => {
@@ -83,7 +90,9 @@ export function createWeightedReward(options: { components: Record<string, Rewar
     entries.forEach(([name, c], k) => {
       const column = values[k]!;
       if (column.length !== samples.length) {
-        throw new InputError(`reward '${name}' returned ${column.length} values for ${samples.length} samples`, { hint: "a reward function must return one value (or null) per sample" });
+        throw new InputError(`reward '${name}' returned ${column.length} values for ${samples.length} samples`, {
+          hint: "a reward function must return one value (or null) per sample",
+        });
       }
       components[name] = column;
       column.forEach((v, i) => {

@@ -19,7 +19,15 @@
  * const sql = await runtime.call(generatorMachine, { request, generator });
  * await runtime.dispose();
  */
-import { createActor, type ActorLogic, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type InputFrom, type OutputFrom } from "xstate";
+import {
+  createActor,
+  type ActorLogic,
+  type AnyActorLogic,
+  type AnyActorRef,
+  type InspectionEvent,
+  type InputFrom,
+  type OutputFrom,
+} from "xstate";
 import { AbortError, GlRlError, TimeoutError, isAbortError, isDatabaseError, isTimeoutError } from "../errors.js";
 
 /** What a machine returns: the value, or the error its `onError` transition caught. */
@@ -67,12 +75,22 @@ export function isTransientError(error: unknown): boolean {
   return isDatabaseError(error) && CONNECTION_CODES.has(error.code);
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
-  if (signal?.aborted) { reject(new AbortError()); return; }
-  const timer = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
-  const onAbort = (): void => { clearTimeout(timer); reject(new AbortError()); };
-  signal?.addEventListener("abort", onAbort, { once: true });
-});
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortError());
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortError());
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 
 interface Waiter {
   resolve(): void;
@@ -102,19 +120,32 @@ export class ActorRuntime {
     };
     for (const key of ["concurrency", "mailboxSize"] as const) {
       const v = this.options[key];
-      if (!Number.isInteger(v) || v < 1) throw new GlRlError("runtime.config", `actor runtime: ${key} must be a positive integer, got ${v}`, { hint: "pass e.g. { concurrency: 8, mailboxSize: 256 }" });
+      if (!Number.isInteger(v) || v < 1)
+        throw new GlRlError("runtime.config", `actor runtime: ${key} must be a positive integer, got ${v}`, {
+          hint: "pass e.g. { concurrency: 8, mailboxSize: 256 }",
+        });
     }
   }
 
   /** Actors running now. */
-  get active(): number { return this.running; }
+  get active(): number {
+    return this.running;
+  }
   /** Calls waiting in the mailbox. */
-  get queued(): number { return this.queue.length; }
+  get queued(): number {
+    return this.queue.length;
+  }
   /** Calls finished (ok or not) since creation. */
-  get finished(): number { return this.completed; }
+  get finished(): number {
+    return this.completed;
+  }
 
   /** Runs `logic` with `input` in a supervised actor and resolves with its (unwrapped) output. */
-  async call<L extends AnyActorLogic>(logic: L, input: InputFrom<L>, options: CallOptions = {}): Promise<CallResult<OutputFrom<L>>> {
+  async call<L extends AnyActorLogic>(
+    logic: L,
+    input: InputFrom<L>,
+    options: CallOptions = {},
+  ): Promise<CallResult<OutputFrom<L>>> {
     await this.acquire(options.signal);
     try {
       const retries = options.retries ?? this.options.retries;
@@ -122,7 +153,8 @@ export class ActorRuntime {
         try {
           return await this.attempt(logic, input, options);
         } catch (error) {
-          if (attempt >= retries || this.disposed || options.signal?.aborted || !this.options.isTransient(error)) throw error;
+          if (attempt >= retries || this.disposed || options.signal?.aborted || !this.options.isTransient(error))
+            throw error;
           await sleep(this.options.backoffMs * 2 ** attempt, options.signal);
         }
       }
@@ -148,12 +180,19 @@ export class ActorRuntime {
   private async acquire(signal?: AbortSignal): Promise<void> {
     if (this.disposed) throw new AbortError("the actor runtime was disposed", { hint: "create a new agent" });
     if (signal?.aborted) throw new AbortError();
-    if (this.running < this.options.concurrency && this.queue.length === 0) { this.running++; return; }
+    if (this.running < this.options.concurrency && this.queue.length === 0) {
+      this.running++;
+      return;
+    }
     while (this.queue.length >= this.options.mailboxSize) {
       if (this.options.overflow === "reject") {
-        throw new GlRlError("runtime.mailbox_full", `the agent mailbox is full (${this.queue.length} calls waiting, ${this.running} running)`, {
-          hint: "retry later, raise mailboxSize, or use overflow: \"wait\" for back pressure",
-        });
+        throw new GlRlError(
+          "runtime.mailbox_full",
+          `the agent mailbox is full (${this.queue.length} calls waiting, ${this.running} running)`,
+          {
+            hint: 'retry later, raise mailboxSize, or use overflow: "wait" for back pressure',
+          },
+        );
       }
       await this.wait(this.roomWaiters, signal);
     }
@@ -163,8 +202,14 @@ export class ActorRuntime {
   private wait(list: Waiter[], signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
-        resolve: () => { signal?.removeEventListener("abort", onAbort); resolve(); },
-        reject: (e) => { signal?.removeEventListener("abort", onAbort); reject(e); },
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
       };
       const onAbort = (): void => {
         const i = list.indexOf(waiter);
@@ -178,17 +223,31 @@ export class ActorRuntime {
 
   private release(): void {
     const next = this.queue.shift();
-    if (next) next.resolve(); // the slot passes straight to the next call
+    if (next)
+      next.resolve(); // the slot passes straight to the next call
     else this.running--;
     this.roomWaiters.shift()?.resolve();
   }
 
-  private attempt<L extends AnyActorLogic>(logic: L, input: InputFrom<L>, options: CallOptions): Promise<CallResult<OutputFrom<L>>> {
-    const inspectors = [this.options.inspect, options.inspect].filter((f): f is (e: InspectionEvent) => void => f !== undefined);
+  private attempt<L extends AnyActorLogic>(
+    logic: L,
+    input: InputFrom<L>,
+    options: CallOptions,
+  ): Promise<CallResult<OutputFrom<L>>> {
+    const inspectors = [this.options.inspect, options.inspect].filter(
+      (f): f is (e: InspectionEvent) => void => f !== undefined,
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: createActor takes any logic; L is re-applied to its output below
     const actor = createActor(logic as ActorLogic<any, any, any>, {
       input,
       ...(options.id === undefined ? {} : { id: options.id }),
-      ...(inspectors.length === 0 ? {} : { inspect: (e: InspectionEvent) => { for (const f of inspectors) f(e); } }),
+      ...(inspectors.length === 0
+        ? {}
+        : {
+            inspect: (e: InspectionEvent) => {
+              for (const f of inspectors) f(e);
+            },
+          }),
     });
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     return new Promise<CallResult<OutputFrom<L>>>((resolve, reject) => {
@@ -203,7 +262,13 @@ export class ActorRuntime {
         fn();
       };
       const timer = setTimeout(() => {
-        finish(() => reject(new TimeoutError(`agent '${options.id ?? "actor"}' did not finish within ${timeoutMs} ms`, { hint: "raise timeoutMs, or lower the work per call (fewer candidates, smaller maxTokens)" })));
+        finish(() =>
+          reject(
+            new TimeoutError(`agent '${options.id ?? "actor"}' did not finish within ${timeoutMs} ms`, {
+              hint: "raise timeoutMs, or lower the work per call (fewer candidates, smaller maxTokens)",
+            }),
+          ),
+        );
         actor.stop();
       }, timeoutMs);
       const onAbort = (): void => {
@@ -214,7 +279,10 @@ export class ActorRuntime {
       const subscription = actor.subscribe({
         complete: () => {
           const snapshot = actor.getSnapshot() as { status: string; output?: unknown };
-          if (snapshot.status !== "done") { finish(() => reject(new AbortError("the agent was stopped"))); return; }
+          if (snapshot.status !== "done") {
+            finish(() => reject(new AbortError("the agent was stopped")));
+            return;
+          }
           const output = snapshot.output as AgentResult<unknown> | unknown;
           if (output !== null && typeof output === "object" && "ok" in output && typeof output.ok === "boolean") {
             const result = output as AgentResult<unknown>;
@@ -227,7 +295,10 @@ export class ActorRuntime {
         error: (error) => finish(() => reject(error)),
       });
       this.actors.add(actor);
-      if (this.disposed) { finish(() => reject(new AbortError("the actor runtime was disposed"))); return; }
+      if (this.disposed) {
+        finish(() => reject(new AbortError("the actor runtime was disposed")));
+        return;
+      }
       actor.start();
     });
   }

@@ -31,7 +31,10 @@ describe("BoundedCache", () => {
   test("getOrCreate shares one computation and forgets a rejected one", async () => {
     const cache = new BoundedCache<Promise<number>>();
     let calls = 0;
-    const create = () => { calls++; return Promise.resolve(calls); };
+    const create = () => {
+      calls++;
+      return Promise.resolve(calls);
+    };
     const [a, b] = await Promise.all([cache.getOrCreate("x", create), cache.getOrCreate("x", create)]);
     expect([a, b, calls]).toEqual([1, 1, 1]);
     await expect(cache.getOrCreate("bad", () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
@@ -42,16 +45,26 @@ describe("BoundedCache", () => {
 
   test("bad limits are InputErrors", () => {
     expect(() => new BoundedCache({ maxEntries: 0 })).toThrow(/maxEntries/);
-    try { new BoundedCache({ ttlMs: -1 }); } catch (e) { expect(isInputError(e)).toBe(true); }
+    try {
+      new BoundedCache({ ttlMs: -1 });
+    } catch (e) {
+      expect(isInputError(e)).toBe(true);
+    }
   });
 
   test("keys are stable under key order and whitespace/case of the question", () => {
     expect(cacheKey({ a: 1, b: [1, { c: 2, d: undefined }] })).toBe(cacheKey({ b: [1, { c: 2 }], a: 1 }));
     expect(cacheKey({ a: 1 })).not.toBe(cacheKey({ a: 2 }));
     const parts = { schemaFingerprint: "f1", params: { n: 4, temperature: 0.7 }, adapter: null };
-    expect(generationCacheKey({ ...parts, question: "How  many projects?" })).toBe(generationCacheKey({ ...parts, question: "how many projects?" }));
-    expect(generationCacheKey({ ...parts, question: "q" })).not.toBe(generationCacheKey({ ...parts, adapter: "v2", question: "q" }));
-    expect(generationCacheKey({ ...parts, question: "q" })).not.toBe(generationCacheKey({ ...parts, schemaFingerprint: "f2", question: "q" }));
+    expect(generationCacheKey({ ...parts, question: "How  many projects?" })).toBe(
+      generationCacheKey({ ...parts, question: "how many projects?" }),
+    );
+    expect(generationCacheKey({ ...parts, question: "q" })).not.toBe(
+      generationCacheKey({ ...parts, adapter: "v2", question: "q" }),
+    );
+    expect(generationCacheKey({ ...parts, question: "q" })).not.toBe(
+      generationCacheKey({ ...parts, schemaFingerprint: "f2", question: "q" }),
+    );
     expect(schemaCacheKey("demo")).toBe("schema:demo");
     expect(goldResultCacheKey("demo", "SELECT 1 ")).toBe(goldResultCacheKey("demo", "SELECT 1"));
   });

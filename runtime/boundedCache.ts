@@ -43,16 +43,23 @@ export class BoundedCache<V> {
     this.maxEntries = options.maxEntries ?? 256;
     this.ttlMs = options.ttlMs ?? Infinity;
     this.now = options.now ?? Date.now;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new InputError(`cache maxEntries must be a positive integer, got ${this.maxEntries}`);
-    if (!(this.ttlMs > 0)) throw new InputError(`cache ttlMs must be > 0, got ${this.ttlMs}`, { hint: "use Infinity for no expiry" });
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new InputError(`cache maxEntries must be a positive integer, got ${this.maxEntries}`);
+    if (!(this.ttlMs > 0))
+      throw new InputError(`cache ttlMs must be > 0, got ${this.ttlMs}`, { hint: "use Infinity for no expiry" });
   }
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** The live value, refreshed as most recently used; undefined when absent or expired. */
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
-    if (entry === undefined) { this.misses++; return undefined; }
+    if (entry === undefined) {
+      this.misses++;
+      return undefined;
+    }
     if (this.now() - entry.storedAt >= this.ttlMs) {
       this.entries.delete(key);
       this.misses++;
@@ -101,18 +108,32 @@ export class BoundedCache<V> {
 function stable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stable);
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => [k, stable((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
 
 /** A stable key for a plain object: key order and undefined fields do not matter. */
 export function cacheKey(parts: Record<string, unknown>): string {
-  return createHash("sha256").update(JSON.stringify(stable(parts))).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(JSON.stringify(stable(parts)))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /** The key of one generation: same question, schema, sampling and adapter → same candidates. */
-export function generationCacheKey(parts: { question: string; schemaFingerprint: string; params: Record<string, unknown>; adapter: string | null; mode?: string }): string {
+export function generationCacheKey(parts: {
+  question: string;
+  schemaFingerprint: string;
+  params: Record<string, unknown>;
+  adapter: string | null;
+  mode?: string;
+}): string {
   return `gen:${cacheKey({ ...parts, question: parts.question.trim().replace(/\s+/g, " ").toLowerCase() })}`;
 }
 

@@ -35,6 +35,8 @@ describe("defaultCpuThreads", () => {
 
   test.each(["0", "-2", "1.5", "two"])("GL_RL_THREADS=%s is refused with the fix", (value) => {
     process.env.GL_RL_THREADS = value;
-    expect(() => defaultCpuThreads(4)).toThrow(expect.objectContaining({ code: "input", message: `GL_RL_THREADS must be a positive integer, got "${value}"` }));
+    expect(() => defaultCpuThreads(4)).toThrow(
+      expect.objectContaining({ code: "input", message: `GL_RL_THREADS must be a positive integer, got "${value}"` }),
+    );
   });
 });

@@ -34,7 +34,10 @@ export function defaultCpuThreads(physical: number = physicalCores()): number {
   if (raw === undefined || raw.trim() === "") return physical;
   const threads = Number(raw);
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new InputError(`GL_RL_THREADS must be a positive integer, got "${raw}"`, { hint: "unset it to use every physical core, or set e.g. GL_RL_THREADS=1", context: { GL_RL_THREADS: raw } });
+    throw new InputError(`GL_RL_THREADS must be a positive integer, got "${raw}"`, {
+      hint: "unset it to use every physical core, or set e.g. GL_RL_THREADS=1",
+      context: { GL_RL_THREADS: raw },
+    });
   }
   return threads;
 }

@@ -24,7 +24,8 @@ describe("EventBus", () => {
     const stages: string[] = [];
     bus.on("progress", (e) => stages.push(`${e.stage}:${e.detail}`));
     const machine = setup({ actors: { work: fromPromise(async () => 1) } }).createMachine({
-      id: "m", initial: "working",
+      id: "m",
+      initial: "working",
       states: { working: { invoke: { src: "work", onDone: "done" } }, done: { type: "final" } },
     });
     const actor = createActor(machine, { inspect: inspectToBus(bus, "r") });

@@ -24,7 +24,13 @@ export interface EventTiming {
 /** Event name → payload (without the timing fields, which `emitTimed` adds). */
 export interface AgentEventPayloads {
   started: { question: string; threadId: string | null };
-  candidate_generated: { index: number; sql: string | null; confidence: number; temperature: number | null; durationMs: number };
+  candidate_generated: {
+    index: number;
+    sql: string | null;
+    confidence: number;
+    temperature: number | null;
+    durationMs: number;
+  };
   validated: { index: number; sql: string; valid: boolean; errors: string[]; durationMs: number };
   executed: { index: number; sql: string; ok: boolean; rowCount: number; error: string | null; durationMs: number };
   selected: { sql: string | null; confidence: number; votes: number; candidates: number };

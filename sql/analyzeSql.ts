@@ -24,9 +24,17 @@
  * analyzeSql("SELECT p.name FROM projects p JOIN customers c USING (customer_id)")!.columns;
  * // [{ table: "customers", column: "customer_id" }, { table: "projects", column: "customer_id" }, { table: "projects", column: "name" }]
  */
-import { toSql, type Expr, type From, type SelectedColumn, type SelectFromStatement, type SelectStatement, type Statement } from "pgsql-ast-parser";
+import {
+  toSql,
+  type Expr,
+  type From,
+  type SelectedColumn,
+  type SelectFromStatement,
+  type SelectStatement,
+  type Statement,
+} from "pgsql-ast-parser";
 import { parseSql, type ParsedSql } from "./parseSql.js";
-import { findColumn, findTable, type SchemaModel, type SchemaTable } from "./schemaModel.js";
+import { findTable, type SchemaModel, type SchemaTable } from "./schemaModel.js";
 
 export interface SqlColumnUse {
   /** The base table the column belongs to; null when it cannot be told (no schema, several candidates). */
@@ -129,12 +137,53 @@ interface Context {
 }
 
 const AGGREGATES = new Set([
-  "count", "sum", "avg", "min", "max", "string_agg", "array_agg", "json_agg", "jsonb_agg", "bool_and", "bool_or", "every",
-  "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp", "percentile_cont", "percentile_disc", "mode",
-  "corr", "covar_pop", "covar_samp", "regr_slope", "regr_intercept", "bit_and", "bit_or", "json_object_agg", "jsonb_object_agg",
+  "count",
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "string_agg",
+  "array_agg",
+  "json_agg",
+  "jsonb_agg",
+  "bool_and",
+  "bool_or",
+  "every",
+  "stddev",
+  "stddev_pop",
+  "stddev_samp",
+  "variance",
+  "var_pop",
+  "var_samp",
+  "percentile_cont",
+  "percentile_disc",
+  "mode",
+  "corr",
+  "covar_pop",
+  "covar_samp",
+  "regr_slope",
+  "regr_intercept",
+  "bit_and",
+  "bit_or",
+  "json_object_agg",
+  "jsonb_object_agg",
 ]);
 const STATEMENT_TYPES = new Set(["select", "union", "union all", "values", "with", "with recursive"]);
-const COMPARISONS = new Set(["=", "<>", "!=", "<", ">", "<=", ">=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "IN", "NOT IN"]);
+const COMPARISONS = new Set([
+  "=",
+  "<>",
+  "!=",
+  "<",
+  ">",
+  "<=",
+  ">=",
+  "LIKE",
+  "ILIKE",
+  "NOT LIKE",
+  "NOT ILIKE",
+  "IN",
+  "NOT IN",
+]);
 
 // ─── helpers ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -150,7 +199,13 @@ export function exprSql(expr: Expr): string {
   } catch {
     return "?";
   }
-  text = text.replace(/\s+/g, " ").replace(/ \./g, ".").replace(/\( /g, "(").replace(/ \)/g, ")").replace(/(\w) \(/g, "$1(").trim();
+  text = text
+    .replace(/\s+/g, " ")
+    .replace(/ \./g, ".")
+    .replace(/\( /g, "(")
+    .replace(/ \)/g, ")")
+    .replace(/(\w) \(/g, "$1(")
+    .trim();
   while (text.startsWith("(") && closingParen(text, 0) === text.length - 1) text = text.slice(1, -1).trim();
   // Doubled parentheses `((x))` → `(x)`.
   for (let i = text.indexOf("(("); i >= 0; i = text.indexOf("((", i + 1)) {
@@ -216,7 +271,15 @@ function qualifiers(node: unknown, out: Set<string> = new Set()): Set<string> {
 
 // ─── name resolution ───────────────────────────────────────────────────────────────────────────────
 
-function problem(ctx: Context, code: SchemaProblemCode, name: string, bare: string, message: string, candidates: Iterable<string>, extra: Pick<SchemaProblem, "suggestion" | "derived"> = {}): void {
+function problem(
+  ctx: Context,
+  code: SchemaProblemCode,
+  name: string,
+  bare: string,
+  message: string,
+  candidates: Iterable<string>,
+  extra: Pick<SchemaProblem, "suggestion" | "derived"> = {},
+): void {
   if (ctx.problems.some((p) => p.code === code && p.name === name)) return;
   ctx.problems.push({ code, name, bare, message, candidates: [...new Set(candidates)], ...extra });
 }
@@ -242,7 +305,13 @@ function useColumn(ctx: Context, source: Source, column: SourceColumn | undefine
   return null;
 }
 
-function resolveQualified(ctx: Context, scope: Scope, qualifier: string, name: string, isStar: boolean): SqlColumnUse | null {
+function resolveQualified(
+  ctx: Context,
+  scope: Scope,
+  qualifier: string,
+  name: string,
+  isStar: boolean,
+): SqlColumnUse | null {
   const scopes = allScopes(scope);
   for (const [depth, s] of scopes.entries()) {
     const source = s.sources.find((x) => x.alias === qualifier) ?? s.sources.find((x) => sameName(x.alias, qualifier));
@@ -252,16 +321,36 @@ function resolveQualified(ctx: Context, scope: Scope, qualifier: string, name: s
     if (source.columns === null) return useColumn(ctx, source, undefined, name);
     const column = hasColumn(source, name);
     if (column === undefined) {
-      problem(ctx, "unknown_column", `${qualifier}.${name}`, name, `column ${qualifier}.${name} does not exist: ${sourceLabel(source)} has no column '${name}'`, source.columns.map((c) => c.name), source.kind === "table" ? {} : { derived: sourceLabel(source) });
+      problem(
+        ctx,
+        "unknown_column",
+        `${qualifier}.${name}`,
+        name,
+        `column ${qualifier}.${name} does not exist: ${sourceLabel(source)} has no column '${name}'`,
+        source.columns.map((c) => c.name),
+        source.kind === "table" ? {} : { derived: sourceLabel(source) },
+      );
       return null;
     }
     return useColumn(ctx, source, column, name);
   }
   // A schema-qualified table name used as qualifier (`public.t.c`) or a table named without its alias.
   const known = scopes.flatMap((s) => s.sources.map((x) => x.alias));
-  const byTable = scopes.flatMap((s) => s.sources).find((x) => x.kind === "table" && x.table !== undefined && sameName(x.table, qualifier));
-  const hint = byTable ? ` (the table ${byTable.table} is aliased '${byTable.alias}' here: use ${byTable.alias}.${name})` : "";
-  problem(ctx, "unknown_alias", `${qualifier}.${name}`, qualifier, `missing FROM-clause entry for '${qualifier}'${hint}`, known, byTable ? { suggestion: `${byTable.alias}.${name}` } : {});
+  const byTable = scopes
+    .flatMap((s) => s.sources)
+    .find((x) => x.kind === "table" && x.table !== undefined && sameName(x.table, qualifier));
+  const hint = byTable
+    ? ` (the table ${byTable.table} is aliased '${byTable.alias}' here: use ${byTable.alias}.${name})`
+    : "";
+  problem(
+    ctx,
+    "unknown_alias",
+    `${qualifier}.${name}`,
+    qualifier,
+    `missing FROM-clause entry for '${qualifier}'${hint}`,
+    known,
+    byTable ? { suggestion: `${byTable.alias}.${name}` } : {},
+  );
   return null;
 }
 
@@ -269,10 +358,19 @@ function resolveUnqualified(ctx: Context, scope: Scope, name: string, clause: Cl
   if (clause === "orderBy" && scope.outputs.has(name.toLowerCase())) return null;
   const scopes = allScopes(scope);
   for (const [depth, s] of scopes.entries()) {
-    const found = s.sources.map((source) => ({ source, column: hasColumn(source, name) })).filter((x) => x.column !== undefined);
+    const found = s.sources
+      .map((source) => ({ source, column: hasColumn(source, name) }))
+      .filter((x) => x.column !== undefined);
     const unknown = s.sources.filter((x) => x.columns === null);
     if (found.length > 1 && !s.merged.has(name.toLowerCase())) {
-      problem(ctx, "ambiguous_column", name, name, `column reference '${name}' is ambiguous: it is in ${found.map((f) => f.source.alias).join(" and ")}`, found.map((f) => `${f.source.alias}.${f.column!.name}`));
+      problem(
+        ctx,
+        "ambiguous_column",
+        name,
+        name,
+        `column reference '${name}' is ambiguous: it is in ${found.map((f) => f.source.alias).join(" and ")}`,
+        found.map((f) => `${f.source.alias}.${f.column!.name}`),
+      );
       return null;
     }
     if (found.length >= 1) {
@@ -292,8 +390,12 @@ function resolveUnqualified(ctx: Context, scope: Scope, name: string, clause: Cl
   // A bare FROM alias is a whole-row value (`SELECT t FROM projects t`).
   if (scopes.some((s) => s.sources.some((x) => x.alias === name))) return null;
   const candidates = scopes.flatMap((s) => s.sources.flatMap((x) => (x.columns ?? []).map((c) => c.name)));
-  const where = scope.sources.length === 0 ? "there is no FROM clause" : `not in ${scope.sources.map(sourceLabel).join(", ")}`;
-  problem(ctx, "unknown_column", name, name, `column '${name}' does not exist (${where})`, [...candidates, ...scope.outputs]);
+  const where =
+    scope.sources.length === 0 ? "there is no FROM clause" : `not in ${scope.sources.map(sourceLabel).join(", ")}`;
+  problem(ctx, "unknown_column", name, name, `column '${name}' does not exist (${where})`, [
+    ...candidates,
+    ...scope.outputs,
+  ]);
   return null;
 }
 
@@ -324,11 +426,13 @@ function walkExpr(ctx: Context, scope: Scope, node: unknown, clause: Clause): vo
       return;
     case "call": {
       const name = (n.function as { name: string }).name.toLowerCase();
-      if (AGGREGATES.has(name) && n.over === undefined) ctx.aggregates.push(exprSql(n as unknown as Expr).toLowerCase());
+      if (AGGREGATES.has(name) && n.over === undefined)
+        ctx.aggregates.push(exprSql(n as unknown as Expr).toLowerCase());
       break;
     }
     case "binary":
-      if ((clause === "where" || clause === "on") && COMPARISONS.has(String(n.op))) noteSargability(ctx, n.left, n.right);
+      if ((clause === "where" || clause === "on") && COMPARISONS.has(String(n.op)))
+        noteSargability(ctx, n.left, n.right);
       break;
     default:
       if (typeof n.type === "string" && STATEMENT_TYPES.has(n.type)) {
@@ -338,15 +442,23 @@ function walkExpr(ctx: Context, scope: Scope, node: unknown, clause: Clause): vo
         return;
       }
   }
-  for (const [key, value] of Object.entries(n)) if (key !== "_location" && key !== "function") walkExpr(ctx, scope, value, clause);
+  for (const [key, value] of Object.entries(n))
+    if (key !== "_location" && key !== "function") walkExpr(ctx, scope, value, clause);
 }
 
 /** A function or cast applied to a column on one side of a comparison, with a constant other side. */
 function noteSargability(ctx: Context, left: unknown, right: unknown): void {
-  for (const [side, other] of [[left, right], [right, left]] as const) {
+  for (const [side, other] of [
+    [left, right],
+    [right, left],
+  ] as const) {
     const s = side as { type?: string; function?: { name: string } } | null;
     if (s === null || typeof s !== "object") continue;
-    const wraps = (s.type === "call" && !AGGREGATES.has(s.function!.name.toLowerCase())) || s.type === "cast" || s.type === "extract" || s.type === "substring";
+    const wraps =
+      (s.type === "call" && !AGGREGATES.has(s.function!.name.toLowerCase())) ||
+      s.type === "cast" ||
+      s.type === "extract" ||
+      s.type === "substring";
     if (wraps && containsRef(s) && !containsRef(other)) ctx.nonSargable.push(exprSql(s as Expr));
   }
 }
@@ -356,12 +468,18 @@ function noteSargability(ctx: Context, left: unknown, right: unknown): void {
 /** Output name PostgreSQL gives a select item without alias. */
 function outputName(column: SelectedColumn): string {
   if (column.alias) return column.alias.name;
-  const e = column.expr as { type: string; name?: string; function?: { name: string }; operand?: unknown; to?: { name?: string } };
+  const e = column.expr as {
+    type: string;
+    name?: string;
+    function?: { name: string };
+    operand?: unknown;
+    to?: { name?: string };
+  };
   if (e.type === "ref") return e.name!;
   if (e.type === "call") return e.function!.name;
   if (e.type === "cast") {
     const inner = e.operand as { type: string; name?: string };
-    return inner.type === "ref" ? inner.name! : e.to?.name ?? "?column?";
+    return inner.type === "ref" ? inner.name! : (e.to?.name ?? "?column?");
   }
   return "?column?";
 }
@@ -371,7 +489,8 @@ function expandStar(scope: Scope, qualifier: string | undefined): SourceColumn[]
   const out: SourceColumn[] = [];
   for (const source of sources) {
     if (source.columns === null) return null;
-    for (const c of source.columns) out.push({ name: c.name, origin: source.kind === "table" ? { table: source.table!, column: c.name } : c.origin });
+    for (const c of source.columns)
+      out.push({ name: c.name, origin: source.kind === "table" ? { table: source.table!, column: c.name } : c.origin });
   }
   return out;
 }
@@ -414,7 +533,11 @@ function originOf(scope: Scope, qualifier: string | undefined, name: string): Sq
     for (const source of s.sources) {
       if (qualifier !== undefined && !sameName(source.alias, qualifier)) continue;
       const column = hasColumn(source, name);
-      if (source.kind === "table" && (column !== undefined || (source.columns === null && (qualifier !== undefined || s.sources.length === 1)))) return { table: source.table!, column: column?.name ?? name };
+      if (
+        source.kind === "table" &&
+        (column !== undefined || (source.columns === null && (qualifier !== undefined || s.sources.length === 1)))
+      )
+        return { table: source.table!, column: column?.name ?? name };
       if (column !== undefined) return column.origin;
     }
   }
@@ -428,7 +551,10 @@ function noteCartesian(ctx: Context, scope: Scope, select: SelectFromStatement):
   const linked = new Set<string>();
   const collect = (node: unknown): void => {
     if (node === null || typeof node !== "object") return;
-    if (Array.isArray(node)) return node.forEach(collect);
+    if (Array.isArray(node)) {
+      for (const child of node) collect(child);
+      return;
+    }
     const n = node as { type?: string; op?: string; left?: unknown; right?: unknown };
     if (n.type === "binary" && n.op !== "AND" && n.op !== "OR") {
       const names = [...qualifiers(n.left), ...qualifiers(n.right)];
@@ -451,7 +577,11 @@ function noteCartesian(ctx: Context, scope: Scope, select: SelectFromStatement):
   }
 }
 
-function tableSource(ctx: Context, item: Extract<From, { type: "table" }>, ctes: Map<string, SourceColumn[] | null>): Source {
+function tableSource(
+  ctx: Context,
+  item: Extract<From, { type: "table" }>,
+  ctes: Map<string, SourceColumn[] | null>,
+): Source {
   const { name, schema, alias } = item.name;
   const label = alias ?? name;
   const cte = schema === undefined ? [...ctes.entries()].find(([k]) => sameName(k, name)) : undefined;
@@ -461,16 +591,24 @@ function tableSource(ctx: Context, item: Extract<From, { type: "table" }>, ctes:
     table = findTable(ctx.schema, name, schema);
     if (table === undefined) {
       const qualified = schema ? `${schema}.${name}` : name;
-      problem(ctx, "unknown_table", qualified, name, `relation '${qualified}' does not exist`, [...ctx.schema.tables.map((t) => t.name), ...ctes.keys()]);
+      problem(ctx, "unknown_table", qualified, name, `relation '${qualified}' does not exist`, [
+        ...ctx.schema.tables.map((t) => t.name),
+        ...ctes.keys(),
+      ]);
     }
   }
   const tableName = table?.name ?? name;
   if (!ctx.tables.includes(tableName)) ctx.tables.push(tableName);
-  const columns = table ? table.columns.map((c) => ({ name: c.name, origin: { table: table!.name, column: c.name } }))  : null;
+  const columns = table
+    ? table.columns.map((c) => ({ name: c.name, origin: { table: table!.name, column: c.name } }))
+    : null;
   return { alias: label, kind: "table", table: tableName, columns: renamed(columns, item.name.columnNames) };
 }
 
-function renamed(columns: SourceColumn[] | null, names: readonly { name: string }[] | null | undefined): SourceColumn[] | null {
+function renamed(
+  columns: SourceColumn[] | null,
+  names: readonly { name: string }[] | null | undefined,
+): SourceColumn[] | null {
   if (!names || names.length === 0) return columns;
   if (columns === null) return names.map((n) => ({ name: n.name, origin: null }));
   return columns.map((c, i) => (i < names.length ? { name: names[i]!.name, origin: c.origin } : c));
@@ -495,7 +633,12 @@ function addFrom(ctx: Context, from: readonly From[], scope: Scope): void {
     scope.sources.push(source);
     const join = item.join;
     if (join === undefined || join === null) {
-      if (left !== undefined) ctx.joins.push({ type: ",", tables: [left.table ?? left.alias, source.table ?? source.alias], condition: null });
+      if (left !== undefined)
+        ctx.joins.push({
+          type: ",",
+          tables: [left.table ?? left.alias, source.table ?? source.alias],
+          condition: null,
+        });
       continue;
     }
     let condition: string | null = null;
@@ -506,7 +649,11 @@ function addFrom(ctx: Context, from: readonly From[], scope: Scope): void {
       condition = `USING (${join.using.map((u) => u.name).join(", ")})`;
       for (const u of join.using) checkUsing(ctx, scope, source, u.name);
     }
-    ctx.joins.push({ type: join.type, tables: [left?.table ?? left?.alias ?? "?", source.table ?? source.alias], condition });
+    ctx.joins.push({
+      type: join.type,
+      tables: [left?.table ?? left?.alias ?? "?", source.table ?? source.alias],
+      condition,
+    });
   }
 }
 
@@ -515,10 +662,24 @@ function checkUsing(ctx: Context, scope: Scope, right: Source, name: string): vo
   const lefts = scope.sources.slice(0, -1);
   const leftHits = lefts.filter((s) => s.columns === null || hasColumn(s, name) !== undefined);
   if (right.columns !== null && hasColumn(right, name) === undefined) {
-    problem(ctx, "unknown_column", `${right.alias}.${name}`, name, `column '${name}' named in USING does not exist in ${sourceLabel(right)}`, right.columns.map((c) => c.name));
+    problem(
+      ctx,
+      "unknown_column",
+      `${right.alias}.${name}`,
+      name,
+      `column '${name}' named in USING does not exist in ${sourceLabel(right)}`,
+      right.columns.map((c) => c.name),
+    );
   } else useColumn(ctx, right, hasColumn(right, name), name);
   if (leftHits.length === 0) {
-    problem(ctx, "unknown_column", name, name, `column '${name}' named in USING does not exist in the left side of the join`, lefts.flatMap((s) => (s.columns ?? []).map((c) => c.name)));
+    problem(
+      ctx,
+      "unknown_column",
+      name,
+      name,
+      `column '${name}' named in USING does not exist in the left side of the join`,
+      lefts.flatMap((s) => (s.columns ?? []).map((c) => c.name)),
+    );
   } else for (const s of leftHits) useColumn(ctx, s, hasColumn(s, name), name);
   scope.merged.add(name.toLowerCase());
 }
@@ -535,7 +696,8 @@ function visibleCtes(scope: Scope): Map<string, SourceColumn[] | null> {
 
 function defineCte(scope: Scope, name: string, columns: SourceColumn[] | null): void {
   const s = scope as CteScope;
-  (s[CTE_KEY] ??= new Map()).set(name, columns);
+  s[CTE_KEY] ??= new Map();
+  s[CTE_KEY].set(name, columns);
 }
 
 function walkStatement(ctx: Context, statement: SelectStatement, scope: Scope): SourceColumn[] | null {
@@ -604,8 +766,18 @@ export function analyzeSqlWithSchema(sql: string | ParsedSql, schema?: SchemaMod
   const ast = parsed.ast;
   if (ast === null || !STATEMENT_TYPES.has(ast.type)) return null;
   const ctx: Context = {
-    schema, tables: [], columns: new Map(), joins: [], aggregates: [], literals: [], selectStar: false, cteNames: [],
-    cartesianJoins: [], nonSargable: [], correlated: 0, problems: [],
+    schema,
+    tables: [],
+    columns: new Map(),
+    joins: [],
+    aggregates: [],
+    literals: [],
+    selectStar: false,
+    cteNames: [],
+    cartesianJoins: [],
+    nonSargable: [],
+    correlated: 0,
+    problems: [],
   };
   walkStatement(ctx, ast as SelectStatement, newScope(null));
   const outer = outermostSelect(ast);
@@ -644,7 +816,9 @@ export interface SqlSchemaItems {
 export function toSchemaItems(analysis: SqlAnalysis): SqlSchemaItems {
   return {
     tables: [...new Set(analysis.tables.map((t) => t.toLowerCase()))],
-    columns: [...new Set(analysis.columns.map((c) => (c.table === null ? c.column : `${c.table}.${c.column}`).toLowerCase()))],
+    columns: [
+      ...new Set(analysis.columns.map((c) => (c.table === null ? c.column : `${c.table}.${c.column}`).toLowerCase())),
+    ],
   };
 }
 

@@ -20,7 +20,9 @@ describe("BIRD Mini-Dev gold queries through validateSql (schema + PGlite execut
   const schemas = new Map<string, SchemaModel>();
   let gold: GoldQuery[];
   beforeAll(async () => {
-    const lines = (await readFile(`${BIRD}mini_dev_postgresql_gold.sql`, "utf8")).split("\n").filter((l) => l.trim() !== "");
+    const lines = (await readFile(`${BIRD}mini_dev_postgresql_gold.sql`, "utf8"))
+      .split("\n")
+      .filter((l) => l.trim() !== "");
     gold = lines.map((line) => {
       const tab = line.lastIndexOf("\t");
       return { sql: line.slice(0, tab), db: line.slice(tab + 1).trim() };
@@ -57,9 +59,14 @@ describe("BIRD Mini-Dev gold queries through validateSql (schema + PGlite execut
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`BIRD: ${gold.length - rejected.length} valid, ${rejected.length} rejected, ${parserUnsupported.length} parser-unsupported, ${schemaDowngrades} schema findings overruled by PostgreSQL, ${seconds.toFixed(1)} s`);
+    console.log(
+      `BIRD: ${gold.length - rejected.length} valid, ${rejected.length} rejected, ${parserUnsupported.length} parser-unsupported, ${schemaDowngrades} schema findings overruled by PostgreSQL, ${seconds.toFixed(1)} s`,
+    );
     expect(rejected.map((r) => r.result.errors.map((e) => e.code))).toEqual(rejected.map(() => ["postgres_rejected"]));
-    for (const r of rejected) expect(r.result.errors[0]!.message).toMatch(/must appear in the GROUP BY clause or be used in an aggregate function/);
+    for (const r of rejected)
+      expect(r.result.errors[0]!.message).toMatch(
+        /must appear in the GROUP BY clause or be used in an aggregate function/,
+      );
     expect(rejected).toHaveLength(4);
     // The parser fails on 2 of the 4 (HAVING … EXCEPT …); PostgreSQL's verdict decides them.
     expect(parserUnsupported).toHaveLength(0);
@@ -68,7 +75,9 @@ describe("BIRD Mini-Dev gold queries through validateSql (schema + PGlite execut
   }, 180_000);
 
   it("the schema stage alone (no executor) finds no error in any gold query the parser reads", async () => {
-    const verdicts = await Promise.all(gold.map(async (q) => ({ q, result: await validateSql(q.sql, { schema: schemas.get(q.db)! }) })));
+    const verdicts = await Promise.all(
+      gold.map(async (q) => ({ q, result: await validateSql(q.sql, { schema: schemas.get(q.db)! }) })),
+    );
     const invalid = verdicts.filter((v) => !v.result.valid);
     expect(invalid.map((v) => v.result.errors.map((e) => e.code))).toEqual([["syntax_error"], ["syntax_error"]]);
     for (const v of invalid) expect(v.q.sql).toMatch(/\bEXCEPT\b/);

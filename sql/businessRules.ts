@@ -40,7 +40,9 @@ export interface BusinessRule {
 
 /** The query uses `table.column` (any case); a column whose table could not be told counts by name. */
 export function usesColumn(analysis: SqlAnalysis, table: string, column: string): boolean {
-  return analysis.columns.some((c) => (c.table === null || c.table.toLowerCase() === table) && c.column.toLowerCase() === column);
+  return analysis.columns.some(
+    (c) => (c.table === null || c.table.toLowerCase() === table) && c.column.toLowerCase() === column,
+  );
 }
 
 function usesTable(analysis: SqlAnalysis, table: string): boolean {
@@ -54,7 +56,8 @@ function aggregates(analysis: SqlAnalysis, pattern: RegExp): boolean {
 
 const sumsLedger = (a: SqlAnalysis): boolean => usesTable(a, "journal_lines") && aggregates(a, /\b(debit|credit)\b/);
 const NETS_DEBIT_CREDIT = /\bsum\(.*\b(debit\s*-\s*[\w.]*credit|credit\s*-\s*[\w.]*debit)\b/;
-const mentionsVoid = (a: SqlAnalysis): boolean => a.literals.some((l) => typeof l === "string" && l.toLowerCase() === "void");
+const mentionsVoid = (a: SqlAnalysis): boolean =>
+  a.literals.some((l) => typeof l === "string" && l.toLowerCase() === "void");
 const DOCUMENT_TABLES = ["invoices", "vendor_bills"];
 
 function issue(id: string, message: string, hint: string): RuleIssue {
@@ -69,56 +72,78 @@ export const DEMO_BUSINESS_RULES: readonly BusinessRule[] = [
     id: "posted_entries_only",
     description: "ledger totals (sums over journal_lines debit/credit) count posted journal entries only",
     applies: sumsLedger,
-    check: (a) => usesColumn(a, "journal_entries", "posted") ? null : issue(
-      "posted_entries_only",
-      "the query sums journal_lines amounts without filtering posted entries: drafts would count in the total",
-      "JOIN journal_entries je ON je.entry_id = jl.entry_id and add WHERE je.posted",
-    ),
+    check: (a) =>
+      usesColumn(a, "journal_entries", "posted")
+        ? null
+        : issue(
+            "posted_entries_only",
+            "the query sums journal_lines amounts without filtering posted entries: drafts would count in the total",
+            "JOIN journal_entries je ON je.entry_id = jl.entry_id and add WHERE je.posted",
+          ),
   },
   {
     id: "debit_credit_sign",
     description: "SUM(debit - credit) nets normal balances: it must be split or filtered by account type",
     applies: (a) => aggregates(a, NETS_DEBIT_CREDIT),
-    check: (a) => usesColumn(a, "gl_accounts", "account_type") ? null : issue(
-      "debit_credit_sign",
-      "SUM(debit - credit) over every account mixes signs: assets/expenses are debit-normal, liabilities/equity/revenue credit-normal",
-      "join gl_accounts and filter or GROUP BY account_type (revenue = SUM(credit - debit), expense = SUM(debit - credit))",
-    ),
+    check: (a) =>
+      usesColumn(a, "gl_accounts", "account_type")
+        ? null
+        : issue(
+            "debit_credit_sign",
+            "SUM(debit - credit) over every account mixes signs: assets/expenses are debit-normal, liabilities/equity/revenue credit-normal",
+            "join gl_accounts and filter or GROUP BY account_type (revenue = SUM(credit - debit), expense = SUM(debit - credit))",
+          ),
   },
   {
     id: "void_documents_excluded",
     description: "void invoices and vendor bills are excluded from totals and counts",
     applies: (a) => mentionsVoid(a) || (DOCUMENT_TABLES.some((t) => usesTable(a, t)) && a.aggregates.length > 0),
-    check: (a) => mentionsVoid(a) ? null : issue(
-      "void_documents_excluded",
-      "the query aggregates invoices or vendor bills without excluding void documents",
-      "add WHERE status <> 'void'",
-    ),
+    check: (a) =>
+      mentionsVoid(a)
+        ? null
+        : issue(
+            "void_documents_excluded",
+            "the query aggregates invoices or vendor bills without excluding void documents",
+            "add WHERE status <> 'void'",
+          ),
   },
   {
     id: "employee_status",
-    description: "payroll and headcount aggregates over employees filter on status (terminated employees are not staff)",
-    applies: (a) => usesTable(a, "employees") && (usesColumn(a, "employees", "status") || (a.aggregates.length > 0 && usesColumn(a, "employees", "salary"))),
-    check: (a) => usesColumn(a, "employees", "status") ? null : issue(
-      "employee_status",
-      "the query aggregates employee salaries without filtering on status: terminated employees are included",
-      "add WHERE status = 'active' (or status <> 'terminated')",
-    ),
+    description:
+      "payroll and headcount aggregates over employees filter on status (terminated employees are not staff)",
+    applies: (a) =>
+      usesTable(a, "employees") &&
+      (usesColumn(a, "employees", "status") || (a.aggregates.length > 0 && usesColumn(a, "employees", "salary"))),
+    check: (a) =>
+      usesColumn(a, "employees", "status")
+        ? null
+        : issue(
+            "employee_status",
+            "the query aggregates employee salaries without filtering on status: terminated employees are included",
+            "add WHERE status = 'active' (or status <> 'terminated')",
+          ),
   },
   {
     id: "ledger_amounts",
     description: "ledger amounts come from journal_lines debit/credit, not from invoice or bill amounts",
     applies: (a) => usesColumn(a, "journal_lines", "debit") || usesColumn(a, "journal_lines", "credit"),
-    check: (a) => usesColumn(a, "journal_lines", "debit") || usesColumn(a, "journal_lines", "credit") ? null : issue(
-      "ledger_amounts",
-      "the query does not read ledger amounts (journal_lines.debit / credit)",
-      "sum journal_lines.debit and credit for ledger balances",
-    ),
+    check: (a) =>
+      usesColumn(a, "journal_lines", "debit") || usesColumn(a, "journal_lines", "credit")
+        ? null
+        : issue(
+            "ledger_amounts",
+            "the query does not read ledger amounts (journal_lines.debit / credit)",
+            "sum journal_lines.debit and credit for ledger balances",
+          ),
   },
 ];
 
 /** The issues of every rule that applies to the query. */
-export function checkBusinessRules(analysis: SqlAnalysis, sql: string, rules: readonly BusinessRule[] = DEMO_BUSINESS_RULES): RuleIssue[] {
+export function checkBusinessRules(
+  analysis: SqlAnalysis,
+  sql: string,
+  rules: readonly BusinessRule[] = DEMO_BUSINESS_RULES,
+): RuleIssue[] {
   const issues: RuleIssue[] = [];
   for (const rule of rules) {
     if (!rule.applies(analysis, sql)) continue;

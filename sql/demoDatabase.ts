@@ -25,7 +25,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "../runtime/environment.js";
 import { seedDemoDatabase, SEED_VERSION } from "../data/seedDemoDatabase.js";
-import { createPgliteExecutor, READER_ROLE_SQL, type PgliteExecutor, type PgliteExecutorOptions } from "./pgliteExecutor.js";
+import {
+  createPgliteExecutor,
+  READER_ROLE_SQL,
+  type PgliteExecutor,
+  type PgliteExecutorOptions,
+} from "./pgliteExecutor.js";
 
 /** data/schema.sql of this checkout / package. */
 export const DEMO_SCHEMA_PATH = fileURLToPath(new URL("../data/schema.sql", import.meta.url));
@@ -106,7 +111,9 @@ async function loadOrBuild(path: string): Promise<Uint8Array> {
 }
 
 /** Opens the demo database (in memory, from the cached dump). */
-export async function openDemoDatabase(options: Omit<PgliteExecutorOptions, "dump" | "dataDir"> = {}): Promise<PgliteExecutor> {
+export async function openDemoDatabase(
+  options: Omit<PgliteExecutorOptions, "dump" | "dataDir"> = {},
+): Promise<PgliteExecutor> {
   const dump = await demoDatabaseDump();
   return createPgliteExecutor({ description: "demo", ...options, dump });
 }

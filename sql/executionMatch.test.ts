@@ -3,14 +3,38 @@ import { executionMatch, type QueryOutcome } from "./executionMatch.js";
 function ok(cols: string[], rows: unknown[][]): QueryOutcome {
   return {
     ok: true,
-    result: { columns: cols.map((name) => ({ name })) as never, rows, rowCount: rows.length, truncated: false, elapsedMs: 0 },
+    result: {
+      columns: cols.map((name) => ({ name })) as never,
+      rows,
+      rowCount: rows.length,
+      truncated: false,
+      elapsedMs: 0,
+    },
   };
 }
 const err: QueryOutcome = { ok: false, error: { code: "TIMEOUT", message: "statement ran past 1000 ms" } };
 
 const cases: Array<[string, QueryOutcome, QueryOutcome, boolean, boolean]> = [
   ["identical", ok(["a"], [[1], [2]]), ok(["a"], [[1], [2]]), false, true],
-  ["permuted columns", ok(["a", "b"], [[1, "x"], [2, "y"]]), ok(["b", "a"], [["x", 1], ["y", 2]]), false, true],
+  [
+    "permuted columns",
+    ok(
+      ["a", "b"],
+      [
+        [1, "x"],
+        [2, "y"],
+      ],
+    ),
+    ok(
+      ["b", "a"],
+      [
+        ["x", 1],
+        ["y", 2],
+      ],
+    ),
+    false,
+    true,
+  ],
   ["row order ignored without ORDER BY", ok(["a"], [[1], [2]]), ok(["a"], [[2], [1]]), false, true],
   ["row order matters with ORDER BY", ok(["a"], [[1], [2]]), ok(["a"], [[2], [1]]), true, false],
   ["duplicates count", ok(["a"], [[1], [1], [2]]), ok(["a"], [[1], [2], [2]]), false, false],
@@ -38,8 +62,25 @@ describe("executionMatch", () => {
     const rows = Array.from({ length: 200 }, (_, i) => Array.from({ length: 8 }, (_, k) => i * 10 + k));
     const perm = [7, 3, 5, 0, 6, 1, 4, 2];
     const t0 = Date.now();
-    const v = executionMatch(ok(["c"], rows).ok ? { ok: true, result: { columns: perm.map((k) => ({ name: `c${k}` })) as never, rows, rowCount: 200, truncated: false, elapsedMs: 0 } } : err,
-      ok(perm.map((k) => `c${k}`), rows.map((r) => perm.map((k) => r[k]))), { ordered: false });
+    const v = executionMatch(
+      ok(["c"], rows).ok
+        ? {
+            ok: true,
+            result: {
+              columns: perm.map((k) => ({ name: `c${k}` })) as never,
+              rows,
+              rowCount: 200,
+              truncated: false,
+              elapsedMs: 0,
+            },
+          }
+        : err,
+      ok(
+        perm.map((k) => `c${k}`),
+        rows.map((r) => perm.map((k) => r[k])),
+      ),
+      { ordered: false },
+    );
     expect(v.match).toBe(true);
     expect(Date.now() - t0).toBeLessThan(2000);
   });

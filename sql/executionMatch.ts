@@ -14,9 +14,7 @@
  */
 import type { QueryResult } from "./sqlExecutor.js";
 
-export type QueryOutcome =
-  | { ok: true; result: QueryResult }
-  | { ok: false; error: { code: string; message: string } };
+export type QueryOutcome = { ok: true; result: QueryResult } | { ok: false; error: { code: string; message: string } };
 
 export interface MatchVerdict {
   match: boolean;
@@ -48,12 +46,15 @@ function cellEq(a: Cell, b: Cell): boolean {
 /** Sort key of a cell: type tag then value (numbers rounded to 6 significant digits). */
 function cellKey(c: Cell): string {
   if (c === null) return "0";
-  if (typeof c === "number") return "1" + (Number.isFinite(c) ? c.toPrecision(6) : String(c));
-  return "2" + c;
+  if (typeof c === "number") return `1${Number.isFinite(c) ? c.toPrecision(6) : String(c)}`;
+  return `2${c}`;
 }
 
 function columnSignature(rows: Cell[][], col: number): string {
-  return rows.map((r) => cellKey(r[col]!)).sort().join("\u0001");
+  return rows
+    .map((r) => cellKey(r[col]!))
+    .sort()
+    .join("\u0001");
 }
 
 function rowsEqual(gold: Cell[][], cand: Cell[][], perm: number[], ordered: boolean): boolean {
@@ -73,15 +74,21 @@ function rowsEqual(gold: Cell[][], cand: Cell[][], perm: number[], ordered: bool
   return true;
 }
 
-export function executionMatch(gold: QueryOutcome, candidate: QueryOutcome, options: { ordered: boolean }): MatchVerdict {
+export function executionMatch(
+  gold: QueryOutcome,
+  candidate: QueryOutcome,
+  options: { ordered: boolean },
+): MatchVerdict {
   if (!gold.ok) return { match: false, reason: `gold failed: ${gold.error.code}: ${gold.error.message}` };
-  if (!candidate.ok) return { match: false, reason: `candidate failed: ${candidate.error.code}: ${candidate.error.message}` };
+  if (!candidate.ok)
+    return { match: false, reason: `candidate failed: ${candidate.error.code}: ${candidate.error.message}` };
   const g = gold.result.rows.map((r) => r.map(canon));
   const c = candidate.result.rows.map((r) => r.map(canon));
   const gCols = gold.result.columns.length;
   const cCols = candidate.result.columns.length;
   if (gCols !== cCols) return { match: false, reason: `column count differs: gold ${gCols}, candidate ${cCols}` };
-  if (g.length !== c.length) return { match: false, reason: `row count differs: gold ${g.length}, candidate ${c.length}` };
+  if (g.length !== c.length)
+    return { match: false, reason: `row count differs: gold ${g.length}, candidate ${c.length}` };
   const gSig = Array.from({ length: gCols }, (_, i) => columnSignature(g, i));
   const cSig = Array.from({ length: cCols }, (_, i) => columnSignature(c, i));
   const options_ = gSig.map((s) => cSig.flatMap((t, j) => (t === s ? [j] : [])));
@@ -107,6 +114,7 @@ export function executionMatch(gold: QueryOutcome, candidate: QueryOutcome, opti
     }
     return false;
   };
-  if (search(0)) return { match: true, reason: options.ordered ? "same rows in the same order" : "same multiset of rows" };
+  if (search(0))
+    return { match: true, reason: options.ordered ? "same rows in the same order" : "same multiset of rows" };
   return { match: false, reason: options.ordered ? "rows differ (order compared)" : "rows differ (as multisets)" };
 }

@@ -16,7 +16,13 @@ describe("hostile statements through validateSql", () => {
   beforeAll(async () => {
     db = await openDatabase("demo");
     schema = await introspectSchema(db);
-    recorded = { ...db, execute: (sql: string, options?: ExecuteOptions) => (sent.push(sql), db.execute(sql, options)) };
+    recorded = {
+      ...db,
+      execute: (sql: string, options?: ExecuteOptions) => {
+        sent.push(sql);
+        return db.execute(sql, options);
+      },
+    };
   }, 120_000);
   afterAll(async () => {
     await db.close();

@@ -40,7 +40,8 @@ export function parseDatabaseSpec(spec: string | undefined): DatabaseSpec {
   if (s === "" || s === "demo") return { kind: "demo" };
   if (s.startsWith("pglite:")) {
     const dir = s.slice("pglite:".length);
-    if (dir === "") throw new InputError("--db pglite: needs a directory, e.g. pglite:./gl-db", { hint: DATABASE_SPEC_HINT });
+    if (dir === "")
+      throw new InputError("--db pglite: needs a directory, e.g. pglite:./gl-db", { hint: DATABASE_SPEC_HINT });
     return { kind: "pglite", dataDir: resolve(dir) };
   }
   if (s.startsWith("postgres://") || s.startsWith("postgresql://")) return { kind: "postgres", url: s };
@@ -53,7 +54,10 @@ export function isInitialisedDataDir(dataDir: string): boolean {
 }
 
 /** Opens the database a `--db` spec names (see the file comment). */
-export async function openDatabase(spec: string | undefined = "demo", options: OpenDatabaseOptions = {}): Promise<SqlExecutor> {
+export async function openDatabase(
+  spec: string | undefined = "demo",
+  options: OpenDatabaseOptions = {},
+): Promise<SqlExecutor> {
   const parsed = parseDatabaseSpec(spec);
   switch (parsed.kind) {
     case "demo":

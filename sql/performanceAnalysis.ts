@@ -90,25 +90,63 @@ export function analyzePerformance(analysis: SqlAnalysis, options: PerformanceOp
   const plan = options.plan === undefined ? null : summarisePlan(options.plan);
   const warnings: RuleIssue[] = [];
   for (const pair of analysis.cartesianJoins) {
-    warnings.push(warning("perf_cartesian_join", `${pair.join(" × ")} is a cartesian product: no predicate links ${pair[pair.length - 1]} to the tables before it`, `join with ON (e.g. JOIN ${pair[pair.length - 1]} ON <key> = <foreign key>) or add the linking condition to WHERE`));
+    warnings.push(
+      warning(
+        "perf_cartesian_join",
+        `${pair.join(" × ")} is a cartesian product: no predicate links ${pair[pair.length - 1]} to the tables before it`,
+        `join with ON (e.g. JOIN ${pair[pair.length - 1]} ON <key> = <foreign key>) or add the linking condition to WHERE`,
+      ),
+    );
   }
   if (analysis.selectStar && options.schema !== undefined) {
-    const wideTables = analysis.tables.map((t) => findTable(options.schema!, t)).filter((t) => t !== undefined && t.columns.length > wide);
+    const wideTables = analysis.tables
+      .map((t) => findTable(options.schema!, t))
+      .filter((t) => t !== undefined && t.columns.length > wide);
     if (wideTables.length > 0) {
-      warnings.push(warning("perf_select_star", `SELECT * returns every column of ${wideTables.map((t) => `${t!.name} (${t!.columns.length} columns)`).join(", ")}`, "list only the columns the question needs"));
+      warnings.push(
+        warning(
+          "perf_select_star",
+          `SELECT * returns every column of ${wideTables.map((t) => `${t!.name} (${t!.columns.length} columns)`).join(", ")}`,
+          "list only the columns the question needs",
+        ),
+      );
     }
   }
   if (plan !== null && plan.planRows > large && !analysis.hasLimit) {
-    warnings.push(warning("perf_no_limit", `the plan estimates ${Math.round(plan.planRows)} result rows and the query has no LIMIT`, "aggregate, filter, or add LIMIT when the question asks for a few rows"));
+    warnings.push(
+      warning(
+        "perf_no_limit",
+        `the plan estimates ${Math.round(plan.planRows)} result rows and the query has no LIMIT`,
+        "aggregate, filter, or add LIMIT when the question asks for a few rows",
+      ),
+    );
   }
   for (const predicate of analysis.nonSargable) {
-    warnings.push(warning("perf_non_sargable", `the predicate on ${predicate} applies a function to a column: an index on the column cannot be used`, "compare the bare column with a transformed constant (e.g. a date range instead of EXTRACT(YEAR FROM d) = 2024)"));
+    warnings.push(
+      warning(
+        "perf_non_sargable",
+        `the predicate on ${predicate} applies a function to a column: an index on the column cannot be used`,
+        "compare the bare column with a transformed constant (e.g. a date range instead of EXTRACT(YEAR FROM d) = 2024)",
+      ),
+    );
   }
   if (analysis.correlatedSubqueries > 0) {
-    warnings.push(warning("perf_correlated_subquery", `${analysis.correlatedSubqueries} correlated subquer${analysis.correlatedSubqueries === 1 ? "y runs" : "ies run"} once per outer row`, "rewrite as a JOIN or a grouped subquery / CTE joined once"));
+    warnings.push(
+      warning(
+        "perf_correlated_subquery",
+        `${analysis.correlatedSubqueries} correlated subquer${analysis.correlatedSubqueries === 1 ? "y runs" : "ies run"} once per outer row`,
+        "rewrite as a JOIN or a grouped subquery / CTE joined once",
+      ),
+    );
   }
   if (plan !== null && plan.totalCost > maxCost) {
-    warnings.push(warning("perf_high_cost", `the plan's total cost is ${Math.round(plan.totalCost)} (over ${maxCost})`, "add selective filters, join on indexed keys, or aggregate earlier"));
+    warnings.push(
+      warning(
+        "perf_high_cost",
+        `the plan's total cost is ${Math.round(plan.totalCost)} (over ${maxCost})`,
+        "add selective filters, join on indexed keys, or aggregate earlier",
+      ),
+    );
   }
   return { plan, warnings };
 }

@@ -15,16 +15,25 @@ import { createPgliteExecutor, type PgliteExecutor } from "./pgliteExecutor.js";
 async function snapshot(db: PgliteExecutor): Promise<Record<string, unknown>> {
   const columns = await db.execute(
     `SELECT table_schema || '.' || table_name || '.' || column_name || ':' || data_type FROM information_schema.columns
-     WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`, { maxRows: 100_000 });
+     WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+    { maxRows: 100_000 },
+  );
   const tables = await db.execute(
-    `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2`);
+    `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2`,
+  );
   const counts: Record<string, number> = {};
   for (const [schema, table] of tables.rows as [string, string][]) {
-    counts[`${schema}.${table}`] = Number((await db.execute(`SELECT count(*) FROM "${schema}"."${table}"`)).rows[0]![0]);
+    counts[`${schema}.${table}`] = Number(
+      (await db.execute(`SELECT count(*) FROM "${schema}"."${table}"`)).rows[0]![0],
+    );
   }
   const roles = await db.execute("SELECT rolname, rolsuper FROM pg_roles ORDER BY 1");
-  const functions = await db.execute("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'");
-  const sums = await db.execute("SELECT sum(debit), sum(credit), count(*) FILTER (WHERE posted) FROM journal_lines JOIN journal_entries USING (entry_id)");
+  const functions = await db.execute(
+    "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'",
+  );
+  const sums = await db.execute(
+    "SELECT sum(debit), sum(credit), count(*) FILTER (WHERE posted) FROM journal_lines JOIN journal_entries USING (entry_id)",
+  );
   return { columns: columns.rows, counts, roles: roles.rows, functions: functions.rows, sums: sums.rows };
 }
 
@@ -58,16 +67,23 @@ describe("hostile statements through the PGlite executor", () => {
       }
     }
     // Everything that writes, changes schema, stacks statements or reads server files fails outright.
-    const mustFail = outcomes.filter((o) => ["write", "ddl", "multi-statement", "comment-injection", "string-injection", "locking"].includes(o.category)
-      || /pg_read_file|pg_ls_dir|lo_import|lo_export|pg_authid|pg_shadow|nextval|COPY/.test(o.sql));
+    const mustFail = outcomes.filter(
+      (o) =>
+        ["write", "ddl", "multi-statement", "comment-injection", "string-injection", "locking"].includes(o.category) ||
+        /pg_read_file|pg_ls_dir|lo_import|lo_export|pg_authid|pg_shadow|nextval|COPY/.test(o.sql),
+    );
     expect(mustFail.filter((o) => o.ok)).toEqual([]);
     // On real tables, writes fail because the transaction is read-only (or the reader role lacks rights).
-    const realWrites = outcomes.filter((o) => /^(INSERT|UPDATE|DELETE|TRUNCATE|DROP|ALTER) /.test(o.sql) && /gl_accounts|journal_/.test(o.sql));
+    const realWrites = outcomes.filter(
+      (o) => /^(INSERT|UPDATE|DELETE|TRUNCATE|DROP|ALTER) /.test(o.sql) && /gl_accounts|journal_/.test(o.sql),
+    );
     expect(realWrites.length).toBeGreaterThanOrEqual(5);
     expect(realWrites.filter((o) => o.code !== "read_only_violation")).toEqual([]);
     // The sleeps and the runaway count were stopped by the time limit.
     const timeouts = outcomes.filter((o) => o.code === "timeout").map((o) => o.sql);
-    expect(timeouts).toEqual(expect.arrayContaining(["SELECT pg_sleep(30)", "SELECT count(*) FROM generate_series(1, 200000000)"]));
+    expect(timeouts).toEqual(
+      expect.arrayContaining(["SELECT pg_sleep(30)", "SELECT count(*) FROM generate_series(1, 200000000)"]),
+    );
     expect(await snapshot(db)).toEqual(before);
   }, 120_000);
 

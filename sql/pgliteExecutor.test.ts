@@ -60,7 +60,10 @@ describe("createPgliteExecutor (in memory)", () => {
       "DROP TABLE items",
     ];
     for (const sql of attempts) {
-      const error = await executor.execute(sql).then(() => undefined, (e: unknown) => e);
+      const error = await executor.execute(sql).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isDatabaseError(error)).toBe(true);
     }
     const readOnly = await executor.execute("UPDATE items SET name = 'x'").catch((e: unknown) => e);
@@ -89,12 +92,16 @@ describe("createPgliteExecutor (in memory)", () => {
 
   it("stops a CPU-bound runaway query and aborts on a signal", async () => {
     const started = performance.now();
-    const error = await executor.execute("SELECT count(*) FROM generate_series(1, 200000000)", { timeoutMs: 800 }).catch((e: unknown) => e);
+    const error = await executor
+      .execute("SELECT count(*) FROM generate_series(1, 200000000)", { timeoutMs: 800 })
+      .catch((e: unknown) => e);
     expect(isTimeoutError(error)).toBe(true);
     expect(performance.now() - started).toBeLessThan(800 + 6000); // the count alone runs ~47 s
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    const aborted = await executor.execute("SELECT pg_sleep(5)", { signal: controller.signal, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const aborted = await executor
+      .execute("SELECT pg_sleep(5)", { signal: controller.signal, timeoutMs: 10_000 })
+      .catch((e: unknown) => e);
     expect(isAbortError(aborted)).toBe(true);
     expect(await countItems(executor)).toBe(2500);
   }, 30_000);

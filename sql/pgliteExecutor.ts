@@ -115,9 +115,15 @@ function startWorker(options: PgliteExecutorOptions, description: string): Promi
       void worker.terminate();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new DatabaseError("db_open_failed", `opening ${description} took longer than ${limit} ms`, {
-      hint: "check that the data directory is a PGlite database and not used by another process",
-    })), limit);
+    const timer = setTimeout(
+      () =>
+        fail(
+          new DatabaseError("db_open_failed", `opening ${description} took longer than ${limit} ms`, {
+            hint: "check that the data directory is a PGlite database and not used by another process",
+          }),
+        ),
+      limit,
+    );
     const onMessage = (message: { kind?: string; error?: WorkerError }): void => {
       if (message.kind === "ready") {
         detach();
@@ -125,14 +131,22 @@ function startWorker(options: PgliteExecutorOptions, description: string): Promi
         worker.on("error", () => undefined);
         resolve(worker);
       } else if (message.kind === "fatal") {
-        fail(new DatabaseError("db_open_failed", `could not open ${description}: ${message.error?.message}`, {
-          hint: options.dataDir ? `initialise it with 'gl-rl db init --db pglite:${options.dataDir}'` : "the database dump may be corrupt; delete the cache and retry",
-          context: { dataDir: options.dataDir },
-        }));
+        fail(
+          new DatabaseError("db_open_failed", `could not open ${description}: ${message.error?.message}`, {
+            hint: options.dataDir
+              ? `initialise it with 'gl-rl db init --db pglite:${options.dataDir}'`
+              : "the database dump may be corrupt; delete the cache and retry",
+            context: { dataDir: options.dataDir },
+          }),
+        );
       }
     };
-    const onError = (error: Error): void => fail(new DatabaseError("db_open_failed", `could not open ${description}: ${error.message}`, { cause: error }));
-    const onExit = (code: number): void => fail(new DatabaseError("db_open_failed", `the PGlite worker for ${description} exited (code ${code}) while opening`));
+    const onError = (error: Error): void =>
+      fail(new DatabaseError("db_open_failed", `could not open ${description}: ${error.message}`, { cause: error }));
+    const onExit = (code: number): void =>
+      fail(
+        new DatabaseError("db_open_failed", `the PGlite worker for ${description} exited (code ${code}) while opening`),
+      );
     worker.on("message", onMessage);
     worker.on("error", onError);
     worker.on("exit", onExit);
@@ -163,7 +177,12 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
   let restarts = 0;
 
   /** Sends one message and awaits its reply; `limitMs`/`signal` terminate and restart the worker. */
-  const call = (message: Record<string, unknown>, limitMs: number | undefined, signal: AbortSignal | undefined, sql: string | undefined): Promise<unknown> => {
+  const call = (
+    message: Record<string, unknown>,
+    limitMs: number | undefined,
+    signal: AbortSignal | undefined,
+    sql: string | undefined,
+  ): Promise<unknown> => {
     const run = async (): Promise<unknown> => {
       if (closed) throw new DatabaseError("db_closed", `${description} is closed`, { hint: "open the database again" });
       if (signal?.aborted) throw new AbortError(`the query on ${description} was aborted before it started`);
@@ -186,7 +205,10 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
           void w.terminate();
           worker = startWorker(source, description);
           // Keep the queue waiting until the fresh worker is ready (errors surface on the next call).
-          worker.then(() => reject(error), () => reject(error));
+          worker.then(
+            () => reject(error),
+            () => reject(error),
+          );
         };
         const onMessage = (reply: Reply): void => {
           if (reply.id !== id) return;
@@ -195,23 +217,37 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
           else reject(toDatabaseError(reply.error, description, sql));
         };
         const onExit = (code: number): void => {
-          restart(new DatabaseError("db_worker_exited", `the PGlite worker for ${description} exited (code ${code})`, {
-            hint: "the query may have run out of memory; add a LIMIT or narrower filters",
-            context: { sql },
-          }));
+          restart(
+            new DatabaseError("db_worker_exited", `the PGlite worker for ${description} exited (code ${code})`, {
+              hint: "the query may have run out of memory; add a LIMIT or narrower filters",
+              context: { sql },
+            }),
+          );
         };
         const onError = (error: Error): void => {
-          restart(new DatabaseError("db_worker_failed", `the PGlite worker for ${description} failed: ${error.message}`, {
-            hint: "the query may have run out of memory; add a LIMIT or narrower filters",
-            context: { sql },
-            cause: error,
-          }));
+          restart(
+            new DatabaseError("db_worker_failed", `the PGlite worker for ${description} failed: ${error.message}`, {
+              hint: "the query may have run out of memory; add a LIMIT or narrower filters",
+              context: { sql },
+              cause: error,
+            }),
+          );
         };
-        const onAbort = (): void => restart(new AbortError(`the query on ${description} was aborted`, { context: { sql } }));
-        const timer = limitMs === undefined ? undefined : setTimeout(() => restart(new TimeoutError(
-          `the query ran past its ${limitMs} ms limit on ${description} and was stopped`,
-          { hint: "add filters or a LIMIT, or raise timeoutMs", context: { sql, timeoutMs: limitMs } },
-        )), limitMs);
+        const onAbort = (): void =>
+          restart(new AbortError(`the query on ${description} was aborted`, { context: { sql } }));
+        const timer =
+          limitMs === undefined
+            ? undefined
+            : setTimeout(
+                () =>
+                  restart(
+                    new TimeoutError(`the query ran past its ${limitMs} ms limit on ${description} and was stopped`, {
+                      hint: "add filters or a LIMIT, or raise timeoutMs",
+                      context: { sql, timeoutMs: limitMs },
+                    }),
+                  ),
+                limitMs,
+              );
         w.on("message", onMessage);
         w.on("exit", onExit);
         w.on("error", onError);
@@ -234,7 +270,12 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
       const timeoutMs = executeOptions.timeoutMs ?? defaultTimeoutMs;
       const maxRows = executeOptions.maxRows ?? defaultMaxRows;
       if (sourceStale) await executor.dump();
-      return (await call({ kind: "execute", sql, params: executeOptions.params ?? [], maxRows }, timeoutMs, executeOptions.signal, sql)) as QueryResult;
+      return (await call(
+        { kind: "execute", sql, params: executeOptions.params ?? [], maxRows },
+        timeoutMs,
+        executeOptions.signal,
+        sql,
+      )) as QueryResult;
     },
     async admin(sql: string): Promise<void> {
       await call({ kind: "admin", sql }, undefined, undefined, undefined);
@@ -268,8 +309,12 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
 function toDatabaseError(error: WorkerError, description: string, sql: string | undefined): DatabaseError {
   const state = error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : "";
   const readOnly = error.sqlstate === "25006";
-  return new DatabaseError(readOnly ? "read_only_violation" : "query_failed", `${description}: ${error.message}${state}`, {
-    hint: error.hint ?? (readOnly ? "generated SQL may only read: use SELECT" : "check the SQL against the schema"),
-    context: { sql, sqlstate: error.sqlstate, detail: error.detail, position: error.position },
-  });
+  return new DatabaseError(
+    readOnly ? "read_only_violation" : "query_failed",
+    `${description}: ${error.message}${state}`,
+    {
+      hint: error.hint ?? (readOnly ? "generated SQL may only read: use SELECT" : "check the SQL against the schema"),
+      context: { sql, sqlstate: error.sqlstate, detail: error.detail, position: error.position },
+    },
+  );
 }

@@ -15,55 +15,70 @@ describe("createPostgresExecutor without a server", () => {
   });
 
   it("hides the password in its description", () => {
-    expect(describePostgresUrl("postgresql://alice:s3cret@db.example:6543/erp")).toBe("postgresql://alice@db.example:6543/erp");
+    expect(describePostgresUrl("postgresql://alice:s3cret@db.example:6543/erp")).toBe(
+      "postgresql://alice@db.example:6543/erp",
+    );
   });
 });
 
 const url = process.env.GLRL_TEST_PG_URL;
 // Registered only with a server (no skipped tests without one).
-if (url) describe("createPostgresExecutor against GLRL_TEST_PG_URL", () => {
-  let db: PostgresExecutor;
-  const table = `glrl_test_${process.pid}`;
-  beforeAll(async () => {
-    db = await createPostgresExecutor(url!);
-    await db.admin(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, name text, amount numeric(10,2));
+if (url)
+  describe("createPostgresExecutor against GLRL_TEST_PG_URL", () => {
+    let db: PostgresExecutor;
+    const table = `glrl_test_${process.pid}`;
+    beforeAll(async () => {
+      db = await createPostgresExecutor(url!);
+      await db.admin(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY, name text, amount numeric(10,2));
       INSERT INTO ${table} SELECT g, 'n' || g, g * 2.5 FROM generate_series(1, 1500) g;`);
-  });
-  afterAll(async () => {
-    await db?.admin(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-    await db?.close();
-  });
+    });
+    afterAll(async () => {
+      await db?.admin(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+      await db?.close();
+    });
 
-  it("runs a statement with parameters and type names", async () => {
-    const result = await db.execute(`SELECT id, name, amount, DATE '2024-02-29' + id AS due FROM ${table} WHERE id = $1`, { params: [3] });
-    expect(result.columns).toEqual([{ name: "id", type: "int4" }, { name: "name", type: "text" }, { name: "amount", type: "numeric" }, { name: "due", type: "date" }]);
-    expect(result.rows).toEqual([[3, "n3", "7.50", "2024-03-03"]]);
-  });
+    it("runs a statement with parameters and type names", async () => {
+      const result = await db.execute(
+        `SELECT id, name, amount, DATE '2024-02-29' + id AS due FROM ${table} WHERE id = $1`,
+        { params: [3] },
+      );
+      expect(result.columns).toEqual([
+        { name: "id", type: "int4" },
+        { name: "name", type: "text" },
+        { name: "amount", type: "numeric" },
+        { name: "due", type: "date" },
+      ]);
+      expect(result.rows).toEqual([[3, "n3", "7.50", "2024-03-03"]]);
+    });
 
-  it("caps rows", async () => {
-    const result = await db.execute(`SELECT id FROM ${table} ORDER BY id`);
-    expect(result.rowCount).toBe(1000);
-    expect(result.truncated).toBe(true);
-  });
+    it("caps rows", async () => {
+      const result = await db.execute(`SELECT id FROM ${table} ORDER BY id`);
+      expect(result.rowCount).toBe(1000);
+      expect(result.truncated).toBe(true);
+    });
 
-  it("refuses writes and stacked statements (extended protocol), data unchanged", async () => {
-    for (const sql of [`DELETE FROM ${table}`, `SELECT 1; COMMIT; DELETE FROM ${table}`, `DROP TABLE ${table}`,
-      "SELECT set_config('transaction_read_only', 'off', false)"]) {
-      const error = await db.execute(sql).catch((e: unknown) => e);
-      expect(isDatabaseError(error)).toBe(true);
-    }
-    expect((await db.execute(`SELECT count(*)::int FROM ${table}`)).rows).toEqual([[1500]]);
-  });
+    it("refuses writes and stacked statements (extended protocol), data unchanged", async () => {
+      for (const sql of [
+        `DELETE FROM ${table}`,
+        `SELECT 1; COMMIT; DELETE FROM ${table}`,
+        `DROP TABLE ${table}`,
+        "SELECT set_config('transaction_read_only', 'off', false)",
+      ]) {
+        const error = await db.execute(sql).catch((e: unknown) => e);
+        expect(isDatabaseError(error)).toBe(true);
+      }
+      expect((await db.execute(`SELECT count(*)::int FROM ${table}`)).rows).toEqual([[1500]]);
+    });
 
-  it("enforces statement_timeout and aborts on a signal", async () => {
-    const started = performance.now();
-    const error = await db.execute("SELECT pg_sleep(3)", { timeoutMs: 300 }).catch((e: unknown) => e);
-    expect(isTimeoutError(error)).toBe(true);
-    expect(performance.now() - started).toBeLessThan(1500);
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 200);
-    const aborted = await db.execute("SELECT pg_sleep(3)", { signal: controller.signal }).catch((e: unknown) => e);
-    expect(isAbortError(aborted)).toBe(true);
-    expect((await db.execute("SELECT 1 AS one")).rows).toEqual([[1]]);
+    it("enforces statement_timeout and aborts on a signal", async () => {
+      const started = performance.now();
+      const error = await db.execute("SELECT pg_sleep(3)", { timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(isTimeoutError(error)).toBe(true);
+      expect(performance.now() - started).toBeLessThan(1500);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 200);
+      const aborted = await db.execute("SELECT pg_sleep(3)", { signal: controller.signal }).catch((e: unknown) => e);
+      expect(isAbortError(aborted)).toBe(true);
+      expect((await db.execute("SELECT 1 AS one")).rows).toEqual([[1]]);
+    });
   });
-});

@@ -31,7 +31,9 @@ import { DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_MS } from "./pgliteExecutor.js";
 const DATE_OID = 1082;
 const TYPES = {
   getTypeParser: (oid: number, format?: string): ((value: string) => unknown) =>
-    oid === DATE_OID ? (value: string) => value : (pg.types.getTypeParser as (oid: number, format?: string) => (value: string) => unknown)(oid, format),
+    oid === DATE_OID
+      ? (value: string) => value
+      : (pg.types.getTypeParser as (oid: number, format?: string) => (value: string) => unknown)(oid, format),
 };
 
 export interface PostgresExecutorOptions {
@@ -79,7 +81,10 @@ function unreachable(description: string, error: unknown): DatabaseError {
 }
 
 /** Connects a pool to `url` and checks it with one round trip. */
-export async function createPostgresExecutor(url: string, options: PostgresExecutorOptions = {}): Promise<PostgresExecutor> {
+export async function createPostgresExecutor(
+  url: string,
+  options: PostgresExecutorOptions = {},
+): Promise<PostgresExecutor> {
   const description = describePostgresUrl(url);
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const defaultMaxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
@@ -93,7 +98,9 @@ export async function createPostgresExecutor(url: string, options: PostgresExecu
   pool.on("error", () => undefined);
   const typeNames = new Map<number, string>();
   try {
-    const types = await pool.query<{ oid: number; typname: string }>("SELECT oid::int AS oid, typname FROM pg_catalog.pg_type");
+    const types = await pool.query<{ oid: number; typname: string }>(
+      "SELECT oid::int AS oid, typname FROM pg_catalog.pg_type",
+    );
     for (const row of types.rows) typeNames.set(row.oid, row.typname);
   } catch (error) {
     await pool.end().catch(() => undefined);
@@ -103,7 +110,9 @@ export async function createPostgresExecutor(url: string, options: PostgresExecu
 
   const typeName = async (client: pg.PoolClient, oid: number): Promise<string> => {
     if (!typeNames.has(oid)) {
-      const result = await client.query<{ typname: string }>("SELECT typname FROM pg_catalog.pg_type WHERE oid = $1", [oid]);
+      const result = await client.query<{ typname: string }>("SELECT typname FROM pg_catalog.pg_type WHERE oid = $1", [
+        oid,
+      ]);
       typeNames.set(oid, result.rows[0]?.typname ?? String(oid));
     }
     return typeNames.get(oid)!;
@@ -140,16 +149,24 @@ export async function createPostgresExecutor(url: string, options: PostgresExecu
         await client.query("BEGIN READ ONLY");
         await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
         const started = performance.now();
-        const result = await client.query({ text: sql, values: executeOptions.params ?? [], rowMode: "array", queryMode: "extended", types: TYPES } as pg.QueryArrayConfig);
+        const result = await client.query({
+          text: sql,
+          values: executeOptions.params ?? [],
+          rowMode: "array",
+          queryMode: "extended",
+          types: TYPES,
+        } as pg.QueryArrayConfig);
         const elapsedMs = performance.now() - started;
         const columns = [];
-        for (const field of result.fields ?? []) columns.push({ name: field.name, type: await typeName(client, field.dataTypeID) });
+        for (const field of result.fields ?? [])
+          columns.push({ name: field.name, type: await typeName(client, field.dataTypeID) });
         const all = (result.rows ?? []) as unknown[][];
         const rows = all.length > maxRows ? all.slice(0, maxRows) : all;
         return { columns, rows, rowCount: rows.length, truncated: all.length > maxRows, elapsedMs };
       } catch (error) {
         const e = error as PgError;
-        if (aborted) throw new AbortError(`the query on ${description} was aborted`, { context: { sql }, cause: error });
+        if (aborted)
+          throw new AbortError(`the query on ${description} was aborted`, { context: { sql }, cause: error });
         if (e.code === "57014" || destroyed) {
           throw new TimeoutError(`the query ran past its ${timeoutMs} ms limit on ${description} and was stopped`, {
             hint: "add filters or a LIMIT, or raise timeoutMs",
@@ -159,11 +176,15 @@ export async function createPostgresExecutor(url: string, options: PostgresExecu
         }
         const readOnly = e.code === "25006";
         const state = e.code ? ` (SQLSTATE ${e.code})` : "";
-        throw new DatabaseError(readOnly ? "read_only_violation" : "query_failed", `${description}: ${e.message}${state}`, {
-          hint: e.hint ?? (readOnly ? "generated SQL may only read: use SELECT" : "check the SQL against the schema"),
-          context: { sql, sqlstate: e.code, detail: e.detail, position: e.position },
-          cause: error,
-        });
+        throw new DatabaseError(
+          readOnly ? "read_only_violation" : "query_failed",
+          `${description}: ${e.message}${state}`,
+          {
+            hint: e.hint ?? (readOnly ? "generated SQL may only read: use SELECT" : "check the SQL against the schema"),
+            context: { sql, sqlstate: e.code, detail: e.detail, position: e.position },
+            cause: error,
+          },
+        );
       } finally {
         clearTimeout(guard);
         signal?.removeEventListener("abort", onAbort);
@@ -182,7 +203,10 @@ export async function createPostgresExecutor(url: string, options: PostgresExecu
         await pool.query(sql);
       } catch (error) {
         const e = error as PgError;
-        throw new DatabaseError("admin_failed", `${description}: ${e.message}`, { hint: e.hint ?? "check the admin SQL", cause: error });
+        throw new DatabaseError("admin_failed", `${description}: ${e.message}`, {
+          hint: e.hint ?? "check the admin SQL",
+          cause: error,
+        });
       }
     },
     async close(): Promise<void> {

@@ -24,7 +24,14 @@ export interface SafetyPolicy {
 }
 
 export interface SafetyViolation {
-  readonly code: "multi_statement" | "not_read_only" | "forbidden_keyword" | "locking_clause" | "forbidden_function" | "catalog_access" | "empty";
+  readonly code:
+    | "multi_statement"
+    | "not_read_only"
+    | "forbidden_keyword"
+    | "locking_clause"
+    | "forbidden_function"
+    | "catalog_access"
+    | "empty";
   readonly message: string;
   readonly hint: string;
 }
@@ -37,18 +44,85 @@ export interface SafetyVerdict {
 type Token = { kind: "word" | "string" | "ident" | "punct" | "number"; text: string };
 
 const FORBIDDEN_KEYWORDS = new Set([
-  "insert", "update", "delete", "merge", "upsert", "drop", "create", "alter", "truncate", "grant", "revoke",
-  "copy", "do", "call", "set", "reset", "begin", "commit", "rollback", "savepoint", "release", "abort",
-  "start", "end", "explain", "prepare", "execute", "deallocate", "listen", "notify", "unlisten", "vacuum",
-  "analyze", "analyse", "lock", "refresh", "cluster", "reindex", "discard", "load", "comment", "security",
-  "checkpoint", "import", "reassign", "declare", "fetch", "move", "close",
+  "insert",
+  "update",
+  "delete",
+  "merge",
+  "upsert",
+  "drop",
+  "create",
+  "alter",
+  "truncate",
+  "grant",
+  "revoke",
+  "copy",
+  "do",
+  "call",
+  "set",
+  "reset",
+  "begin",
+  "commit",
+  "rollback",
+  "savepoint",
+  "release",
+  "abort",
+  "start",
+  "end",
+  "explain",
+  "prepare",
+  "execute",
+  "deallocate",
+  "listen",
+  "notify",
+  "unlisten",
+  "vacuum",
+  "analyze",
+  "analyse",
+  "lock",
+  "refresh",
+  "cluster",
+  "reindex",
+  "discard",
+  "load",
+  "comment",
+  "security",
+  "checkpoint",
+  "import",
+  "reassign",
+  "declare",
+  "fetch",
+  "move",
+  "close",
 ]);
 
 const DENIED_FUNCTIONS: readonly RegExp[] = [
-  /^pg_/, /^lo_/, /^dblink/, /^set_config$/, /^current_setting$/, /^nextval$/, /^setval$/, /^currval$/,
-  /^lastval$/, /^txid_/, /^query_to_xml/, /^table_to_xml/, /^database_to_xml/, /^cursor_to_xml/,
-  /^xpath/, /^has_.*_privilege$/, /^version$/, /^inet_server_/, /^current_user$/, /^session_user$/,
-  /^generate_series$/, /^binary_upgrade_/, /^brin_/, /^gin_clean/, /^loread$/, /^lowrite$/, /^copy_/,
+  /^pg_/,
+  /^lo_/,
+  /^dblink/,
+  /^set_config$/,
+  /^current_setting$/,
+  /^nextval$/,
+  /^setval$/,
+  /^currval$/,
+  /^lastval$/,
+  /^txid_/,
+  /^query_to_xml/,
+  /^table_to_xml/,
+  /^database_to_xml/,
+  /^cursor_to_xml/,
+  /^xpath/,
+  /^has_.*_privilege$/,
+  /^version$/,
+  /^inet_server_/,
+  /^current_user$/,
+  /^session_user$/,
+  /^generate_series$/,
+  /^binary_upgrade_/,
+  /^brin_/,
+  /^gin_clean/,
+  /^loread$/,
+  /^lowrite$/,
+  /^copy_/,
 ];
 
 const CATALOG_SCHEMAS = new Set(["pg_catalog", "information_schema", "pg_toast"]);
@@ -59,14 +133,25 @@ function tokenize(sql: string): Token[] {
   const n = sql.length;
   while (i < n) {
     const c = sql[i]!;
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === "-" && sql[i + 1] === "-") { while (i < n && sql[i] !== "\n") i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === "-" && sql[i + 1] === "-") {
+      while (i < n && sql[i] !== "\n") i++;
+      continue;
+    }
     if (c === "/" && sql[i + 1] === "*") {
-      let depth = 1; i += 2;
+      let depth = 1;
+      i += 2;
       while (i < n && depth > 0) {
-        if (sql[i] === "/" && sql[i + 1] === "*") { depth++; i += 2; }
-        else if (sql[i] === "*" && sql[i + 1] === "/") { depth--; i += 2; }
-        else i++;
+        if (sql[i] === "/" && sql[i + 1] === "*") {
+          depth++;
+          i += 2;
+        } else if (sql[i] === "*" && sql[i + 1] === "/") {
+          depth--;
+          i += 2;
+        } else i++;
       }
       continue;
     }
@@ -74,8 +159,18 @@ function tokenize(sql: string): Token[] {
       const escapes = c !== "'";
       i += escapes ? 2 : 1;
       while (i < n) {
-        if (escapes && sql[i] === "\\") { i += 2; continue; }
-        if (sql[i] === "'") { if (sql[i + 1] === "'") { i += 2; continue; } i++; break; }
+        if (escapes && sql[i] === "\\") {
+          i += 2;
+          continue;
+        }
+        if (sql[i] === "'") {
+          if (sql[i + 1] === "'") {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
         i++;
       }
       tokens.push({ kind: "string", text: "" });
@@ -91,19 +186,39 @@ function tokenize(sql: string): Token[] {
       }
     }
     if (c === '"') {
-      let j = i + 1; let text = "";
-      while (j < n) { if (sql[j] === '"') { if (sql[j + 1] === '"') { text += '"'; j += 2; continue; } j++; break; } text += sql[j]; j++; }
+      let j = i + 1;
+      let text = "";
+      while (j < n) {
+        if (sql[j] === '"') {
+          if (sql[j + 1] === '"') {
+            text += '"';
+            j += 2;
+            continue;
+          }
+          j++;
+          break;
+        }
+        text += sql[j];
+        j++;
+      }
       i = j;
       tokens.push({ kind: "ident", text: text.toLowerCase() });
       continue;
     }
     if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      let j = i; while (j < n && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[j]!)) j++;
+      let j = i;
+      while (j < n && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[j]!)) j++;
       tokens.push({ kind: "word", text: sql.slice(i, j).toLowerCase() });
       i = j;
       continue;
     }
-    if (/[0-9]/.test(c)) { let j = i; while (j < n && /[0-9.eE]/.test(sql[j]!)) j++; tokens.push({ kind: "number", text: sql.slice(i, j) }); i = j; continue; }
+    if (/[0-9]/.test(c)) {
+      let j = i;
+      while (j < n && /[0-9.eE]/.test(sql[j]!)) j++;
+      tokens.push({ kind: "number", text: sql.slice(i, j) });
+      i = j;
+      continue;
+    }
     tokens.push({ kind: "punct", text: c });
     i++;
   }
@@ -127,12 +242,24 @@ export function checkSafety(sql: string, policy: SafetyPolicy = {}): SafetyVerdi
     add("empty", "the SQL text holds no statement", "write one SELECT statement");
     return { safe: false, violations };
   }
-  if (nonEmpty.length > 1) add("multi_statement", `the SQL text holds ${nonEmpty.length} statements`, "send exactly one SELECT statement, without ';' separators");
+  if (nonEmpty.length > 1)
+    add(
+      "multi_statement",
+      `the SQL text holds ${nonEmpty.length} statements`,
+      "send exactly one SELECT statement, without ';' separators",
+    );
   const allowed = new Set((policy.allowFunctions ?? []).map((f) => f.toLowerCase()));
   for (const stmt of nonEmpty) {
     const first = stmt[0]!;
-    if (!(first.kind === "punct" && first.text === "(") && !(first.kind === "word" && ["select", "with", "values", "table"].includes(first.text))) {
-      add("not_read_only", `statement starts with '${first.text}', not SELECT/WITH/VALUES`, "only read-only queries (SELECT, WITH … SELECT, VALUES) are allowed");
+    if (
+      !(first.kind === "punct" && first.text === "(") &&
+      !(first.kind === "word" && ["select", "with", "values", "table"].includes(first.text))
+    ) {
+      add(
+        "not_read_only",
+        `statement starts with '${first.text}', not SELECT/WITH/VALUES`,
+        "only read-only queries (SELECT, WITH … SELECT, VALUES) are allowed",
+      );
     }
     for (let k = 0; k < stmt.length; k++) {
       const t = stmt[k]!;
@@ -141,25 +268,55 @@ export function checkSafety(sql: string, policy: SafetyPolicy = {}): SafetyVerdi
       const prev = stmt[k - 1];
       const qualified = prev?.kind === "punct" && prev.text === ".";
       // `FETCH FIRST|NEXT n ROWS ONLY` is the standard spelling of LIMIT, not the cursor command.
-      const fetchClause = t.text === "fetch" && k > 0 && next?.kind === "word" && (next.text === "first" || next.text === "next");
+      const fetchClause =
+        t.text === "fetch" && k > 0 && next?.kind === "word" && (next.text === "first" || next.text === "next");
       if (!qualified && FORBIDDEN_KEYWORDS.has(t.text) && !(t.text === "end" && k > 0) && !fetchClause) {
         // `end` closes CASE inside a query; only a leading END (transaction control) is caught by rule 3.
-        add("forbidden_keyword", `forbidden keyword '${t.text.toUpperCase()}'`, "the query path is read-only: no writes, DDL, utility or session commands");
+        add(
+          "forbidden_keyword",
+          `forbidden keyword '${t.text.toUpperCase()}'`,
+          "the query path is read-only: no writes, DDL, utility or session commands",
+        );
       }
-      if (t.text === "into" && !qualified) add("forbidden_keyword", "SELECT … INTO creates a table", "remove INTO; return the rows instead");
+      if (t.text === "into" && !qualified)
+        add("forbidden_keyword", "SELECT … INTO creates a table", "remove INTO; return the rows instead");
       if (t.text === "for" && next?.kind === "word" && ["update", "share", "no", "key"].includes(next.text)) {
-        add("locking_clause", `locking clause FOR ${next.text.toUpperCase()}`, "remove the FOR UPDATE/SHARE clause: queries must not take row locks");
+        add(
+          "locking_clause",
+          `locking clause FOR ${next.text.toUpperCase()}`,
+          "remove the FOR UPDATE/SHARE clause: queries must not take row locks",
+        );
       }
-      if (next?.kind === "punct" && next.text === "(" && !allowed.has(t.text) && DENIED_FUNCTIONS.some((r) => r.test(t.text))) {
-        add("forbidden_function", `function ${t.text}() is not allowed`, `allow it explicitly in the safety policy (allowFunctions) if it is safe for your database`);
+      if (
+        next?.kind === "punct" &&
+        next.text === "(" &&
+        !allowed.has(t.text) &&
+        DENIED_FUNCTIONS.some((r) => r.test(t.text))
+      ) {
+        add(
+          "forbidden_function",
+          `function ${t.text}() is not allowed`,
+          `allow it explicitly in the safety policy (allowFunctions) if it is safe for your database`,
+        );
       }
-      if (!policy.allowCatalog && (CATALOG_SCHEMAS.has(t.text) || (t.text.startsWith("pg_") && !(next?.kind === "punct" && next.text === "(")))) {
-        add("catalog_access", `system catalog '${t.text}' is not allowed`, "query the application's tables; set allowCatalog in the policy to permit catalog access");
+      if (
+        !policy.allowCatalog &&
+        (CATALOG_SCHEMAS.has(t.text) || (t.text.startsWith("pg_") && !(next?.kind === "punct" && next.text === "(")))
+      ) {
+        add(
+          "catalog_access",
+          `system catalog '${t.text}' is not allowed`,
+          "query the application's tables; set allowCatalog in the policy to permit catalog access",
+        );
       }
     }
     for (const t of stmt) {
       if (t.kind === "ident" && !policy.allowCatalog && (CATALOG_SCHEMAS.has(t.text) || t.text.startsWith("pg_"))) {
-        add("catalog_access", `system catalog '${t.text}' is not allowed`, "set allowCatalog in the policy to permit catalog access");
+        add(
+          "catalog_access",
+          `system catalog '${t.text}' is not allowed`,
+          "set allowCatalog in the policy to permit catalog access",
+        );
       }
     }
   }

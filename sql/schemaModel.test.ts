@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readFile } from "node:fs/promises";
 import { InputError } from "../errors.js";
 import { openDatabase } from "./openDatabase.js";
-import { findTable, introspectSchema, schemaDdl, schemaFromDdl, splitStatements, type SchemaModel } from "./schemaModel.js";
+import {
+  findTable,
+  introspectSchema,
+  schemaDdl,
+  schemaFromDdl,
+  splitStatements,
+  type SchemaModel,
+} from "./schemaModel.js";
 import type { SqlExecutor } from "./sqlExecutor.js";
 
 const DDL_URL = new URL("../data/schema.sql", import.meta.url);
@@ -27,11 +34,26 @@ describe("schemaModel", () => {
     const creates = ddl.match(/^CREATE TABLE/gm)!.length;
     expect(fromDdl.tables).toHaveLength(creates);
     const lines = findTable(fromDdl, "journal_lines")!;
-    expect(lines.columns.map((c) => c.name)).toEqual(["line_id", "entry_id", "account_id", "project_id", "debit", "credit", "memo"]);
+    expect(lines.columns.map((c) => c.name)).toEqual([
+      "line_id",
+      "entry_id",
+      "account_id",
+      "project_id",
+      "debit",
+      "credit",
+      "memo",
+    ]);
     expect(lines.columns.find((c) => c.name === "debit")).toMatchObject({ type: "numeric(14,2)", nullable: false });
-    expect(lines.columns.find((c) => c.name === "project_id")).toMatchObject({ nullable: true, comment: expect.stringMatching(/project/) });
+    expect(lines.columns.find((c) => c.name === "project_id")).toMatchObject({
+      nullable: true,
+      comment: expect.stringMatching(/project/),
+    });
     expect(lines.primaryKey).toEqual(["line_id"]);
-    expect(lines.foreignKeys).toContainEqual({ columns: ["account_id"], refTable: "gl_accounts", refColumns: ["account_id"] });
+    expect(lines.foreignKeys).toContainEqual({
+      columns: ["account_id"],
+      refTable: "gl_accounts",
+      refColumns: ["account_id"],
+    });
     expect(findTable(fromDdl, "budgets")!.primaryKey).toEqual(["project_id", "account_id", "fiscal_year"]);
     expect(findTable(fromDdl, "companies")!.columns.find((c) => c.name === "currency")!.type).toBe("character(3)");
   });
@@ -41,7 +63,9 @@ describe("schemaModel", () => {
     expect(names(live)).toEqual(names(fromDdl));
     for (const table of fromDdl.tables) {
       const other = findTable(live, table.name)!;
-      expect(other.columns.map((c) => [c.name, c.type, c.nullable])).toEqual(table.columns.map((c) => [c.name, c.type, c.nullable]));
+      expect(other.columns.map((c) => [c.name, c.type, c.nullable])).toEqual(
+        table.columns.map((c) => [c.name, c.type, c.nullable]),
+      );
       expect(other.primaryKey).toEqual(table.primaryKey);
       expect(other.columns.map((c) => c.comment)).toEqual(table.columns.map((c) => c.comment));
     }
@@ -65,8 +89,21 @@ describe("schemaModel", () => {
   });
 
   it("skips what the parser cannot read and refuses DDL without tables", () => {
-    const model = schemaFromDdl("CREATE EXTENSION IF NOT EXISTS foo WITH SCHEMA bar CASCADE; CREATE TABLE s.t (\"Big Col\" real, a int PRIMARY KEY); FROB x;");
-    expect(model.tables).toEqual([{ schema: "s", name: "t", columns: [{ name: "Big Col", type: "real", nullable: true }, { name: "a", type: "integer", nullable: false }], primaryKey: ["a"], foreignKeys: [] }]);
+    const model = schemaFromDdl(
+      'CREATE EXTENSION IF NOT EXISTS foo WITH SCHEMA bar CASCADE; CREATE TABLE s.t ("Big Col" real, a int PRIMARY KEY); FROB x;',
+    );
+    expect(model.tables).toEqual([
+      {
+        schema: "s",
+        name: "t",
+        columns: [
+          { name: "Big Col", type: "real", nullable: true },
+          { name: "a", type: "integer", nullable: false },
+        ],
+        primaryKey: ["a"],
+        foreignKeys: [],
+      },
+    ]);
     expect(findTable(model, "T")?.name).toBe("t");
     expect(findTable(model, "s.t")?.name).toBe("t");
     expect(() => schemaFromDdl("SELECT 1")).toThrow(InputError);

@@ -58,11 +58,25 @@ const DEFAULT_SCHEMA = "public";
 // ─── types ─────────────────────────────────────────────────────────────────────────────────────────
 
 const TYPE_ALIASES: Readonly<Record<string, string>> = {
-  int: "integer", int4: "integer", int2: "smallint", int8: "bigint", serial: "integer", bigserial: "bigint",
-  smallserial: "smallint", float8: "double precision", float: "double precision", float4: "real",
-  bool: "boolean", char: "character", bpchar: "character", varchar: "character varying", decimal: "numeric",
-  timestamp: "timestamp without time zone", timestamptz: "timestamp with time zone",
-  time: "time without time zone", timetz: "time with time zone",
+  int: "integer",
+  int4: "integer",
+  int2: "smallint",
+  int8: "bigint",
+  serial: "integer",
+  bigserial: "bigint",
+  smallserial: "smallint",
+  float8: "double precision",
+  float: "double precision",
+  float4: "real",
+  bool: "boolean",
+  char: "character",
+  bpchar: "character",
+  varchar: "character varying",
+  decimal: "numeric",
+  timestamp: "timestamp without time zone",
+  timestamptz: "timestamp with time zone",
+  time: "time without time zone",
+  timetz: "time with time zone",
 };
 
 /** Normalises a type name to `format_type` spelling; `config` are its modifiers (`numeric(14,2)`). */
@@ -85,7 +99,15 @@ function dataTypeText(dataType: DataTypeDef): string {
 // ─── model building ────────────────────────────────────────────────────────────────────────────────
 
 function canonicalForm(tables: readonly SchemaTable[]): string {
-  return JSON.stringify(tables.map((t) => [t.schema, t.name, t.columns.map((c) => [c.name, c.type, c.nullable]), t.primaryKey, t.foreignKeys.map((f) => JSON.stringify([f.columns, f.refTable, f.refColumns])).sort()]));
+  return JSON.stringify(
+    tables.map((t) => [
+      t.schema,
+      t.name,
+      t.columns.map((c) => [c.name, c.type, c.nullable]),
+      t.primaryKey,
+      t.foreignKeys.map((f) => JSON.stringify([f.columns, f.refTable, f.refColumns])).sort(),
+    ]),
+  );
 }
 
 /** Sorts the tables and computes the fingerprint. */
@@ -191,8 +213,14 @@ export function schemaFromDdl(ddl: string): SchemaModel {
     if (statement.type === "create table") tables.push(tableFromCreate(statement));
     else if (statement.type === "comment") {
       const on = statement.on;
-      if (on.type === "table") comments.push({ table: qualifiedName(on.name.schema, on.name.name), text: statement.comment });
-      else if (on.type === "column") comments.push({ table: qualifiedName(on.column.schema, on.column.table), column: on.column.column, text: statement.comment });
+      if (on.type === "table")
+        comments.push({ table: qualifiedName(on.name.schema, on.name.name), text: statement.comment });
+      else if (on.type === "column")
+        comments.push({
+          table: qualifiedName(on.column.schema, on.column.table),
+          column: on.column.column,
+          text: statement.comment,
+        });
     }
   }
   if (tables.length === 0) {
@@ -244,13 +272,25 @@ export async function introspectSchema(executor: Pick<SqlExecutor, "execute" | "
     columnRows = (await executor.execute(COLUMNS_QUERY, { maxRows: INTROSPECT_LIMIT, timeoutMs: 30_000 })).rows;
     keyRows = (await executor.execute(KEYS_QUERY, { maxRows: INTROSPECT_LIMIT, timeoutMs: 30_000 })).rows;
   } catch (error) {
-    throw new DatabaseError("introspection_failed", `could not read the schema of ${executor.description}: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: "the role needs read access to pg_catalog; or build the model from DDL with schemaFromDdl()",
-      cause: error,
-    });
+    throw new DatabaseError(
+      "introspection_failed",
+      `could not read the schema of ${executor.description}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        hint: "the role needs read access to pg_catalog; or build the model from DDL with schemaFromDdl()",
+        cause: error,
+      },
+    );
   }
   const tables = new Map<string, SchemaTable>();
-  for (const [schema, name, column, type, nullable, comment, tableComment] of columnRows as [string, string, string, string, boolean, string | null, string | null][]) {
+  for (const [schema, name, column, type, nullable, comment, tableComment] of columnRows as [
+    string,
+    string,
+    string,
+    string,
+    boolean,
+    string | null,
+    string | null,
+  ][]) {
     const key = `${schema}.${name}`;
     let table = tables.get(key);
     if (table === undefined) {
@@ -260,11 +300,24 @@ export async function introspectSchema(executor: Pick<SqlExecutor, "execute" | "
     }
     table.columns.push(comment === null ? { name: column, type, nullable } : { name: column, type, nullable, comment });
   }
-  for (const [schema, name, kind, columns, refSchema, refName, refColumns] of keyRows as [string, string, string, string, string | null, string | null, string | null][]) {
+  for (const [schema, name, kind, columns, refSchema, refName, refColumns] of keyRows as [
+    string,
+    string,
+    string,
+    string,
+    string | null,
+    string | null,
+    string | null,
+  ][]) {
     const table = tables.get(`${schema}.${name}`);
     if (table === undefined) continue;
     if (kind === "p") table.primaryKey = columns.split(SEP);
-    else table.foreignKeys.push({ columns: columns.split(SEP), refTable: qualifiedName(refSchema ?? undefined, refName ?? ""), refColumns: (refColumns ?? "").split(SEP) });
+    else
+      table.foreignKeys.push({
+        columns: columns.split(SEP),
+        refTable: qualifiedName(refSchema ?? undefined, refName ?? ""),
+        refColumns: (refColumns ?? "").split(SEP),
+      });
   }
   return createSchemaModel([...tables.values()]);
 }
@@ -283,7 +336,9 @@ export function findTable(schema: SchemaModel, name: string, schemaName?: string
     namespace = name.slice(0, dot);
     tableName = name.slice(dot + 1);
   }
-  const candidates = schema.tables.filter((t) => namespace === undefined || t.schema === namespace || t.schema.toLowerCase() === namespace.toLowerCase());
+  const candidates = schema.tables.filter(
+    (t) => namespace === undefined || t.schema === namespace || t.schema.toLowerCase() === namespace.toLowerCase(),
+  );
   const exact = candidates.filter((t) => t.name === tableName);
   const pool = exact.length > 0 ? exact : candidates.filter((t) => t.name.toLowerCase() === tableName.toLowerCase());
   return pool.find((t) => t.schema === DEFAULT_SCHEMA) ?? pool[0];
@@ -291,7 +346,9 @@ export function findTable(schema: SchemaModel, name: string, schemaName?: string
 
 /** The column of a table by name (exact first, then case-insensitive). */
 export function findColumn(table: SchemaTable, name: string): SchemaColumn | undefined {
-  return table.columns.find((c) => c.name === name) ?? table.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  return (
+    table.columns.find((c) => c.name === name) ?? table.columns.find((c) => c.name.toLowerCase() === name.toLowerCase())
+  );
 }
 
 function quoteIdent(name: string): string {
@@ -307,21 +364,35 @@ function sqlString(text: string): string {
  * what the schema-aware prompt shows. Unknown names throw `InputError`.
  */
 export function schemaDdl(schema: SchemaModel, tables?: readonly string[]): string {
-  const selected = tables === undefined
-    ? schema.tables
-    : tables.map((name) => {
-      const table = findTable(schema, name);
-      if (table === undefined) throw new InputError(`schemaDdl: no table '${name}' in the schema`, { hint: `known tables: ${schema.tables.map((t) => t.name).join(", ")}` });
-      return table;
-    });
-  return selected.map((table) => {
-    const name = table.schema === DEFAULT_SCHEMA ? quoteIdent(table.name) : `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
-    const lines = table.columns.map((c) => `  ${quoteIdent(c.name)} ${c.type}${c.nullable ? "" : " NOT NULL"}`);
-    if (table.primaryKey.length > 0) lines.push(`  PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(", ")})`);
-    for (const fk of table.foreignKeys) lines.push(`  FOREIGN KEY (${fk.columns.map(quoteIdent).join(", ")}) REFERENCES ${fk.refTable.split(".").map(quoteIdent).join(".")} (${fk.refColumns.map(quoteIdent).join(", ")})`);
-    const out = [`CREATE TABLE ${name} (\n${lines.join(",\n")}\n);`];
-    if (table.comment !== undefined) out.push(`COMMENT ON TABLE ${name} IS ${sqlString(table.comment)};`);
-    for (const c of table.columns) if (c.comment !== undefined) out.push(`COMMENT ON COLUMN ${name}.${quoteIdent(c.name)} IS ${sqlString(c.comment)};`);
-    return out.join("\n");
-  }).join("\n\n");
+  const selected =
+    tables === undefined
+      ? schema.tables
+      : tables.map((name) => {
+          const table = findTable(schema, name);
+          if (table === undefined)
+            throw new InputError(`schemaDdl: no table '${name}' in the schema`, {
+              hint: `known tables: ${schema.tables.map((t) => t.name).join(", ")}`,
+            });
+          return table;
+        });
+  return selected
+    .map((table) => {
+      const name =
+        table.schema === DEFAULT_SCHEMA
+          ? quoteIdent(table.name)
+          : `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+      const lines = table.columns.map((c) => `  ${quoteIdent(c.name)} ${c.type}${c.nullable ? "" : " NOT NULL"}`);
+      if (table.primaryKey.length > 0) lines.push(`  PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(", ")})`);
+      for (const fk of table.foreignKeys)
+        lines.push(
+          `  FOREIGN KEY (${fk.columns.map(quoteIdent).join(", ")}) REFERENCES ${fk.refTable.split(".").map(quoteIdent).join(".")} (${fk.refColumns.map(quoteIdent).join(", ")})`,
+        );
+      const out = [`CREATE TABLE ${name} (\n${lines.join(",\n")}\n);`];
+      if (table.comment !== undefined) out.push(`COMMENT ON TABLE ${name} IS ${sqlString(table.comment)};`);
+      for (const c of table.columns)
+        if (c.comment !== undefined)
+          out.push(`COMMENT ON COLUMN ${name}.${quoteIdent(c.name)} IS ${sqlString(c.comment)};`);
+      return out.join("\n");
+    })
+    .join("\n\n");
 }

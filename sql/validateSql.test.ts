@@ -21,21 +21,37 @@ describe("validateSql", () => {
     db = await openDatabase("demo");
     schema = await introspectSchema(db);
     executed = [];
-    recorded = { ...db, execute: (sql: string, options?: ExecuteOptions) => (executed.push(sql), db.execute(sql, options)) };
+    recorded = {
+      ...db,
+      execute: (sql: string, options?: ExecuteOptions) => {
+        executed.push(sql);
+        return db.execute(sql, options);
+      },
+    };
     const splits = await loadDatasetSplits();
     items = [...splits.train, ...splits.dev, ...splits.test, ...splits.test_unseen];
   }, 120_000);
   afterAll(async () => {
     await db.close();
   });
-  const check = (sql: string, extra: object = {}): Promise<ValidationResult> => validateSql(sql, { schema, executor: recorded, ...extra });
+  const check = (sql: string, extra: object = {}): Promise<ValidationResult> =>
+    validateSql(sql, { schema, executor: recorded, ...extra });
 
   it("accepts a correct query and returns its analysis", async () => {
-    const result = await check("SELECT p.name, c.name AS customer FROM projects p JOIN customers c ON c.customer_id = p.customer_id WHERE p.status = 'active' ORDER BY p.name LIMIT 5");
+    const result = await check(
+      "SELECT p.name, c.name AS customer FROM projects p JOIN customers c ON c.customer_id = p.customer_id WHERE p.status = 'active' ORDER BY p.name LIMIT 5",
+    );
     expect(result).toMatchObject({ valid: true, errors: [], warnings: [] });
     expect(result.analysis!.tables).toEqual(["projects", "customers"]);
-    expect(result.analysis!.joins).toEqual([{ type: "INNER JOIN", tables: ["projects", "customers"], condition: "c.customer_id = p.customer_id" }]);
-    expect(result.analysis).toMatchObject({ hasOrderBy: true, hasLimit: true, selectStar: false, literals: ["active", 5] });
+    expect(result.analysis!.joins).toEqual([
+      { type: "INNER JOIN", tables: ["projects", "customers"], condition: "c.customer_id = p.customer_id" },
+    ]);
+    expect(result.analysis).toMatchObject({
+      hasOrderBy: true,
+      hasLimit: true,
+      selectStar: false,
+      literals: ["active", 5],
+    });
   });
 
   it("safety: refuses writes, several statements and catalog access before anything reaches the database", async () => {
@@ -44,7 +60,9 @@ describe("validateSql", () => {
     expect(write.valid).toBe(false);
     expect(codes(write.errors)).toEqual(expect.arrayContaining(["unsafe_not_read_only", "unsafe_forbidden_keyword"]));
     expect(codes(await check("SELECT 1; SELECT 2").then((r) => r.errors))).toContain("unsafe_multi_statement");
-    expect(codes(await check("SELECT * FROM pg_catalog.pg_authid").then((r) => r.errors))).toContain("unsafe_catalog_access");
+    expect(codes(await check("SELECT * FROM pg_catalog.pg_authid").then((r) => r.errors))).toContain(
+      "unsafe_catalog_access",
+    );
     expect(codes(await check("   ").then((r) => r.errors))).toEqual(["unsafe_empty"]);
     for (const r of [write]) for (const e of r.errors) expect(e.hint).toMatch(/\S/);
     expect(executed).toEqual([]);
@@ -60,7 +78,9 @@ describe("validateSql", () => {
     const unsupported = await check("SELECT name FROM projects WHERE budget IS DISTINCT FROM 0");
     expect(unsupported.valid).toBe(true);
     expect(codes(unsupported.warnings)).toContain("parser_unsupported");
-    expect(codes((await validateSql("SELECT name FROM projects WHERE budget IS DISTINCT FROM 0", { schema })).errors)).toEqual(["syntax_error"]);
+    expect(
+      codes((await validateSql("SELECT name FROM projects WHERE budget IS DISTINCT FROM 0", { schema })).errors),
+    ).toEqual(["syntax_error"]);
   });
 
   it.each([
@@ -71,16 +91,45 @@ describe("validateSql", () => {
     ["SELECT account_number FROM accounts", "unknown_table", /accounts/, /did you mean gl_accounts\?/],
     ["SELECT pr.name FROM projects p", "unknown_alias", /missing FROM-clause entry for 'pr'/, /did you mean p\?/],
     ["SELECT projects.name FROM projects p", "unknown_alias", /aliased 'p'/, /did you mean p\.name\?/],
-    ["SELECT name FROM projects JOIN customers USING (customer_id)", "ambiguous_column", /'name' is ambiguous/, /qualify it: projects\.name or customers\.name/],
-    ["WITH t AS (SELECT project_id FROM projects) SELECT t.budget FROM t", "unknown_column", /CTE t has no column 'budget'/, /not an output column of CTE t: add it to its select list \(it has project_id\)/],
-    ["SELECT s.total FROM (SELECT sum(amount) AS amount_sum FROM invoices) s", "unknown_column", /subquery s has no column 'total'/, /./],
-    ["SELECT salary FROM projects", "unknown_column", /'salary' does not exist/, /'salary' is a column of employees: join that table/],
+    [
+      "SELECT name FROM projects JOIN customers USING (customer_id)",
+      "ambiguous_column",
+      /'name' is ambiguous/,
+      /qualify it: projects\.name or customers\.name/,
+    ],
+    [
+      "WITH t AS (SELECT project_id FROM projects) SELECT t.budget FROM t",
+      "unknown_column",
+      /CTE t has no column 'budget'/,
+      /not an output column of CTE t: add it to its select list \(it has project_id\)/,
+    ],
+    [
+      "SELECT s.total FROM (SELECT sum(amount) AS amount_sum FROM invoices) s",
+      "unknown_column",
+      /subquery s has no column 'total'/,
+      /./,
+    ],
+    [
+      "SELECT salary FROM projects",
+      "unknown_column",
+      /'salary' does not exist/,
+      /'salary' is a column of employees: join that table/,
+    ],
     ["SELECT e.name FROM employees e", "unknown_column", /e\.name/, /./],
-    ["SELECT p.name FROM projects p JOIN customers c USING (custmer_id)", "unknown_column", /custmer_id/, /did you mean customer_id\?/],
+    [
+      "SELECT p.name FROM projects p JOIN customers c USING (custmer_id)",
+      "unknown_column",
+      /custmer_id/,
+      /did you mean customer_id\?/,
+    ],
   ])("schema: %s → %s", async (sql, code, message, hint) => {
     for (const result of [await check(sql), await validateSql(sql, { schema })]) {
       expect(result.valid).toBe(false);
-      expect(result.errors[0]).toMatchObject({ code, message: expect.stringMatching(message), hint: expect.stringMatching(hint) });
+      expect(result.errors[0]).toMatchObject({
+        code,
+        message: expect.stringMatching(message),
+        hint: expect.stringMatching(hint),
+      });
     }
   });
 
@@ -92,7 +141,18 @@ describe("validateSql", () => {
     const result = await check(sql);
     expect(result.errors).toEqual([]);
     const cols = result.analysis!.columns.map((c) => `${c.table}.${c.column}`);
-    expect(cols).toEqual(expect.arrayContaining(["journal_lines.project_id", "journal_lines.debit", "journal_entries.entry_id", "journal_lines.entry_id", "journal_entries.posted", "projects.name", "timesheets.project_id", "invoices.status"]));
+    expect(cols).toEqual(
+      expect.arrayContaining([
+        "journal_lines.project_id",
+        "journal_lines.debit",
+        "journal_entries.entry_id",
+        "journal_lines.entry_id",
+        "journal_entries.posted",
+        "projects.name",
+        "timesheets.project_id",
+        "invoices.status",
+      ]),
+    );
     expect(result.analysis!.cteNames).toEqual(["spend"]);
     expect(result.analysis!.tables).toEqual(["journal_lines", "journal_entries", "projects", "timesheets", "invoices"]);
     expect(result.analysis!.correlatedSubqueries).toBe(1);
@@ -100,9 +160,18 @@ describe("validateSql", () => {
 
   it("PostgreSQL: grouping and type errors are postgres_rejected with PostgreSQL's message and a hint", async () => {
     const grouping = await check("SELECT name, count(*) FROM projects");
-    expect(grouping.errors).toEqual([{ code: "postgres_rejected", message: expect.stringMatching(/must appear in the GROUP BY clause/), hint: expect.stringMatching(/GROUP BY/) }]);
+    expect(grouping.errors).toEqual([
+      {
+        code: "postgres_rejected",
+        message: expect.stringMatching(/must appear in the GROUP BY clause/),
+        hint: expect.stringMatching(/GROUP BY/),
+      },
+    ]);
     const type = await check("SELECT lower(budget) FROM projects");
-    expect(type.errors[0]).toMatchObject({ code: "postgres_rejected", message: expect.stringMatching(/function lower\(numeric\) does not exist/) });
+    expect(type.errors[0]).toMatchObject({
+      code: "postgres_rejected",
+      message: expect.stringMatching(/function lower\(numeric\) does not exist/),
+    });
     const literal = await check("SELECT name FROM projects WHERE budget = 'abc'");
     expect(literal.errors[0]!.message).toMatch(/invalid input syntax for type numeric/);
     // A name error is reported once (by the schema stage, with its hint), not again by PostgreSQL.
@@ -117,20 +186,41 @@ describe("validateSql", () => {
   it("business rules: GL defaults as warnings, user rules, and off", async () => {
     const sums = await check("SELECT sum(jl.debit - jl.credit) FROM journal_lines jl");
     expect(sums.valid).toBe(true);
-    expect(codes(sums.warnings)).toEqual(expect.arrayContaining(["rule_posted_entries_only", "rule_debit_credit_sign"]));
-    const posted = await check("SELECT a.account_type, sum(jl.debit - jl.credit) FROM journal_lines jl JOIN journal_entries je ON je.entry_id = jl.entry_id JOIN gl_accounts a ON a.account_id = jl.account_id WHERE je.posted GROUP BY a.account_type");
+    expect(codes(sums.warnings)).toEqual(
+      expect.arrayContaining(["rule_posted_entries_only", "rule_debit_credit_sign"]),
+    );
+    const posted = await check(
+      "SELECT a.account_type, sum(jl.debit - jl.credit) FROM journal_lines jl JOIN journal_entries je ON je.entry_id = jl.entry_id JOIN gl_accounts a ON a.account_id = jl.account_id WHERE je.posted GROUP BY a.account_type",
+    );
     expect(codes(posted.warnings).filter((c) => c.startsWith("rule_"))).toEqual([]);
     expect(codes((await check("SELECT sum(amount) FROM invoices")).warnings)).toContain("rule_void_documents_excluded");
-    expect(codes((await check("SELECT sum(amount) FROM invoices WHERE status <> 'void'")).warnings)).not.toContain("rule_void_documents_excluded");
-    expect(codes((await check("SELECT sum(jl.debit) FROM journal_lines jl", { businessRules: false })).warnings)).toEqual([]);
+    expect(codes((await check("SELECT sum(amount) FROM invoices WHERE status <> 'void'")).warnings)).not.toContain(
+      "rule_void_documents_excluded",
+    );
+    expect(
+      codes((await check("SELECT sum(jl.debit) FROM journal_lines jl", { businessRules: false })).warnings),
+    ).toEqual([]);
     const noPlanned: BusinessRule = {
       id: "no_planned_projects",
       description: "planned projects are not reported",
       applies: (a) => a.tables.includes("projects"),
-      check: (a) => (a.literals.includes("planned") ? null : { code: "rule_no_planned_projects", message: "planned projects are included", hint: "add status <> 'planned'" }),
+      check: (a) =>
+        a.literals.includes("planned")
+          ? null
+          : {
+              code: "rule_no_planned_projects",
+              message: "planned projects are included",
+              hint: "add status <> 'planned'",
+            },
     };
-    expect(codes((await check("SELECT name FROM projects", { businessRules: [noPlanned] })).warnings)).toEqual(["rule_no_planned_projects"]);
-    expect(codes((await check("SELECT name FROM projects WHERE status <> 'planned'", { businessRules: [noPlanned] })).warnings)).toEqual([]);
+    expect(codes((await check("SELECT name FROM projects", { businessRules: [noPlanned] })).warnings)).toEqual([
+      "rule_no_planned_projects",
+    ]);
+    expect(
+      codes(
+        (await check("SELECT name FROM projects WHERE status <> 'planned'", { businessRules: [noPlanned] })).warnings,
+      ),
+    ).toEqual([]);
   });
 
   it("performance: plan and AST heuristics as warnings with suggestions", async () => {
@@ -139,9 +229,18 @@ describe("validateSql", () => {
     expect(codes((await check("SELECT * FROM journal_lines")).warnings)).toContain("perf_no_limit");
     expect(codes((await check("SELECT * FROM journal_lines LIMIT 10")).warnings)).not.toContain("perf_no_limit");
     const cartesian = await check("SELECT p.name, c.name FROM projects p, customers c LIMIT 10");
-    expect(cartesian.warnings.find((w) => w.code === "perf_cartesian_join")?.hint).toMatch(/JOIN customers ON|join with ON/);
-    expect(codes((await check("SELECT p.name, c.name FROM projects p, customers c WHERE c.customer_id = p.customer_id")).warnings)).not.toContain("perf_cartesian_join");
-    const correlated = await check("SELECT p.name FROM projects p WHERE p.budget > (SELECT avg(q.budget) FROM projects q WHERE q.department_id = p.department_id)");
+    expect(cartesian.warnings.find((w) => w.code === "perf_cartesian_join")?.hint).toMatch(
+      /JOIN customers ON|join with ON/,
+    );
+    expect(
+      codes(
+        (await check("SELECT p.name, c.name FROM projects p, customers c WHERE c.customer_id = p.customer_id"))
+          .warnings,
+      ),
+    ).not.toContain("perf_cartesian_join");
+    const correlated = await check(
+      "SELECT p.name FROM projects p WHERE p.budget > (SELECT avg(q.budget) FROM projects q WHERE q.department_id = p.department_id)",
+    );
     expect(codes(correlated.warnings)).toContain("perf_correlated_subquery");
     expect((await check("SELECT * FROM journal_lines", { performance: false })).warnings).toEqual([]);
     for (const w of star.warnings) expect(w.hint).toMatch(/\S/);

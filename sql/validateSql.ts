@@ -77,7 +77,10 @@ export const MAX_AST_TOKENS = 1000;
 
 /** Tokens outside string literals, roughly as a SQL lexer counts them. */
 export function countSqlTokens(sql: string): number {
-  return sql.replace(/'(?:[^']|'')*'/g, "''").match(/[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*|\d+(?:\.\d+)?|[^\s\w]/g)?.length ?? 0;
+  return (
+    sql.replace(/'(?:[^']|'')*'/g, "''").match(/[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*|\d+(?:\.\d+)?|[^\s\w]/g)
+      ?.length ?? 0
+  );
 }
 
 /**
@@ -155,22 +158,33 @@ export function nearestNames(name: string, candidates: readonly string[]): strin
   const scored = [...new Set(candidates)]
     .map((c) => {
       const b = bare(c);
-      const contains = b.length >= 3 && name.length >= 3 && (b.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(b.toLowerCase()));
+      const contains =
+        b.length >= 3 &&
+        name.length >= 3 &&
+        (b.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(b.toLowerCase()));
       return { c, d: contains ? Math.min(editDistance(name, b, limit), limit) : editDistance(name, b, limit) };
     })
     .filter((x) => x.d <= limit)
     .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));
   // Only the nearest: "project" → projects, not also project_assignments.
-  return scored.filter((x) => x.d === scored[0]!.d).slice(0, 3).map((x) => x.c);
+  return scored
+    .filter((x) => x.d === scored[0]!.d)
+    .slice(0, 3)
+    .map((x) => x.c);
 }
 
 function quoteName(name: string): string {
-  return name.split(".").map((part) => (/^[a-z_][a-z0-9_]*$/.test(part) ? part : `"${part}"`)).join(".");
+  return name
+    .split(".")
+    .map((part) => (/^[a-z_][a-z0-9_]*$/.test(part) ? part : `"${part}"`))
+    .join(".");
 }
 
 /** Tables of the schema that have a column of this name. */
 function tablesWithColumn(schema: SchemaModel, column: string): string[] {
-  return schema.tables.filter((t) => t.columns.some((c) => c.name.toLowerCase() === column.toLowerCase())).map((t) => t.name);
+  return schema.tables
+    .filter((t) => t.columns.some((c) => c.name.toLowerCase() === column.toLowerCase()))
+    .map((t) => t.name);
 }
 
 function schemaIssue(problem: SchemaProblem, schema: SchemaModel): ValidationIssue {
@@ -179,17 +193,22 @@ function schemaIssue(problem: SchemaProblem, schema: SchemaModel): ValidationIss
   if (problem.suggestion !== undefined) hint = `did you mean ${quoteName(problem.suggestion)}?`;
   else if (problem.code === "ambiguous_column") hint = `qualify it: ${problem.candidates.map(quoteName).join(" or ")}`;
   else if (near.length > 0) hint = `did you mean ${near.map(quoteName).join(" or ")}?`;
-  else if (problem.derived !== undefined) hint = `'${problem.bare}' is not an output column of ${problem.derived}: add it to its select list (it has ${problem.candidates.map(quoteName).join(", ") || "no named columns"})`;
+  else if (problem.derived !== undefined)
+    hint = `'${problem.bare}' is not an output column of ${problem.derived}: add it to its select list (it has ${problem.candidates.map(quoteName).join(", ") || "no named columns"})`;
   else if (problem.code === "unknown_column") {
     const owners = tablesWithColumn(schema, problem.bare);
     if (owners.length > 0) hint = `'${problem.bare}' is a column of ${owners.slice(0, 3).join(", ")}: join that table`;
   }
   if (hint === undefined) {
-    hint = problem.code === "unknown_table"
-      ? `known tables: ${schema.tables.slice(0, 20).map((t) => t.name).join(", ")}${schema.tables.length > 20 ? ", …" : ""}`
-      : problem.code === "unknown_alias"
-        ? `use one of the FROM aliases: ${problem.candidates.join(", ") || "(none)"}`
-        : "check the column names in the schema";
+    hint =
+      problem.code === "unknown_table"
+        ? `known tables: ${schema.tables
+            .slice(0, 20)
+            .map((t) => t.name)
+            .join(", ")}${schema.tables.length > 20 ? ", …" : ""}`
+        : problem.code === "unknown_alias"
+          ? `use one of the FROM aliases: ${problem.candidates.join(", ") || "(none)"}`
+          : "check the column names in the schema";
   }
   return { code: problem.code, message: problem.message, hint };
 }
@@ -199,7 +218,8 @@ function schemaIssue(problem: SchemaProblem, schema: SchemaModel): ValidationIss
 /** Hints for PostgreSQL errors by SQLSTATE, where the executor's generic hint says little. */
 const SQLSTATE_HINTS: Readonly<Record<string, string>> = {
   "42803": "add the column to GROUP BY, or wrap it in an aggregate such as max() or min()",
-  "42883": "check the function or operator name and its argument types; cast arguments (::numeric, ::text) where types differ",
+  "42883":
+    "check the function or operator name and its argument types; cast arguments (::numeric, ::text) where types differ",
   "42804": "cast one side so both have the same type (e.g. ::numeric, ::date, ::text)",
   "42P01": "check the table name against the schema",
   "42703": "check the column name against the schema",
@@ -211,7 +231,9 @@ const SQLSTATE_HINTS: Readonly<Record<string, string>> = {
 /** SQLSTATEs of unknown / ambiguous names: the schema stage's findings already explain these. */
 const NAME_SQLSTATES = new Set(["42P01", "42703", "42702"]);
 
-type PlanOutcome = { ok: true; plan: unknown } | { ok: false; issue: ValidationIssue; timeout: boolean; nameError: boolean };
+type PlanOutcome =
+  | { ok: true; plan: unknown }
+  | { ok: false; issue: ValidationIssue; timeout: boolean; nameError: boolean };
 
 /** Drops trailing `;` and whitespace (a loop: the regex /[\s;]+$/ is quadratic on long blank runs). */
 function stripTrailingSemicolons(sql: string): string {
@@ -228,7 +250,11 @@ function postgresMessage(message: string, description: string): string {
 
 async function planQuery(sql: string, executor: SqlExecutor, signal: AbortSignal | undefined): Promise<PlanOutcome> {
   try {
-    const result = await executor.execute(`EXPLAIN (FORMAT JSON) ${stripTrailingSemicolons(sql)}`, { timeoutMs: PLAN_TIMEOUT_MS, maxRows: 10, ...(signal ? { signal } : {}) });
+    const result = await executor.execute(`EXPLAIN (FORMAT JSON) ${stripTrailingSemicolons(sql)}`, {
+      timeoutMs: PLAN_TIMEOUT_MS,
+      maxRows: 10,
+      ...(signal ? { signal } : {}),
+    });
     return { ok: true, plan: result.rows[0]?.[0] };
   } catch (error) {
     if (!isGlRlError(error) || error.name === "AbortError") throw error;
@@ -239,8 +265,19 @@ async function planQuery(sql: string, executor: SqlExecutor, signal: AbortSignal
       timeout,
       nameError: NAME_SQLSTATES.has(String(error.context.sqlstate)),
       issue: timeout
-        ? { code: "postgres_timeout", message: `PostgreSQL did not plan the query within ${PLAN_TIMEOUT_MS} ms`, hint: "simplify the query" }
-        : { code: error.context.sqlstate === "42601" ? "syntax_error" : "postgres_rejected", message: `PostgreSQL rejected the query: ${message}`, hint: SQLSTATE_HINTS[String(error.context.sqlstate)] ?? error.hint ?? "fix the query as PostgreSQL's message says" },
+        ? {
+            code: "postgres_timeout",
+            message: `PostgreSQL did not plan the query within ${PLAN_TIMEOUT_MS} ms`,
+            hint: "simplify the query",
+          }
+        : {
+            code: error.context.sqlstate === "42601" ? "syntax_error" : "postgres_rejected",
+            message: `PostgreSQL rejected the query: ${message}`,
+            hint:
+              SQLSTATE_HINTS[String(error.context.sqlstate)] ??
+              error.hint ??
+              "fix the query as PostgreSQL's message says",
+          },
     };
   }
 }
@@ -253,15 +290,27 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 /** Validates one SQL text through the stages of the file comment. Throws only for non-string input and aborts. */
 export async function validateSql(sql: string, options: ValidateOptions = {}): Promise<ValidationResult> {
-  if (typeof sql !== "string") throw new InputError(`validateSql needs a SQL string, got ${sql === null ? "null" : typeof sql}`, { hint: "pass the SQL text, e.g. validateSql(\"SELECT 1\")" });
+  if (typeof sql !== "string")
+    throw new InputError(`validateSql needs a SQL string, got ${sql === null ? "null" : typeof sql}`, {
+      hint: 'pass the SQL text, e.g. validateSql("SELECT 1")',
+    });
   const { schema, executor, signal } = options;
   throwIfAborted(signal);
   const errors: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
-  const done = (analysis?: SqlAnalysis): ValidationResult => ({ valid: errors.length === 0, errors, warnings, ...(analysis ? { analysis } : {}) });
+  const done = (analysis?: SqlAnalysis): ValidationResult => ({
+    valid: errors.length === 0,
+    errors,
+    warnings,
+    ...(analysis ? { analysis } : {}),
+  });
 
   if (sql.length > MAX_SQL_LENGTH) {
-    errors.push({ code: "sql_too_long", message: `the SQL text has ${sql.length} characters (at most ${MAX_SQL_LENGTH})`, hint: "generate a shorter query: aggregate or filter instead of listing values" });
+    errors.push({
+      code: "sql_too_long",
+      message: `the SQL text has ${sql.length} characters (at most ${MAX_SQL_LENGTH})`,
+      hint: "generate a shorter query: aggregate or filter instead of listing values",
+    });
     return done();
   }
 
@@ -276,26 +325,47 @@ export async function validateSql(sql: string, options: ValidateOptions = {}): P
   const tokens = countSqlTokens(sql);
   if (tokens > MAX_AST_TOKENS) {
     if (executor === undefined) {
-      errors.push({ code: "sql_too_complex", message: `the SQL has ${tokens} tokens: too many to check without a database (at most ${MAX_AST_TOKENS})`, hint: "attach an executor so PostgreSQL can check it, or simplify the query" });
+      errors.push({
+        code: "sql_too_complex",
+        message: `the SQL has ${tokens} tokens: too many to check without a database (at most ${MAX_AST_TOKENS})`,
+        hint: "attach an executor so PostgreSQL can check it, or simplify the query",
+      });
       return done();
     }
     const planned = await planQuery(sql, executor, signal);
-    if (planned.ok) warnings.push({ code: "ast_checks_skipped", message: `the SQL has ${tokens} tokens; only PostgreSQL checked it`, hint: "schema, business-rule and AST performance checks were skipped" });
+    if (planned.ok)
+      warnings.push({
+        code: "ast_checks_skipped",
+        message: `the SQL has ${tokens} tokens; only PostgreSQL checked it`,
+        hint: "schema, business-rule and AST performance checks were skipped",
+      });
     else errors.push(planned.issue);
     return done();
   }
   const unterminated = findUnterminatedQuote(sql);
   const parsed = unterminated === null ? parseSql(sql) : null;
   if (parsed === null || parsed.error !== null || parsed.ast === null) {
-    const parserMessage = parsed === null ? `unterminated ${unterminated} quote or comment` : parsed.error ?? `expected one statement, found ${parsed.statementCount}`;
+    const parserMessage =
+      parsed === null
+        ? `unterminated ${unterminated} quote or comment`
+        : (parsed.error ?? `expected one statement, found ${parsed.statementCount}`);
     if (executor === undefined) {
-      errors.push({ code: "syntax_error", message: `the SQL does not parse: ${parserMessage}`, hint: "fix the syntax near the position the message names" });
+      errors.push({
+        code: "syntax_error",
+        message: `the SQL does not parse: ${parserMessage}`,
+        hint: "fix the syntax near the position the message names",
+      });
       return done();
     }
     const planned = await planQuery(sql, executor, signal);
     if (planned.ok) {
-      warnings.push({ code: "parser_unsupported", message: `pgsql-ast-parser cannot read this query (${parserMessage}); PostgreSQL planned it`, hint: "schema, business-rule and AST performance checks were skipped" });
-      if (options.performance !== false) warnings.push(...analyzePerformance(emptyAnalysis(), { plan: planned.plan }).warnings);
+      warnings.push({
+        code: "parser_unsupported",
+        message: `pgsql-ast-parser cannot read this query (${parserMessage}); PostgreSQL planned it`,
+        hint: "schema, business-rule and AST performance checks were skipped",
+      });
+      if (options.performance !== false)
+        warnings.push(...analyzePerformance(emptyAnalysis(), { plan: planned.plan }).warnings);
     } else errors.push(planned.issue);
     return done();
   }
@@ -303,7 +373,8 @@ export async function validateSql(sql: string, options: ValidateOptions = {}): P
   // 3. schema
   throwIfAborted(signal);
   const analysed = analyzeSqlWithSchema(parsed, schema);
-  const schemaIssues = schema !== undefined && analysed !== null ? analysed.problems.map((p) => schemaIssue(p, schema)) : [];
+  const schemaIssues =
+    schema !== undefined && analysed !== null ? analysed.problems.map((p) => schemaIssue(p, schema)) : [];
   const analysis = analysed?.analysis ?? analyzeSql(parsed) ?? undefined;
 
   // 4. PostgreSQL
@@ -312,7 +383,8 @@ export async function validateSql(sql: string, options: ValidateOptions = {}): P
     const planned = await planQuery(sql, executor, signal);
     if (planned.ok) {
       plan = planned.plan;
-      for (const issue of schemaIssues) warnings.push({ ...issue, message: `${issue.message} (PostgreSQL planned the query anyway)` });
+      for (const issue of schemaIssues)
+        warnings.push({ ...issue, message: `${issue.message} (PostgreSQL planned the query anyway)` });
     } else {
       errors.push(...schemaIssues);
       // A name error the schema stage already explained needs no second message from PostgreSQL.
@@ -323,16 +395,27 @@ export async function validateSql(sql: string, options: ValidateOptions = {}): P
   // 5. business rules, 6. performance
   throwIfAborted(signal);
   if (analysis !== undefined) {
-    const rules = options.businessRules === false ? [] : options.businessRules ?? DEMO_BUSINESS_RULES;
+    const rules = options.businessRules === false ? [] : (options.businessRules ?? DEMO_BUSINESS_RULES);
     warnings.push(...checkBusinessRules(analysis, sql, rules));
-    if (options.performance !== false) warnings.push(...analyzePerformance(analysis, { ...(schema ? { schema } : {}), plan }).warnings);
+    if (options.performance !== false)
+      warnings.push(...analyzePerformance(analysis, { ...(schema ? { schema } : {}), plan }).warnings);
   }
   return done(analysis);
 }
 
 function emptyAnalysis(): SqlAnalysis {
   return {
-    tables: [], columns: [], joins: [], aggregates: [], literals: [], hasOrderBy: false, hasLimit: true, selectStar: false,
-    cteNames: [], cartesianJoins: [], nonSargable: [], correlatedSubqueries: 0,
+    tables: [],
+    columns: [],
+    joins: [],
+    aggregates: [],
+    literals: [],
+    hasOrderBy: false,
+    hasLimit: true,
+    selectStar: false,
+    cteNames: [],
+    cartesianJoins: [],
+    nonSargable: [],
+    correlatedSubqueries: 0,
   };
 }

@@ -10,7 +10,13 @@ describe("checkpointFiles", () => {
     const order: string[] = [];
     const policy = {
       async saveCheckpoint(path: string) {
-        order.push(`${path.slice(dir.length + 1)} (previous still there: ${readdirSync(dir).filter((f) => f.endsWith(".ckpt")).join(",") || "none"})`);
+        order.push(
+          `${path.slice(dir.length + 1)} (previous still there: ${
+            readdirSync(dir)
+              .filter((f) => f.endsWith(".ckpt"))
+              .join(",") || "none"
+          })`,
+        );
         writeFileSync(path, "weights");
       },
     };
@@ -20,7 +26,10 @@ describe("checkpointFiles", () => {
     await checkpoints.save(10, { adapter: null });
     expect(checkpoints.latest()).toEqual({ step: 10, policy: "policy-10.ckpt", adapter: null });
     expect(checkpoints.policyPath(checkpoints.latest()!)).toBe(join(dir, "policy-10.ckpt"));
-    expect(order).toEqual(["policy-5.ckpt (previous still there: none)", "policy-10.ckpt (previous still there: policy-5.ckpt)"]);
+    expect(order).toEqual([
+      "policy-5.ckpt (previous still there: none)",
+      "policy-10.ckpt (previous still there: policy-5.ckpt)",
+    ]);
     expect(existsSync(join(dir, "policy-5.ckpt"))).toBe(false);
     expect(readdirSync(dir).sort()).toEqual(["policy-10.ckpt", "state.json"]);
   });

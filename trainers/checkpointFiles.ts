@@ -33,10 +33,14 @@ export interface CheckpointFiles<T> {
   save(step: number, fields: T): Promise<void>;
 }
 
-export function checkpointFiles<T extends object>(dir: string, policy: Pick<PolicyBackend, "saveCheckpoint">): CheckpointFiles<T> {
+export function checkpointFiles<T extends object>(
+  dir: string,
+  policy: Pick<PolicyBackend, "saveCheckpoint">,
+): CheckpointFiles<T> {
   mkdirSync(dir, { recursive: true });
   const statePath = join(dir, "state.json");
-  const latest = (): CheckpointState<T> | null => (existsSync(statePath) ? (JSON.parse(readFileSync(statePath, "utf8")) as CheckpointState<T>) : null);
+  const latest = (): CheckpointState<T> | null =>
+    existsSync(statePath) ? (JSON.parse(readFileSync(statePath, "utf8")) as CheckpointState<T>) : null;
   return {
     latest,
     policyPath: (state) => join(dir, state.policy),

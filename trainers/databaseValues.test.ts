@@ -33,8 +33,12 @@ describe("sameColumnSubstitutes", () => {
     ];
     const out = augmentLiterals(items, { copies: 20, seed: 3, pool: ["Zzz"], substitutes: others }).slice(2);
     const swapped = (sql: string) => /'([^']*)'/.exec(sql)![1]!;
-    expect(new Set(out.filter((v) => v.sql.includes("vendors")).map((v) => swapped(v.sql)))).toEqual(new Set(["China", "Japan", "Spain"]));
-    expect(new Set(out.filter((v) => v.sql.includes("customers")).map((v) => swapped(v.sql)))).toEqual(new Set(["Zzz"]));
+    expect(new Set(out.filter((v) => v.sql.includes("vendors")).map((v) => swapped(v.sql)))).toEqual(
+      new Set(["China", "Japan", "Spain"]),
+    );
+    expect(new Set(out.filter((v) => v.sql.includes("customers")).map((v) => swapped(v.sql)))).toEqual(
+      new Set(["Zzz"]),
+    );
   });
 });
 
@@ -58,11 +62,15 @@ describe("on the demo database", () => {
   }, 60_000);
 
   test("augmentFromDatabase keeps only same-column variants whose gold SQL runs and returns rows", async () => {
-    const train = (await loadDataset("train")).filter((i) => /status = '/.test(i.sql) || /c\.name = '/.test(i.sql)).slice(0, 12);
+    const train = (await loadDataset("train"))
+      .filter((i) => /status = '/.test(i.sql) || /c\.name = '/.test(i.sql))
+      .slice(0, 12);
     const result = await augmentFromDatabase(train, db, { copies: 2, seed: 5 });
     expect(result.generated).toBe(2 * train.filter((i) => copiedLiterals(i.question, i.sql).length > 0).length);
     expect(result.generated).toBeGreaterThan(10);
-    expect(result.items.length + result.droppedEmpty + result.droppedFailed + result.droppedExcluded).toBe(result.generated);
+    expect(result.items.length + result.droppedEmpty + result.droppedFailed + result.droppedExcluded).toBe(
+      result.generated,
+    );
     expect(result.droppedExcluded).toBe(0);
     expect(result.items.length).toBeGreaterThan(0);
     const values = await databaseTextValues(db);
@@ -71,12 +79,20 @@ describe("on the demo database", () => {
       expect(item.id).toMatch(/\.swap\d+$/);
       const res = await db.execute(item.sql);
       expect(res.rowCount).toBeGreaterThan(0);
-      for (const [, literal] of item.sql.matchAll(/'([^']*)'/g)) if (item.question.includes(literal!)) expect(allValues.has(literal!)).toBe(true);
+      for (const [, literal] of item.sql.matchAll(/'([^']*)'/g))
+        if (item.question.includes(literal!)) expect(allValues.has(literal!)).toBe(true);
     }
     const kept = await augmentFromDatabase(train, db, { copies: 2, seed: 5, keepEmpty: true });
     expect(kept.items.length).toBe(result.items.length + result.droppedEmpty);
     const [first, second] = result.items;
-    const excluding = await augmentFromDatabase(train, db, { copies: 2, seed: 5, exclude: [{ question: first!.question.toUpperCase(), sql: "SELECT 0" }, { question: "-", sql: ` ${second!.sql} ` }] });
+    const excluding = await augmentFromDatabase(train, db, {
+      copies: 2,
+      seed: 5,
+      exclude: [
+        { question: first!.question.toUpperCase(), sql: "SELECT 0" },
+        { question: "-", sql: ` ${second!.sql} ` },
+      ],
+    });
     expect(excluding.droppedExcluded).toBeGreaterThanOrEqual(2);
     expect(excluding.items.map((i) => i.id)).not.toContain(first!.id);
     expect(excluding.items.map((i) => i.id)).not.toContain(second!.id);

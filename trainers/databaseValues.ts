@@ -19,7 +19,7 @@
  * others("Sweden");                                        // ["Chile", "Japan", …] (never "Sweden")
  */
 import { introspectSchema } from "../sql/schemaModel.js";
-import type { SqlExecutor } from "../sql/sqlExecutor.js";
+import type { QueryResult, SqlExecutor } from "../sql/sqlExecutor.js";
 import { augmentLiterals, copiedLiterals, escapeRegExp } from "./literalAugmentation.js";
 import type { PromptItem } from "./sftExamples.js";
 
@@ -34,7 +34,10 @@ const TEXT_TYPE = /^(text|character varying|varchar|character|char|citext)\b/;
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** "table.column" (schema-qualified outside public) → its distinct values, sorted. */
-export async function databaseTextValues(executor: Pick<SqlExecutor, "execute" | "description">, options: DatabaseTextValuesOptions = {}): Promise<Map<string, string[]>> {
+export async function databaseTextValues(
+  executor: Pick<SqlExecutor, "execute" | "description">,
+  options: DatabaseTextValuesOptions = {},
+): Promise<Map<string, string[]>> {
   const maxDistinct = options.maxDistinct ?? 200;
   const maxLength = options.maxLength ?? 40;
   const schema = await introspectSchema(executor);
@@ -43,10 +46,17 @@ export async function databaseTextValues(executor: Pick<SqlExecutor, "execute" |
     const tableRef = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
     for (const column of table.columns.filter((c) => TEXT_TYPE.test(c.type))) {
       const col = quoteIdent(column.name);
-      const result = await executor.execute(`SELECT DISTINCT ${col} FROM ${tableRef} WHERE ${col} IS NOT NULL LIMIT ${maxDistinct + 1}`, { maxRows: maxDistinct + 1 });
+      const result = await executor.execute(
+        `SELECT DISTINCT ${col} FROM ${tableRef} WHERE ${col} IS NOT NULL LIMIT ${maxDistinct + 1}`,
+        { maxRows: maxDistinct + 1 },
+      );
       if (result.rows.length > maxDistinct) continue;
-      const values = result.rows.map((r) => String(r[0])).filter((v) => v.length > 0 && v.length <= maxLength).sort();
-      if (values.length > 1) out.set(`${table.schema === "public" ? "" : `${table.schema}.`}${table.name}.${column.name}`, values);
+      const values = result.rows
+        .map((r) => String(r[0]))
+        .filter((v) => v.length > 0 && v.length <= maxLength)
+        .sort();
+      if (values.length > 1)
+        out.set(`${table.schema === "public" ? "" : `${table.schema}.`}${table.name}.${column.name}`, values);
     }
   }
   return out;
@@ -58,7 +68,9 @@ export async function databaseTextValues(executor: Pick<SqlExecutor, "execute" |
  * value held by several columns ('Marketing': an account name and a vendor category) is swapped within the
  * one the query filters. Empty when no column holds the literal.
  */
-export function sameColumnSubstitutes(values: ReadonlyMap<string, readonly string[]>): (literal: string, sql?: string) => string[] {
+export function sameColumnSubstitutes(
+  values: ReadonlyMap<string, readonly string[]>,
+): (literal: string, sql?: string) => string[] {
   const columnsOf = new Map<string, string[]>();
   for (const [column, vs] of values) for (const v of vs) columnsOf.set(v, [...(columnsOf.get(v) ?? []), column]);
   return (literal, sql) => {
@@ -75,7 +87,10 @@ export function sameColumnSubstitutes(values: ReadonlyMap<string, readonly strin
 /** The column name compared with 'literal' in sql (`x.col = 'lit'`, `col IN (…, 'lit')`), if any. */
 function comparedColumn(sql: string, literal: string): string | undefined {
   const quoted = escapeRegExp(`'${literal.replace(/'/g, "''")}'`);
-  const match = new RegExp(`(\\w+)\\s*(?:=|<>|!=|(?:NOT\\s+)?I?LIKE|(?:NOT\\s+)?IN\\s*\\((?:'(?:[^']|'')*'\\s*,\\s*)*)\\s*${quoted}`, "i").exec(sql);
+  const match = new RegExp(
+    `(\\w+)\\s*(?:=|<>|!=|(?:NOT\\s+)?I?LIKE|(?:NOT\\s+)?IN\\s*\\((?:'(?:[^']|'')*'\\s*,\\s*)*)\\s*${quoted}`,
+    "i",
+  ).exec(sql);
   return match?.[1]?.toLowerCase();
 }
 
@@ -115,11 +130,21 @@ const normalise = (text: string): string => text.toLowerCase().replace(/\s+/g, "
  * so it rewards wrong queries). For GRPO prompts that look like held-out questions: same templates, the
  * database's other values.
  */
-export async function augmentFromDatabase<T extends PromptItem & { id?: string }>(items: readonly T[], executor: Pick<SqlExecutor, "execute" | "description">, options: AugmentFromDatabaseOptions = {}): Promise<AugmentFromDatabaseResult<T>> {
+export async function augmentFromDatabase<T extends PromptItem & { id?: string }>(
+  items: readonly T[],
+  executor: Pick<SqlExecutor, "execute" | "description">,
+  options: AugmentFromDatabaseOptions = {},
+): Promise<AugmentFromDatabaseResult<T>> {
   const values = await databaseTextValues(executor, options);
   const copyable = items.filter((i) => copiedLiterals(i.question, i.sql).length > 0);
-  const variants = augmentLiterals(copyable, { copies: options.copies ?? 4, seed: options.seed ?? 0, substitutes: sameColumnSubstitutes(values) }).slice(copyable.length);
-  const excluded = new Set((options.exclude ?? []).flatMap((e) => [`q:${normalise(e.question)}`, `s:${normalise(e.sql)}`]));
+  const variants = augmentLiterals(copyable, {
+    copies: options.copies ?? 4,
+    seed: options.seed ?? 0,
+    substitutes: sameColumnSubstitutes(values),
+  }).slice(copyable.length);
+  const excluded = new Set(
+    (options.exclude ?? []).flatMap((e) => [`q:${normalise(e.question)}`, `s:${normalise(e.sql)}`]),
+  );
   const out: T[] = [];
   let droppedEmpty = 0;
   let droppedFailed = 0;
@@ -129,7 +154,7 @@ export async function augmentFromDatabase<T extends PromptItem & { id?: string }
       droppedExcluded++;
       continue;
     }
-    let result;
+    let result: QueryResult;
     try {
       result = await executor.execute(variant.sql, { maxRows: 1000, timeoutMs: options.timeoutMs ?? 5000 });
     } catch {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { vocabularyWords } from "./demoModel.js";
 
-describe("vocabularyWords (the made-up values of augmentPool \"vocabulary\")", () => {
+describe('vocabularyWords (the made-up values of augmentPool "vocabulary")', () => {
   const tokens = ["Ġequ", "ity", "Ġ", "SELECT", "12", "ab", "Ġ'", "ĠMining", "pol", "aris", "ĠJap"];
 
   test("spelled from alphabetic tokens of ≥ 3 letters, 1–2 words, seeded, distinct", () => {

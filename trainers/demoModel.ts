@@ -60,7 +60,21 @@ export interface DemoModelRecipe {
    */
   evidenceDropout?: number;
   /** SFT settings (all weights; prompt style "tiny"). */
-  sft: Pick<SftConfig, "epochs" | "batchSize" | "gradientAccumulation" | "learningRate" | "warmupSteps" | "minLearningRateRatio" | "weightDecay" | "maxGradNorm" | "beta1" | "beta2" | "adamEpsilon" | "seed">;
+  sft: Pick<
+    SftConfig,
+    | "epochs"
+    | "batchSize"
+    | "gradientAccumulation"
+    | "learningRate"
+    | "warmupSteps"
+    | "minLearningRateRatio"
+    | "weightDecay"
+    | "maxGradNorm"
+    | "beta1"
+    | "beta2"
+    | "adamEpsilon"
+    | "seed"
+  >;
 }
 
 /**
@@ -113,7 +127,12 @@ export interface EnsureDemoModelOptions {
 /** Resolves the recipe with overrides. */
 function resolveRecipe(options: EnsureDemoModelOptions): DemoModelRecipe {
   const o = options.recipe ?? {};
-  return { ...demoModelRecipe, ...o, dims: { ...demoModelRecipe.dims, ...o.dims }, sft: { ...demoModelRecipe.sft, ...o.sft } };
+  return {
+    ...demoModelRecipe,
+    ...o,
+    dims: { ...demoModelRecipe.dims, ...o.dims },
+    sft: { ...demoModelRecipe.sft, ...o.sft },
+  };
 }
 
 function datasetPath(dataset: string): string {
@@ -123,12 +142,18 @@ function datasetPath(dataset: string): string {
 /** The cache key: dims, recipe, steps, the train file's bytes and the vocabulary corpus. */
 export function demoModelKey(options: EnsureDemoModelOptions = {}): string {
   const path = datasetPath(options.dataset ?? "train");
-  if (!existsSync(path)) throw new InputError(`demo model: dataset file not found: ${path}`, { hint: "pass a demo split name or a JSONL file of {question, sql[, evidence]}" });
+  if (!existsSync(path))
+    throw new InputError(`demo model: dataset file not found: ${path}`, {
+      hint: "pass a demo split name or a JSONL file of {question, sql[, evidence]}",
+    });
   return createHash("sha256")
     .update(JSON.stringify({ recipe: resolveRecipe(options), steps: options.steps ?? 0 }))
-    .update("\0").update(readFileSync(path))
-    .update("\0").update(tinyModelCorpusTexts().join("\0"))
-    .digest("hex").slice(0, 16);
+    .update("\0")
+    .update(readFileSync(path))
+    .update("\0")
+    .update(tinyModelCorpusTexts().join("\0"))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** The path the demo model with these options is cached at (whether built or not). */
@@ -212,9 +237,15 @@ async function databaseLiteralPool(items: readonly { sql: string }[]): Promise<s
  * tokens (≥ 3 letters, the byte-level "Ġ" space marker dropped), capitalised half the time. Seeded; never
  * one of `exclude` (the held-out splits' literals: a made-up value must not be a dev answer).
  */
-export function vocabularyWords(tokens: readonly string[], count: number, seed: number, exclude: ReadonlySet<string>): string[] {
+export function vocabularyWords(
+  tokens: readonly string[],
+  count: number,
+  seed: number,
+  exclude: ReadonlySet<string>,
+): string[] {
   const pieces = [...new Set(tokens.map((t) => t.replace(/^Ġ/, "")).filter((t) => /^[A-Za-z]{3,}$/.test(t)))];
-  if (pieces.length === 0) throw new InputError("demo model: the vocabulary has no alphabetic tokens to make values from");
+  if (pieces.length === 0)
+    throw new InputError("demo model: the vocabulary has no alphabetic tokens to make values from");
   const random = mulberry32(seed);
   const pick = (): string => pieces[Math.floor(random() * pieces.length)]!.toLowerCase();
   const word = (): string => {
@@ -230,25 +261,47 @@ export function vocabularyWords(tokens: readonly string[], count: number, seed: 
 }
 
 /** The train SQL's string literals and `count` made-up vocabulary values (not a held-out literal), sorted. */
-async function vocabularyLiteralPool(items: readonly { sql: string }[], modelPath: string, seed: number, count = 4000): Promise<string[]> {
+async function vocabularyLiteralPool(
+  items: readonly { sql: string }[],
+  modelPath: string,
+  seed: number,
+  count = 4000,
+): Promise<string[]> {
   const tokens = readGguf(modelPath).metadata.get("tokenizer.ggml.tokens");
   if (tokens?.type !== "array") throw new InputError(`demo model: ${modelPath} has no tokenizer.ggml.tokens`);
   const heldOut = new Set<string>();
-  for (const split of DATASET_SPLITS.filter((s) => s !== "train")) for (const v of sqlStringLiterals(await loadDataset(split))) heldOut.add(v);
-  return [...new Set([...sqlStringLiterals(items), ...vocabularyWords(tokens.value as string[], count, seed, heldOut)])].sort();
+  for (const split of DATASET_SPLITS.filter((s) => s !== "train"))
+    for (const v of sqlStringLiterals(await loadDataset(split))) heldOut.add(v);
+  return [
+    ...new Set([...sqlStringLiterals(items), ...vocabularyWords(tokens.value as string[], count, seed, heldOut)]),
+  ].sort();
 }
 
 /** init → tokenize → train → save (see the file comment). */
-async function buildDemoModel(options: EnsureDemoModelOptions, recipe: DemoModelRecipe, work: string, out: string): Promise<void> {
+async function buildDemoModel(
+  options: EnsureDemoModelOptions,
+  recipe: DemoModelRecipe,
+  work: string,
+  out: string,
+): Promise<void> {
   options.onProgress?.({ phase: "init" });
   const initPath = join(work, "init.gguf");
-  if (!existsSync(initPath)) await writeTinyModel({ out: initPath, seed: recipe.initSeed, dims: recipe.dims, initStd: recipe.initStd });
+  if (!existsSync(initPath))
+    await writeTinyModel({ out: initPath, seed: recipe.initSeed, dims: recipe.dims, initStd: recipe.initStd });
 
   options.onProgress?.({ phase: "tokenize" });
   const trainItems = await loadDataset(options.dataset ?? "train");
-  const pool = recipe.augmentPool === "database" ? await databaseLiteralPool(trainItems)
-    : recipe.augmentPool === "vocabulary" ? await vocabularyLiteralPool(trainItems, initPath, recipe.sft.seed) : undefined;
-  const augmented = augmentLiterals(trainItems, { copies: recipe.augmentCopies, seed: recipe.sft.seed, ...(pool ? { pool } : {}) });
+  const pool =
+    recipe.augmentPool === "database"
+      ? await databaseLiteralPool(trainItems)
+      : recipe.augmentPool === "vocabulary"
+        ? await vocabularyLiteralPool(trainItems, initPath, recipe.sft.seed)
+        : undefined;
+  const augmented = augmentLiterals(trainItems, {
+    copies: recipe.augmentCopies,
+    seed: recipe.sft.seed,
+    ...(pool ? { pool } : {}),
+  });
   const drop = mulberry32(recipe.sft.seed + 1);
   const items = augmented.map((item) => (drop() < (recipe.evidenceDropout ?? 0) ? { ...item, evidence: "" } : item));
   const tokenizer = await loadModel({ model: initPath, gpu: false, sequences: 1, contextSize: 64 });
@@ -259,9 +312,20 @@ async function buildDemoModel(options: EnsureDemoModelOptions, recipe: DemoModel
     await tokenizer.dispose();
   }
 
-  const config = resolveSftConfig({ ...recipe.sft, promptStyle: "tiny", outDir: work, evalEvery: 0, checkpointEvery: 100, maxSteps: options.steps ?? 0 });
+  const config = resolveSftConfig({
+    ...recipe.sft,
+    promptStyle: "tiny",
+    outDir: work,
+    evalEvery: 0,
+    checkpointEvery: 100,
+    maxSteps: options.steps ?? 0,
+  });
   options.onProgress?.({ phase: "train" });
-  const policy = await NativePolicy.create({ modelPath: initPath, trainable: "all", ...(options.threads ? { threads: options.threads } : {}) });
+  const policy = await NativePolicy.create({
+    modelPath: initPath,
+    trainable: "all",
+    ...(options.threads ? { threads: options.threads } : {}),
+  });
   try {
     await trainSft({ policy, train, config, progress: options.progress ?? true });
     options.onProgress?.({ phase: "save" });

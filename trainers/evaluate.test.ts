@@ -12,7 +12,14 @@ function fakeGenerator(answers: Record<string, string>) {
     async generate(prompt: Prompt, params: { temperature?: number } = {}): Promise<Completion> {
       temperatures.push(params.temperature ?? Number.NaN);
       const text = answers["text" in prompt ? prompt.text : ""] ?? "";
-      return { text, tokens: [], logprobs: [], finishReason: "eos", timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null };
+      return {
+        text,
+        tokens: [],
+        logprobs: [],
+        finishReason: "eos",
+        timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+        adapter: null,
+      };
     },
   };
 }
@@ -34,13 +41,20 @@ describe("evaluate", () => {
       buildPrompt: (ex) => ({ text: ex.question }),
       extractSql: (t) => (t.startsWith("SELECT") ? t : null),
       prepare: async (cands) =>
-        cands.map((c) => ({ ...c, validation: { syntaxValid: c.sql !== null, schemaValid: c.sql !== null, refused: false, errors: [] }, match: c.sql === c.goldSql })),
+        cands.map((c) => ({
+          ...c,
+          validation: { syntaxValid: c.sql !== null, schemaValid: c.sql !== null, refused: false, errors: [] },
+          match: c.sql === c.goldSql,
+        })),
       reward: createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 2 } } }),
       concurrency: 2,
     });
     expect(report.n).toBe(5);
     expect(report.execution_accuracy).toBeCloseTo(3 / 5, 12);
-    expect(report.by_difficulty).toEqual({ easy: { n: 2, execution_accuracy: 0.5 }, hard: { n: 3, execution_accuracy: 2 / 3 } });
+    expect(report.by_difficulty).toEqual({
+      easy: { n: 2, execution_accuracy: 0.5 },
+      hard: { n: 3, execution_accuracy: 2 / 3 },
+    });
     expect(report.validity_rate).toBeCloseTo(4 / 5, 12);
     expect(report.mean_reward).toBeCloseTo(6 / 5, 12);
     expect(report.results.map((r) => r.question)).toEqual(["a", "b", "c", "d", "e"]);

@@ -43,7 +43,15 @@ export interface EvaluationReport {
   mean_latency_ms: number;
   mean_reward: number | null;
   /** Per example: question, predicted SQL, match. */
-  results: { question: string; sql: string | null; gold: string; match: boolean; valid: boolean; latencyMs: number; reward: number | null }[];
+  results: {
+    question: string;
+    sql: string | null;
+    gold: string;
+    match: boolean;
+    valid: boolean;
+    latencyMs: number;
+    reward: number | null;
+  }[];
 }
 
 export async function evaluate(options: EvaluationOptions): Promise<EvaluationReport> {
@@ -55,13 +63,23 @@ export async function evaluate(options: EvaluationOptions): Promise<EvaluationRe
     const generated = await Promise.all(
       chunk.map(async (ex) => {
         const t0 = performance.now();
-        const completion = await options.generator.generate(options.buildPrompt(ex), { temperature: 0, ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }) });
+        const completion = await options.generator.generate(options.buildPrompt(ex), {
+          temperature: 0,
+          ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+        });
         return { ex, text: completion.text, latencyMs: performance.now() - t0 };
       }),
     );
     const previous = pendingScore;
     pendingScore = (async () => {
-      const samples = await options.prepare(generated.map((g) => ({ question: g.ex.question, completion: g.text, sql: options.extractSql(g.text), goldSql: g.ex.sql })));
+      const samples = await options.prepare(
+        generated.map((g) => ({
+          question: g.ex.question,
+          completion: g.text,
+          sql: options.extractSql(g.text),
+          goldSql: g.ex.sql,
+        })),
+      );
       const rewards = options.reward ? (await options.reward(samples)).totals : null;
       await previous;
       samples.forEach((s, k) => {
@@ -84,7 +102,8 @@ export async function evaluate(options: EvaluationOptions): Promise<EvaluationRe
   const by_difficulty: EvaluationReport["by_difficulty"] = {};
   options.examples.forEach((ex, i) => {
     const key = ex.difficulty ?? "all";
-    const entry = (by_difficulty[key] ??= { n: 0, execution_accuracy: 0 });
+    by_difficulty[key] ??= { n: 0, execution_accuracy: 0 };
+    const entry = by_difficulty[key];
     entry.n += 1;
     entry.execution_accuracy += results[i]!.match ? 1 : 0;
   });

@@ -46,12 +46,20 @@ export interface EvaluateModelOptions {
 /** Execution accuracy (overall and per difficulty), validity, latency and mean weighted reward of a model. */
 export async function evaluateModel(options: EvaluateModelOptions): Promise<EvaluationReport> {
   const style = options.promptStyle ?? "tiny";
-  const schema = style === "tiny" ? undefined : options.schema ?? (await demoSchemaSql());
-  const env = await createSqlRewardEnvironment(options.executor, { timeoutMs: options.timeoutMs ?? 5000, maxRows: 10_000 });
+  const schema = style === "tiny" ? undefined : (options.schema ?? (await demoSchemaSql()));
+  const env = await createSqlRewardEnvironment(options.executor, {
+    timeoutMs: options.timeoutMs ?? 5000,
+    maxRows: 10_000,
+  });
   const gold = createGoldResultCache(env);
   return evaluate({
     generator: options.generator,
-    examples: options.items.map((item) => ({ question: item.question, sql: item.sql, evidence: item.evidence, ...(item.difficulty ? { difficulty: item.difficulty } : {}) })),
+    examples: options.items.map((item) => ({
+      question: item.question,
+      sql: item.sql,
+      evidence: item.evidence,
+      ...(item.difficulty ? { difficulty: item.difficulty } : {}),
+    })),
     buildPrompt: (ex) => datasetPrompt(style, ex, schema),
     extractSql: (text) => extractSql(text).sql,
     prepare: (candidates) => prepareRewardSamples(candidates, env, gold),

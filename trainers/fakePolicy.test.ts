@@ -11,29 +11,32 @@ async function objective(policy: FakePolicy, temperature: number): Promise<numbe
 }
 
 describe("FakePolicy at a sampling temperature", () => {
-  test.each([1, 0.5, 1.7])("T = %s: log-probs are log softmax(θ/T) and gradients match central differences", async (temperature) => {
-    const policy = new FakePolicy(4);
-    policy.theta = Float64Array.from([0.3, -0.2, 0.9, 0.1]);
-    const [lp] = await policy.logprobs(batch, { temperature });
-    const z = Math.log([0.3, -0.2, 0.9, 0.1].reduce((a, t) => a + Math.exp(t / temperature), 0));
-    expect(lp![1]).toBeCloseTo(0.9 / temperature - z, 6);
+  test.each([1, 0.5, 1.7])(
+    "T = %s: log-probs are log softmax(θ/T) and gradients match central differences",
+    async (temperature) => {
+      const policy = new FakePolicy(4);
+      policy.theta = Float64Array.from([0.3, -0.2, 0.9, 0.1]);
+      const [lp] = await policy.logprobs(batch, { temperature });
+      const z = Math.log([0.3, -0.2, 0.9, 0.1].reduce((a, t) => a + Math.exp(t / temperature), 0));
+      expect(lp![1]).toBeCloseTo(0.9 / temperature - z, 6);
 
-    await policy.accumulateGradients(batch, coefficients, { temperature });
-    for (let v = 0; v < 4; v += 1) {
-      const h = 1e-2; // log-probs are f32: a larger step keeps rounding noise (~1e-7 / h) below the tolerance
-      policy.theta[v]! += h;
-      const plus = await objective(policy, temperature);
-      policy.theta[v]! -= 2 * h;
-      const minus = await objective(policy, temperature);
-      policy.theta[v]! += h;
-      expect(policy.grad[v]).toBeCloseTo((plus - minus) / (2 * h), 3);
-    }
-  });
+      await policy.accumulateGradients(batch, coefficients, { temperature });
+      for (let v = 0; v < 4; v += 1) {
+        const h = 1e-2; // log-probs are f32: a larger step keeps rounding noise (~1e-7 / h) below the tolerance
+        policy.theta[v]! += h;
+        const plus = await objective(policy, temperature);
+        policy.theta[v]! -= 2 * h;
+        const minus = await objective(policy, temperature);
+        policy.theta[v]! += h;
+        expect(policy.grad[v]).toBeCloseTo((plus - minus) / (2 * h), 3);
+      }
+    },
+  );
 
   test("the reference ignores θ at every temperature", async () => {
     const policy = new FakePolicy(4);
     policy.theta = Float64Array.from([5, 0, 0, 0]);
     const [lp] = await policy.logprobs(batch, { reference: true, temperature: 0.3 });
-    Array.from(lp!).forEach((x) => expect(x).toBeCloseTo(-Math.log(4), 6));
+    for (const x of Array.from(lp!)) expect(x).toBeCloseTo(-Math.log(4), 6);
   });
 });

@@ -29,13 +29,20 @@ export class FakePolicy implements PolicyBackend {
     return temperature === 1 ? theta : theta.map((t) => t / temperature);
   }
 
-  async logprobs(batch: TokenSequence[], options: { reference?: boolean; temperature?: number } = {}): Promise<Float32Array[]> {
+  async logprobs(
+    batch: TokenSequence[],
+    options: { reference?: boolean; temperature?: number } = {},
+  ): Promise<Float32Array[]> {
     const theta = this.scaled(options.reference ? new Float64Array(this.vocabulary) : this.theta, options.temperature);
     const z = this.logZ(theta);
     return batch.map((s) => Float32Array.from(s.tokens.slice(s.completionStart), (y) => theta[y]! - z));
   }
 
-  async accumulateGradients(batch: TokenSequence[], coefficients: Float32Array[], options: { temperature?: number } = {}): Promise<{ objective: number; logprobs: Float32Array[] }> {
+  async accumulateGradients(
+    batch: TokenSequence[],
+    coefficients: Float32Array[],
+    options: { temperature?: number } = {},
+  ): Promise<{ objective: number; logprobs: Float32Array[] }> {
     const temperature = options.temperature ?? 1;
     const logprobs = await this.logprobs(batch, { temperature });
     const theta = this.scaled(this.theta, temperature);

@@ -88,21 +88,37 @@ const LOSS_TYPES: readonly LossType[] = ["grpo", "dr_grpo", "dapo"];
 export function resolveGrpoConfig(partial: Partial<GrpoConfig> = {}): GrpoConfig {
   const known = new Set(Object.keys(DEFAULT_GRPO_CONFIG));
   for (const key of Object.keys(partial)) {
-    if (!known.has(key)) throw new InputError(`unknown GRPO config field '${key}'`, { hint: `use one of: ${[...known].join(", ")}` });
+    if (!known.has(key))
+      throw new InputError(`unknown GRPO config field '${key}'`, { hint: `use one of: ${[...known].join(", ")}` });
   }
   const c: GrpoConfig = { ...DEFAULT_GRPO_CONFIG, ...partial };
   const need = (ok: boolean, field: keyof GrpoConfig, what: string) => {
-    if (!ok) throw new InputError(`GRPO config: ${field} = ${JSON.stringify(c[field])} is invalid`, { hint: `set ${field} to ${what}` });
+    if (!ok)
+      throw new InputError(`GRPO config: ${field} = ${JSON.stringify(c[field])} is invalid`, {
+        hint: `set ${field} to ${what}`,
+      });
   };
-  need(Number.isInteger(c.groupSize) && c.groupSize >= 2, "groupSize", "an integer ≥ 2 (group-relative advantages need at least two completions per prompt)");
+  need(
+    Number.isInteger(c.groupSize) && c.groupSize >= 2,
+    "groupSize",
+    "an integer ≥ 2 (group-relative advantages need at least two completions per prompt)",
+  );
   need(Number.isInteger(c.promptsPerStep) && c.promptsPerStep >= 1, "promptsPerStep", "an integer ≥ 1");
   need(c.beta >= 0 && Number.isFinite(c.beta), "beta", "a number ≥ 0 (0 disables the KL term)");
   need(c.epsilonLow > 0 && c.epsilonLow < 1, "epsilonLow", "a number in (0, 1), e.g. 0.2");
   need(c.epsilonHigh > 0 && Number.isFinite(c.epsilonHigh), "epsilonHigh", "a positive number, e.g. 0.2 or 0.28");
   need(LOSS_TYPES.includes(c.lossType), "lossType", `one of ${LOSS_TYPES.join(", ")}`);
   need(Number.isInteger(c.iterations) && c.iterations >= 1, "iterations", "an integer ≥ 1");
-  need(Number.isInteger(c.resampleZeroVarianceRounds) && c.resampleZeroVarianceRounds >= 0, "resampleZeroVarianceRounds", "an integer ≥ 0");
-  need(c.temperature > 0, "temperature", "a positive number (GRPO needs sampling; log-probs are computed at this temperature)");
+  need(
+    Number.isInteger(c.resampleZeroVarianceRounds) && c.resampleZeroVarianceRounds >= 0,
+    "resampleZeroVarianceRounds",
+    "an integer ≥ 0",
+  );
+  need(
+    c.temperature > 0,
+    "temperature",
+    "a positive number (GRPO needs sampling; log-probs are computed at this temperature)",
+  );
   need(Number.isInteger(c.maxCompletionTokens) && c.maxCompletionTokens >= 1, "maxCompletionTokens", "an integer ≥ 1");
   need(c.learningRate > 0 && Number.isFinite(c.learningRate), "learningRate", "a positive number such as 1e-5");
   need(c.maxGradNorm >= 0, "maxGradNorm", "a number ≥ 0 (0 = no clipping)");

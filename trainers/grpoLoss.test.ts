@@ -3,9 +3,18 @@ import { grpoLoss, type GrpoLossInput, type GrpoLossOptions, type LossType } fro
 
 // Two sequences of different lengths, ratios inside and outside the clip range, both advantage signs.
 const input: GrpoLossInput = {
-  logprobs: [[-1.0, -0.5, -2.0], [-0.3, -1.2]],
-  oldLogprobs: [[-1.0, -0.8, -1.5], [-0.1, -1.2]],
-  refLogprobs: [[-1.1, -0.6, -1.9], [-0.2, -1.0]],
+  logprobs: [
+    [-1.0, -0.5, -2.0],
+    [-0.3, -1.2],
+  ],
+  oldLogprobs: [
+    [-1.0, -0.8, -1.5],
+    [-0.1, -1.2],
+  ],
+  refLogprobs: [
+    [-1.1, -0.6, -1.9],
+    [-0.2, -1.0],
+  ],
   advantages: [1.5, -0.7],
 };
 const base: GrpoLossOptions = { lossType: "grpo", epsilonLow: 0.2, epsilonHigh: 0.2, beta: 0.04 };
@@ -20,14 +29,20 @@ function tokenLoss(lp: number, old: number, ref: number, A: number, o: GrpoLossO
 
 describe("grpoLoss", () => {
   it("is 0 with zero coefficients when policy = old = ref and A = 0", () => {
-    const r = grpoLoss({ logprobs: [[-1, -2]], oldLogprobs: [[-1, -2]], refLogprobs: [[-1, -2]], advantages: [0] }, base);
+    const r = grpoLoss(
+      { logprobs: [[-1, -2]], oldLogprobs: [[-1, -2]], refLogprobs: [[-1, -2]], advantages: [0] },
+      base,
+    );
     expect(r.loss).toBe(0);
     expect(Array.from(r.coefficients[0]!)).toEqual([0, 0]);
     expect(r.klMean).toBe(0);
   });
 
   it("with ρ = 1 and β = 0 gives c = −A·w (the policy-gradient coefficient)", () => {
-    const r = grpoLoss({ logprobs: [[-1, -2, -3], [-1]], oldLogprobs: [[-1, -2, -3], [-1]], advantages: [2, -1] }, { ...base, beta: 0 });
+    const r = grpoLoss(
+      { logprobs: [[-1, -2, -3], [-1]], oldLogprobs: [[-1, -2, -3], [-1]], advantages: [2, -1] },
+      { ...base, beta: 0 },
+    );
     // grpo: w = 1/(B·C_i) = 1/6 for sequence 0, 1/2 for sequence 1.
     expect(r.coefficients[0]![0]).toBeCloseTo(-2 / 6, 7);
     expect(r.coefficients[1]![0]).toBeCloseTo(1 / 2, 7);
@@ -43,7 +58,9 @@ describe("grpoLoss", () => {
     let expected = 0;
     input.logprobs.forEach((lp, i) => {
       for (let t = 0; t < lp.length; t += 1) {
-        expected += w(i, lp.length) * tokenLoss(lp[t]!, input.oldLogprobs[i]![t]!, input.refLogprobs![i]![t]!, input.advantages[i]!, o);
+        expected +=
+          w(i, lp.length) *
+          tokenLoss(lp[t]!, input.oldLogprobs[i]![t]!, input.refLogprobs![i]![t]!, input.advantages[i]!, o);
       }
     });
     expect(grpoLoss(input, o).loss).toBeCloseTo(expected, 10);
@@ -59,29 +76,42 @@ describe("grpoLoss", () => {
     expect(r.clipFraction).toBeCloseTo(1 / 5, 10);
   });
 
-  it.each<LossType>(["grpo", "dr_grpo", "dapo"])("%s coefficients equal finite differences of the loss w.r.t. logp", (lossType) => {
-    for (const beta of [0, 0.04]) {
-      const o = { ...base, lossType, beta, maxCompletionLength: 4 };
-      const r = grpoLoss(input, o);
-      const h = 1e-6;
-      input.logprobs.forEach((lp, i) => {
-        for (let t = 0; t < lp.length; t += 1) {
-          const shifted = (delta: number) =>
-            grpoLoss({ ...input, logprobs: input.logprobs.map((s, j) => (j === i ? Array.from(s, (v, u) => (u === t ? v + delta : v)) : s)) }, o).loss;
-          const numeric = (shifted(h) - shifted(-h)) / (2 * h);
-          expect(r.coefficients[i]![t]).toBeCloseTo(numeric, 5);
-        }
-      });
-    }
-  });
+  it.each<LossType>(["grpo", "dr_grpo", "dapo"])(
+    "%s coefficients equal finite differences of the loss w.r.t. logp",
+    (lossType) => {
+      for (const beta of [0, 0.04]) {
+        const o = { ...base, lossType, beta, maxCompletionLength: 4 };
+        const r = grpoLoss(input, o);
+        const h = 1e-6;
+        input.logprobs.forEach((lp, i) => {
+          for (let t = 0; t < lp.length; t += 1) {
+            const shifted = (delta: number) =>
+              grpoLoss(
+                {
+                  ...input,
+                  logprobs: input.logprobs.map((s, j) =>
+                    j === i ? Array.from(s, (v, u) => (u === t ? v + delta : v)) : s,
+                  ),
+                },
+                o,
+              ).loss;
+            const numeric = (shifted(h) - shifted(-h)) / (2 * h);
+            expect(r.coefficients[i]![t]).toBeCloseTo(numeric, 5);
+          }
+        });
+      }
+    },
+  );
 
   it("reports the k3 KL token mean", () => {
     const r = grpoLoss(input, base);
     let sum = 0;
-    input.logprobs.forEach((lp, i) => Array.from(lp).forEach((v, t) => {
-      const d = input.refLogprobs![i]![t]! - v;
-      sum += Math.exp(d) - d - 1;
-    }));
+    input.logprobs.forEach((lp, i) => {
+      Array.from(lp).forEach((v, t) => {
+        const d = input.refLogprobs![i]![t]! - v;
+        sum += Math.exp(d) - d - 1;
+      });
+    });
     expect(r.klMean).toBeCloseTo(sum / 5, 12);
     expect(r.klMean).toBeGreaterThan(0);
   });

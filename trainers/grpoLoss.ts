@@ -60,11 +60,20 @@ export interface GrpoLossResult {
 
 export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLossResult {
   const B = input.logprobs.length;
-  if (input.oldLogprobs.length !== B || input.advantages.length !== B || (input.refLogprobs !== undefined && input.refLogprobs.length !== B)) {
-    throw new InputError(`grpoLoss: batch sizes differ (logprobs ${B}, old ${input.oldLogprobs.length}, advantages ${input.advantages.length}, ref ${input.refLogprobs?.length ?? "none"})`, { hint: "pass one entry per sequence in every array" });
+  if (
+    input.oldLogprobs.length !== B ||
+    input.advantages.length !== B ||
+    (input.refLogprobs !== undefined && input.refLogprobs.length !== B)
+  ) {
+    throw new InputError(
+      `grpoLoss: batch sizes differ (logprobs ${B}, old ${input.oldLogprobs.length}, advantages ${input.advantages.length}, ref ${input.refLogprobs?.length ?? "none"})`,
+      { hint: "pass one entry per sequence in every array" },
+    );
   }
   if (options.beta > 0 && input.refLogprobs === undefined) {
-    throw new InputError(`grpoLoss: beta = ${options.beta} needs reference log-probs`, { hint: "compute policy.logprobs(batch, { reference: true }) or set beta to 0" });
+    throw new InputError(`grpoLoss: beta = ${options.beta} needs reference log-probs`, {
+      hint: "compute policy.logprobs(batch, { reference: true }) or set beta to 0",
+    });
   }
   const lengths = input.logprobs.map((l) => l.length);
   const totalTokens = lengths.reduce((a, b) => a + b, 0);
@@ -86,7 +95,10 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
     const A = input.advantages[i]!;
     const w = weight(i);
     if (old.length !== lp.length || (ref !== undefined && ref.length !== lp.length)) {
-      throw new InputError(`grpoLoss: sequence ${i} has ${lp.length} log-probs but ${old.length} old / ${ref?.length ?? "-"} reference`, { hint: "all log-prob arrays must cover the same completion tokens" });
+      throw new InputError(
+        `grpoLoss: sequence ${i} has ${lp.length} log-probs but ${old.length} old / ${ref?.length ?? "-"} reference`,
+        { hint: "all log-prob arrays must cover the same completion tokens" },
+      );
     }
     const c = new Float32Array(lp.length);
     for (let t = 0; t < lp.length; t += 1) {

@@ -29,12 +29,29 @@ const rewardComponents = (): Record<string, RewardComponent> => ({
 });
 
 beforeAll(async () => {
-  const info = await writeTinyModel({ out: join(dir, "tiny.gguf"), seed: 3, dims: { embedding: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, context: 256 } });
+  const info = await writeTinyModel({
+    out: join(dir, "tiny.gguf"),
+    seed: 3,
+    dims: { embedding: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, context: 256 },
+  });
   executor = await openDatabase("demo");
   trainItems = (await loadDataset("train")).slice(0, 6);
   base = {
-    model: info.path, groupSize: 4, promptsPerStep: 2, maxCompletionTokens: 10, temperature: 1, learningRate: 2e-2,
-    beta: 0.04, lossType: "grpo", evalEvery: 0, checkpointEvery: 1, maxSteps: 2, seed: 11, loraRank: 4, loraAlpha: 8, threads: 1,
+    model: info.path,
+    groupSize: 4,
+    promptsPerStep: 2,
+    maxCompletionTokens: 10,
+    temperature: 1,
+    learningRate: 2e-2,
+    beta: 0.04,
+    lossType: "grpo",
+    evalEvery: 0,
+    checkpointEvery: 1,
+    maxSteps: 2,
+    seed: 11,
+    loraRank: 4,
+    loraAlpha: 8,
+    threads: 1,
   };
 }, 60_000);
 
@@ -47,15 +64,29 @@ const sum = (xs: Float32Array | number[]): number => Array.from(xs).reduce((a, b
 
 describe("GRPO on the real stack", () => {
   test("one step: rollout → rewards → update → adapter swap; advantaged completions gain log-probability", async () => {
-    const session = await createGrpoSession({ ...base, outDir: join(dir, "one") }, { executor, rewardComponents: rewardComponents(), trainItems });
+    const session = await createGrpoSession(
+      { ...base, outDir: join(dir, "one") },
+      { executor, rewardComponents: rewardComponents(), trainItems },
+    );
     try {
       const prompts = session.prompts.slice(0, 2);
       // The sampler's raw log-probs (T = 1, f32 KV cache) equal the policy's on [prompt tokens, completion]:
       // the prompt tokens the trainer uses are the ones the sampler saw.
-      const probe = await session.sampler.generateCandidates(prompts[0]!.prompt, 2, { temperatures: [1, 1], seeds: [1, 2], maxTokens: 8 });
-      const probeBatch = probe.map((c) => ({ tokens: [...prompts[0]!.promptTokens, ...c.tokens], completionStart: prompts[0]!.promptTokens.length }));
+      const probe = await session.sampler.generateCandidates(prompts[0]!.prompt, 2, {
+        temperatures: [1, 1],
+        seeds: [1, 2],
+        maxTokens: 8,
+      });
+      const probeBatch = probe.map((c) => ({
+        tokens: [...prompts[0]!.promptTokens, ...c.tokens],
+        completionStart: prompts[0]!.promptTokens.length,
+      }));
       const policyProbe = await session.policy.logprobs(probeBatch, { temperature: 1 });
-      probe.forEach((c, b) => c.logprobs.forEach((lp, t) => expect(Math.abs(lp - policyProbe[b]![t]!)).toBeLessThan(1e-3)));
+      probe.forEach((c, b) => {
+        c.logprobs.forEach((lp, t) => {
+          expect(Math.abs(lp - policyProbe[b]![t]!)).toBeLessThan(1e-3);
+        });
+      });
 
       // Capture what the step trains on.
       let batch: TokenSequence[] = [];
@@ -64,7 +95,10 @@ describe("GRPO on the real stack", () => {
       const policy: PolicyBackend = {
         trainable: real.trainable,
         logprobs: (b, o) => real.logprobs(b, o),
-        accumulateGradients: (b, c, o) => { batch = b; return real.accumulateGradients(b, c, o); },
+        accumulateGradients: (b, c, o) => {
+          batch = b;
+          return real.accumulateGradients(b, c, o);
+        },
         step: (o) => real.step(o),
         saveWeights: (p) => real.saveWeights(p),
         saveCheckpoint: (p) => real.saveCheckpoint(p),
@@ -73,15 +107,27 @@ describe("GRPO on the real stack", () => {
       };
       const options = session.trainOptions();
       const adapterBefore = session.model.adapter;
-      const metrics = await grpoStep(0, prompts, {
-        ...options, policy,
-        scoreRewards: async (candidates) => { const r = await options.scoreRewards(candidates); totals = r.totals; return r; },
-        adapterPath: (s) => join(dir, `one-adapter-${s + 1}.gguf`),
-      }, session.config);
+      const metrics = await grpoStep(
+        0,
+        prompts,
+        {
+          ...options,
+          policy,
+          scoreRewards: async (candidates) => {
+            const r = await options.scoreRewards(candidates);
+            totals = r.totals;
+            return r;
+          },
+          adapterPath: (s) => join(dir, `one-adapter-${s + 1}.gguf`),
+        },
+        session.config,
+      );
 
       expect(batch).toHaveLength(8);
       expect(session.scorer.lastSamples.every((s) => s.goldExecution?.ok === true)).toBe(true); // gold ran on PGlite
-      expect(Object.keys(metrics.rewardComponents)).toEqual(expect.arrayContaining(["execution_match", "validity", "length"]));
+      expect(Object.keys(metrics.rewardComponents)).toEqual(
+        expect.arrayContaining(["execution_match", "validity", "length"]),
+      );
       expect(metrics.zeroVarianceGroups).toBe(0);
       expect(metrics.rewardStd).toBeGreaterThan(0);
       expect(Number.isFinite(metrics.loss) && metrics.gradNorm > 0).toBe(true);
@@ -90,7 +136,11 @@ describe("GRPO on the real stack", () => {
       expect(existsSync(metrics.adapter)).toBe(true);
       expect(session.model.adapter).not.toBe(adapterBefore);
       expect(session.model.adapter).toContain(metrics.adapter);
-      const after = await session.model.generateCandidates(prompts[0]!.prompt, 1, { temperatures: [1], seeds: [5], maxTokens: 4 });
+      const after = await session.model.generateCandidates(prompts[0]!.prompt, 1, {
+        temperatures: [1],
+        seeds: [5],
+        maxTokens: 4,
+      });
       expect(after[0]!.adapter).toBe(session.model.adapter);
 
       // Policy improvement: Δ log π(o_i) has the sign of A_i on average, and Σ A_i·Δ log π(o_i) > 0.
@@ -123,7 +173,10 @@ describe("GRPO on the real stack", () => {
     expect(existsSync(join(killedDir, "adapter.gguf"))).toBe(true);
     // KL to the reference is exactly 0 for a fresh adapter (B = 0): > 0 at step 2 means the step-1 weights came back.
     expect(resumed.last!.klMean).toBeGreaterThan(0);
-    const lines = readFileSync(resumed.metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as GrpoStepMetrics & { eval?: boolean });
+    const lines = readFileSync(resumed.metricsPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as GrpoStepMetrics & { eval?: boolean });
     expect(lines.filter((l) => !l.eval).map((l) => l.step)).toEqual([1, 2]);
     // Exact step-2 equality with an uninterrupted run is not asserted: the sampler's logits depend in the last
     // bits on how llama.cpp batches the tokens (a warm context reuses the prompt's KV cache, a fresh one

@@ -4,15 +4,33 @@ import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weig
 import type { QueryResult } from "../sql/sqlExecutor.js";
 import { buildGrpoPrompts, createGrpoSampler, createRewardScorer, evalMetricPrefix } from "./grpoRun.js";
 
-const result = (rows: unknown[][]): QueryResult => ({ columns: [{ name: "n", type: "int4" }], rows, rowCount: rows.length, truncated: false, elapsedMs: 0 });
+const result = (rows: unknown[][]): QueryResult => ({
+  columns: [{ name: "n", type: "int4" }],
+  rows,
+  rowCount: rows.length,
+  truncated: false,
+  elapsedMs: 0,
+});
 
 /** A fake database: "SELECT 1" → [[1]], "SELECT 2" → [[2]]; counts executions. */
 function fakeEnvironment(): RewardEnvironment & { executed: string[] } {
   const executed: string[] = [];
   return {
     executed,
-    executor: { execute: async (sql) => { executed.push(sql); await new Promise((r) => setTimeout(r, 5)); return result([[Number(sql.slice(-1))]]); } },
-    validate: (sql) => ({ syntaxValid: true, schemaValid: true, refused: false, errors: [], ...(sql.includes("x") ? { schemaValid: false } : {}) }),
+    executor: {
+      execute: async (sql) => {
+        executed.push(sql);
+        await new Promise((r) => setTimeout(r, 5));
+        return result([[Number(sql.slice(-1))]]);
+      },
+    },
+    validate: (sql) => ({
+      syntaxValid: true,
+      schemaValid: true,
+      refused: false,
+      errors: [],
+      ...(sql.includes("x") ? { schemaValid: false } : {}),
+    }),
     match: (gold, candidate) => JSON.stringify(gold.rows) === JSON.stringify(candidate.rows),
     analyze: () => ({ tables: [], columns: [] }),
   };
@@ -51,11 +69,20 @@ describe("createGrpoSampler", () => {
     const model = {
       generateCandidates: async (_p: unknown, n: number, params: unknown) => {
         seen.push(params);
-        return Array.from({ length: n }, (_, i) => ({ text: `t${i}`, tokens: [i], logprobs: [0], finishReason: "eos" as const, timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null }));
+        return Array.from({ length: n }, (_, i) => ({
+          text: `t${i}`,
+          tokens: [i],
+          logprobs: [0],
+          finishReason: "eos" as const,
+          timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+          adapter: null,
+        }));
       },
       setAdapter: async (path: string | null) => path,
     };
-    const sampler = createGrpoSampler(model as never, { topK: 500, topP: 1 }, (_p, completions) => groups.push(completions.map((c) => c.text)));
+    const sampler = createGrpoSampler(model as never, { topK: 500, topP: 1 }, (_p, completions) =>
+      groups.push(completions.map((c) => c.text)),
+    );
     await sampler.generateCandidates({ text: "q\nSQL:\n" }, 2, { temperatures: [1, 1], topP: 0.9 });
     expect(seen[0]).toEqual({ topK: 500, topP: 0.9, temperatures: [1, 1] });
     expect(groups).toEqual([["t0", "t1"]]);
@@ -65,8 +92,18 @@ describe("createGrpoSampler", () => {
 describe("buildGrpoPrompts", () => {
   test("prompt tokens are the tokenizer's rendering of the tiny prompt, with special tokens", () => {
     const calls: [string, boolean | undefined][] = [];
-    const tokenizer = { tokenize: (text: string, special?: boolean) => { calls.push([text, special]); return [...text].map((ch) => ch.charCodeAt(0)); }, eosToken: 0 };
-    const [p] = buildGrpoPrompts(tokenizer, [{ id: "a", question: "How many?", evidence: "", sql: "SELECT 1", db: "demo" }], "tiny");
+    const tokenizer = {
+      tokenize: (text: string, special?: boolean) => {
+        calls.push([text, special]);
+        return [...text].map((ch) => ch.charCodeAt(0));
+      },
+      eosToken: 0,
+    };
+    const [p] = buildGrpoPrompts(
+      tokenizer,
+      [{ id: "a", question: "How many?", evidence: "", sql: "SELECT 1", db: "demo" }],
+      "tiny",
+    );
     expect(p!.prompt).toEqual({ text: "How many?\nSQL:\n" });
     expect(p!.promptTokens).toEqual([..."How many?\nSQL:\n"].map((ch) => ch.charCodeAt(0)));
     expect(calls[0]).toEqual(["How many?\nSQL:\n", true]);

@@ -30,9 +30,21 @@ import { extractSql } from "../models/extractSql.js";
 import { loadModel, type LoadedModel } from "../models/loadModel.js";
 import { trainingTokens, type PromptStyle, type PromptTokenizer } from "../models/promptTemplates.js";
 import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../models/textGenerator.js";
-import { createGoldResultCache, prepareRewardSamples, type GoldResultCache, type RewardCandidate, type RewardEnvironment } from "../rewards/prepareRewardSamples.js";
+import {
+  createGoldResultCache,
+  prepareRewardSamples,
+  type GoldResultCache,
+  type RewardCandidate,
+  type RewardEnvironment,
+} from "../rewards/prepareRewardSamples.js";
 import type { RewardSample } from "../rewards/rewardSample.js";
-import { createWeightedReward, DEFAULT_REWARD_COMPONENTS, type RewardComponent, type WeightedReward, type WeightedRewardResult } from "../rewards/weightedReward.js";
+import {
+  createWeightedReward,
+  DEFAULT_REWARD_COMPONENTS,
+  type RewardComponent,
+  type WeightedReward,
+  type WeightedRewardResult,
+} from "../rewards/weightedReward.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { demoSchemaSql } from "../sql/demoDatabase.js";
@@ -105,29 +117,56 @@ export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "ad
   rewardWeights: {},
 });
 
-const RUN_FIELDS = new Set(["model", "adapter", ...Object.keys(DEFAULT_GRPO_RUN_CONFIG).filter((k) => !(k in DEFAULT_GRPO_CONFIG))]);
+const RUN_FIELDS = new Set([
+  "model",
+  "adapter",
+  ...Object.keys(DEFAULT_GRPO_RUN_CONFIG).filter((k) => !(k in DEFAULT_GRPO_CONFIG)),
+]);
 
 /** Fills defaults and checks every field; throws an InputError that says how to fix a bad one. */
 export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunConfig {
-  const grpoPart = Object.fromEntries(Object.entries(partial).filter(([k]) => !RUN_FIELDS.has(k))) as Partial<GrpoConfig>;
+  const grpoPart = Object.fromEntries(
+    Object.entries(partial).filter(([k]) => !RUN_FIELDS.has(k)),
+  ) as Partial<GrpoConfig>;
   const grpo = resolveGrpoConfig(grpoPart);
   const c: GrpoRunConfig = { ...DEFAULT_GRPO_RUN_CONFIG, ...partial, ...grpo } as GrpoRunConfig;
   const need = (ok: boolean, field: keyof GrpoRunConfig, what: string) => {
-    if (!ok) throw new InputError(`GRPO run config: ${field} = ${JSON.stringify(c[field])} is invalid`, { hint: `set ${field} to ${what}` });
+    if (!ok)
+      throw new InputError(`GRPO run config: ${field} = ${JSON.stringify(c[field])} is invalid`, {
+        hint: `set ${field} to ${what}`,
+      });
   };
   need(typeof c.model === "string" && c.model.length > 0, "model", "the path of the base model GGUF (or an hf: URI)");
-  need(c.adapter === undefined || (typeof c.adapter === "string" && c.adapter.length > 0), "adapter", "the path of an SFT LoRA adapter GGUF, or leave it out");
-  need(["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle), "promptStyle", "tiny, zeroShot, fewShot, reasoningFirst or schemaAware");
+  need(
+    c.adapter === undefined || (typeof c.adapter === "string" && c.adapter.length > 0),
+    "adapter",
+    "the path of an SFT LoRA adapter GGUF, or leave it out",
+  );
+  need(
+    ["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle),
+    "promptStyle",
+    "tiny, zeroShot, fewShot, reasoningFirst or schemaAware",
+  );
   need(Number.isInteger(c.loraRank) && c.loraRank >= 0, "loraRank", "an integer ≥ 0 (0 = by model size), e.g. 8");
   need(c.loraAlpha >= 0, "loraAlpha", "a number ≥ 0 (0 = by model size), e.g. 2 × loraRank");
   need(Number.isInteger(c.topK) && c.topK >= 0, "topK", "an integer ≥ 0 (0 = the whole vocabulary)");
   need(c.topP > 0 && c.topP <= 1, "topP", "a number in (0, 1]");
   need(Number.isInteger(c.sequences) && c.sequences >= 0, "sequences", "an integer ≥ 0 (0 = groupSize)");
   need(Number.isInteger(c.threads) && c.threads >= 0, "threads", "an integer ≥ 0 (0 = physical cores)");
-  need(Number.isInteger(c.samplerThreads) && c.samplerThreads >= 0, "samplerThreads", "an integer ≥ 0 (0 = llama.cpp's math cores)");
+  need(
+    Number.isInteger(c.samplerThreads) && c.samplerThreads >= 0,
+    "samplerThreads",
+    "an integer ≥ 0 (0 = llama.cpp's math cores)",
+  );
   need(Number.isInteger(c.evalLimit) && c.evalLimit >= 0, "evalLimit", "an integer ≥ 0 (0 = the whole split)");
-  need(typeof c.rewardWeights === "object" && c.rewardWeights !== null && !Array.isArray(c.rewardWeights) && Object.values(c.rewardWeights).every((w) => typeof w === "number" && Number.isFinite(w)),
-    "rewardWeights", "an object of finite numbers by reward component name, e.g. { \"value_linking\": 0.2 }");
+  need(
+    typeof c.rewardWeights === "object" &&
+      c.rewardWeights !== null &&
+      !Array.isArray(c.rewardWeights) &&
+      Object.values(c.rewardWeights).every((w) => typeof w === "number" && Number.isFinite(w)),
+    "rewardWeights",
+    'an object of finite numbers by reward component name, e.g. { "value_linking": 0.2 }',
+  );
   DEFAULT_REWARD_COMPONENTS({ weights: c.rewardWeights }); // an unknown component name throws here, before anything loads
   return c;
 }
@@ -138,10 +177,20 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
  * Dataset items → GRPO prompts (trainers/sftExamples.ts `datasetPrompt`, as SFT and evaluation render them)
  * whose token ids are the sampler's own tokenization of the rendered prompt (`trainingTokens`).
  */
-export function buildGrpoPrompts(tokenizer: PromptTokenizer, items: readonly DatasetItem[], style: PromptStyle, schema?: string): GrpoPrompt[] {
+export function buildGrpoPrompts(
+  tokenizer: PromptTokenizer,
+  items: readonly DatasetItem[],
+  style: PromptStyle,
+  schema?: string,
+): GrpoPrompt[] {
   return items.map((item) => {
     const prompt = datasetPrompt(style, item, schema);
-    return { question: item.question, goldSql: item.sql, prompt, promptTokens: trainingTokens(tokenizer, prompt, "").promptTokens };
+    return {
+      question: item.question,
+      goldSql: item.sql,
+      prompt,
+      promptTokens: trainingTokens(tokenizer, prompt, "").promptTokens,
+    };
   });
 }
 
@@ -159,9 +208,14 @@ export interface RewardScorer {
   readonly lastTimings: { prepareMs: number; rewardMs: number };
 }
 
-const candidateKey = (c: RewardCandidate): string => JSON.stringify([c.question, c.completion, c.sql, c.goldSql ?? null]);
+const candidateKey = (c: RewardCandidate): string =>
+  JSON.stringify([c.question, c.completion, c.sql, c.goldSql ?? null]);
 
-export function createRewardScorer(env: RewardEnvironment, reward: WeightedReward, gold: GoldResultCache = createGoldResultCache(env)): RewardScorer {
+export function createRewardScorer(
+  env: RewardEnvironment,
+  reward: WeightedReward,
+  gold: GoldResultCache = createGoldResultCache(env),
+): RewardScorer {
   const pending = new Map<string, Promise<RewardSample>[]>();
   const prepareOne = (c: RewardCandidate) => prepareRewardSamples([c], env, gold).then((s) => s[0]!);
   let lastSamples: readonly RewardSample[] = [];
@@ -213,7 +267,12 @@ export function createGrpoSampler(
   onGroup?: (prompt: Prompt, completions: readonly Completion[]) => void,
 ): GrpoSampler {
   return {
-    async generateCandidates(prompt: Prompt, n: number, options: Partial<GenerationParams> & CandidateOptions = {}, signal?: AbortSignal) {
+    async generateCandidates(
+      prompt: Prompt,
+      n: number,
+      options: Partial<GenerationParams> & CandidateOptions = {},
+      signal?: AbortSignal,
+    ) {
       const completions = await model.generateCandidates(prompt, n, { ...params, ...options }, signal);
       onGroup?.(prompt, completions);
       return completions;
@@ -224,7 +283,11 @@ export function createGrpoSampler(
 
 /** The metrics key prefix of an eval split: its name ("dev"), or a JSONL file's base name ("my_questions"). */
 export function evalMetricPrefix(split: string): string {
-  return basename(split).replace(/\.jsonl?$/, "").replace(/[^A-Za-z0-9]+/g, "_") || "eval";
+  return (
+    basename(split)
+      .replace(/\.jsonl?$/, "")
+      .replace(/[^A-Za-z0-9]+/g, "_") || "eval"
+  );
 }
 
 // ─── session ─────────────────────────────────────────────────────────────────────────────────────────
@@ -258,7 +321,10 @@ export interface GrpoSessionOptions {
 }
 
 /** Opens the database, model, policy and reward pipeline of a GRPO run. */
-export async function createGrpoSession(partial: Partial<GrpoRunConfig>, options: GrpoSessionOptions = {}): Promise<GrpoSession> {
+export async function createGrpoSession(
+  partial: Partial<GrpoRunConfig>,
+  options: GrpoSessionOptions = {},
+): Promise<GrpoSession> {
   const config = resolveGrpoRunConfig(partial);
   const opened: { dispose(): Promise<unknown> }[] = [];
   try {
@@ -266,37 +332,79 @@ export async function createGrpoSession(partial: Partial<GrpoRunConfig>, options
     if (!options.executor) opened.push({ dispose: () => executor.close() });
     const env = await createSqlRewardEnvironment(executor);
     const gold = createGoldResultCache(env);
-    const reward = createWeightedReward({ components: options.rewardComponents ?? DEFAULT_REWARD_COMPONENTS({ bareSql: config.promptStyle === "tiny", weights: config.rewardWeights }) });
+    const reward = createWeightedReward({
+      components:
+        options.rewardComponents ??
+        DEFAULT_REWARD_COMPONENTS({ bareSql: config.promptStyle === "tiny", weights: config.rewardWeights }),
+    });
     const scorer = createRewardScorer(env, reward, gold);
 
-    const model = await loadModel({ model: config.model, gpu: false, kvCacheF32: true, sequences: config.sequences || config.groupSize, download: false,
-      ...(config.samplerThreads > 0 ? { threads: config.samplerThreads } : {}) });
+    const model = await loadModel({
+      model: config.model,
+      gpu: false,
+      kvCacheF32: true,
+      sequences: config.sequences || config.groupSize,
+      download: false,
+      ...(config.samplerThreads > 0 ? { threads: config.samplerThreads } : {}),
+    });
     opened.push(model);
     if (config.adapter !== undefined) await model.setAdapter(config.adapter);
     const policy = await NativePolicy.create({
       modelPath: model.path,
       trainable: "lora",
-      lora: { ...(config.loraRank > 0 ? { rank: config.loraRank } : {}), ...(config.loraAlpha > 0 ? { alpha: config.loraAlpha } : {}), seed: config.seed + 42, ...(config.adapter === undefined ? {} : { initPath: config.adapter }) },
+      lora: {
+        ...(config.loraRank > 0 ? { rank: config.loraRank } : {}),
+        ...(config.loraAlpha > 0 ? { alpha: config.loraAlpha } : {}),
+        seed: config.seed + 42,
+        ...(config.adapter === undefined ? {} : { initPath: config.adapter }),
+      },
       ...(config.threads > 0 ? { threads: config.threads } : {}),
     });
     opened.push(policy);
 
     const trainItems = options.trainItems ?? (await loadDataset(config.trainSplit));
-    if (trainItems.length === 0) throw new InputError(`GRPO: the train split '${config.trainSplit}' holds no examples`, { hint: "point trainSplit at a non-empty JSONL dataset" });
+    if (trainItems.length === 0)
+      throw new InputError(`GRPO: the train split '${config.trainSplit}' holds no examples`, {
+        hint: "point trainSplit at a non-empty JSONL dataset",
+      });
     // The non-tiny styles carry the schema DDL (the demo schema's, as SFT and evaluation use).
     const schema = config.promptStyle === "tiny" ? undefined : await demoSchemaSql();
     const prompts = buildGrpoPrompts(model, trainItems, config.promptStyle, schema);
     const byPrompt = new Map<Prompt, GrpoPrompt>(prompts.map((p) => [p.prompt, p]));
-    const sampling: Partial<GenerationParams> = { topK: config.topK || Math.max(1, model.vocabularySize), topP: config.topP, minP: 0, repeatPenalty: 1 };
-    const sampler = createGrpoSampler(model, sampling, config.overlapScoring ? (prompt, completions) => {
-      const source = byPrompt.get(prompt);
-      if (source === undefined) return;
-      for (const c of completions) scorer.prefetch({ question: source.question, completion: c.text, sql: extractCandidateSql(c.text), ...(source.goldSql === undefined ? {} : { goldSql: source.goldSql }) });
-    } : undefined);
+    const sampling: Partial<GenerationParams> = {
+      topK: config.topK || Math.max(1, model.vocabularySize),
+      topP: config.topP,
+      minP: 0,
+      repeatPenalty: 1,
+    };
+    const sampler = createGrpoSampler(
+      model,
+      sampling,
+      config.overlapScoring
+        ? (prompt, completions) => {
+            const source = byPrompt.get(prompt);
+            if (source === undefined) return;
+            for (const c of completions)
+              scorer.prefetch({
+                question: source.question,
+                completion: c.text,
+                sql: extractCandidateSql(c.text),
+                ...(source.goldSql === undefined ? {} : { goldSql: source.goldSql }),
+              });
+          }
+        : undefined,
+    );
 
     let evalItems = options.evalItems;
     const session: GrpoSession = {
-      config, model, policy, executor, env, scorer, sampler, prompts,
+      config,
+      model,
+      policy,
+      executor,
+      env,
+      scorer,
+      sampler,
+      prompts,
       async evaluate(limit = config.evalLimit) {
         evalItems ??= await loadDataset(config.evalSplit);
         return evaluateModel({
@@ -311,13 +419,19 @@ export async function createGrpoSession(partial: Partial<GrpoRunConfig>, options
       },
       trainOptions() {
         return {
-          prompts, policy, sampler,
+          prompts,
+          policy,
+          sampler,
           extractSql: extractCandidateSql,
           scoreRewards: (candidates) => scorer.scoreRewards(candidates),
           evaluate: async () => {
             const report = await session.evaluate();
             const name = evalMetricPrefix(config.evalSplit);
-            return { [`${name}_execution_accuracy`]: report.execution_accuracy, [`${name}_validity_rate`]: report.validity_rate, [`${name}_n`]: report.n };
+            return {
+              [`${name}_execution_accuracy`]: report.execution_accuracy,
+              [`${name}_validity_rate`]: report.validity_rate,
+              [`${name}_n`]: report.n,
+            };
           },
         };
       },
@@ -354,7 +468,10 @@ function writeRunConfig(config: GrpoRunConfig): void {
 }
 
 /** Opens a session, trains (resuming when a checkpoint exists), writes <outDir>/adapter.gguf, closes everything. */
-export async function runGrpo(partial: Partial<GrpoRunConfig>, options: RunGrpoOptions = {}): Promise<GrpoRunResult & { config: GrpoRunConfig }> {
+export async function runGrpo(
+  partial: Partial<GrpoRunConfig>,
+  options: RunGrpoOptions = {},
+): Promise<GrpoRunResult & { config: GrpoRunConfig }> {
   const session = await createGrpoSession(partial, options);
   try {
     writeRunConfig(session.config);

@@ -24,7 +24,14 @@ function fakeSampler(completions: number[][]): GrpoSampler & { adapters: string[
       sampler.calls += 1;
       return Array.from({ length: n }, (_, i) => {
         const tokens = completions[i % completions.length]!;
-        return { text: tokens.map((t) => WORDS[t]).join(" "), tokens, logprobs: [], finishReason: "eos", timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null };
+        return {
+          text: tokens.map((t) => WORDS[t]).join(" "),
+          tokens,
+          logprobs: [],
+          finishReason: "eos",
+          timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+          adapter: null,
+        };
       });
     },
     async setAdapter(path: string) {
@@ -38,15 +45,34 @@ function fakeSampler(completions: number[][]): GrpoSampler & { adapters: string[
 describe("grpoStep (fake policy, fake sampler)", () => {
   it("raises the log-probs of positively-advantaged completions and swaps a new adapter in", async () => {
     const policy = new FakePolicy(WORDS.length);
-    const sampler = fakeSampler([[1, 2], [1, 3], [4, 5], [1, 2]]);
+    const sampler = fakeSampler([
+      [1, 2],
+      [1, 3],
+      [4, 5],
+      [1, 2],
+    ]);
     const reward = createWeightedReward({ components: { execution_match: { fn: executionMatchReward, weight: 1 } } });
-    const config = resolveGrpoConfig({ groupSize: 4, promptsPerStep: 2, learningRate: 0.5, beta: 0.04, maxGradNorm: 0 });
+    const config = resolveGrpoConfig({
+      groupSize: 4,
+      promptsPerStep: 2,
+      learningRate: 0.5,
+      beta: 0.04,
+      maxGradNorm: 0,
+    });
     const deps = {
       policy,
       sampler,
       extractSql: (text: string) => (text.startsWith("SELECT") ? text : null),
       scoreRewards: async (cands: { sql: string | null; goldSql?: string }[]) =>
-        reward(cands.map((c) => ({ question: "q", completion: c.sql ?? "", sql: c.sql, goldSql: c.goldSql!, match: c.sql === c.goldSql }))),
+        reward(
+          cands.map((c) => ({
+            question: "q",
+            completion: c.sql ?? "",
+            sql: c.sql,
+            goldSql: c.goldSql!,
+            match: c.sql === c.goldSql,
+          })),
+        ),
       adapterPath: (step: number) => join(dir, `adapter-${step}.json`),
     };
     const prompts = [
@@ -106,8 +132,21 @@ describe("grpoStep DAPO resampling", () => {
       async generateCandidates(_p, n) {
         call += 1;
         // first round: all wrong (zero variance); second round: one right.
-        const rows = call === 1 ? [[4, 5]] : [[1, 2], [4, 5]];
-        return Array.from({ length: n }, (_, i) => ({ text: rows[i % rows.length]!.map((t) => WORDS[t]).join(" "), tokens: rows[i % rows.length]!, logprobs: [], finishReason: "eos" as const, timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null }));
+        const rows =
+          call === 1
+            ? [[4, 5]]
+            : [
+                [1, 2],
+                [4, 5],
+              ];
+        return Array.from({ length: n }, (_, i) => ({
+          text: rows[i % rows.length]!.map((t) => WORDS[t]).join(" "),
+          tokens: rows[i % rows.length]!,
+          logprobs: [],
+          finishReason: "eos" as const,
+          timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+          adapter: null,
+        }));
       },
       async setAdapter() {},
     };
@@ -115,7 +154,13 @@ describe("grpoStep DAPO resampling", () => {
     const m = await grpoStep(
       0,
       [{ question: "q", goldSql: "SELECT 1", prompt: { text: "q" }, promptTokens: [0] }],
-      { policy, sampler, extractSql: (t) => t, scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))), adapterPath: (s) => join(dir, `dapo-${s}.json`) },
+      {
+        policy,
+        sampler,
+        extractSql: (t) => t,
+        scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))),
+        adapterPath: (s) => join(dir, `dapo-${s}.json`),
+      },
       resolveGrpoConfig({ groupSize: 2, beta: 0, resampleZeroVarianceRounds: 2 }),
     );
     expect(call).toBe(2);
@@ -135,8 +180,21 @@ describe("grpoStep DAPO dynamic sampling with a reserve", () => {
         const text = "text" in p ? p.text : "";
         asked.push(text);
         // "easy" is always solved (zero variance); "hard" half of the time.
-        const rows = text === "easy" ? [[1, 2]] : [[1, 2], [4, 5]];
-        return Array.from({ length: n }, (_, i) => ({ text: rows[i % rows.length]!.map((t) => WORDS[t]).join(" "), tokens: rows[i % rows.length]!, logprobs: [], finishReason: "eos" as const, timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null }));
+        const rows =
+          text === "easy"
+            ? [[1, 2]]
+            : [
+                [1, 2],
+                [4, 5],
+              ];
+        return Array.from({ length: n }, (_, i) => ({
+          text: rows[i % rows.length]!.map((t) => WORDS[t]).join(" "),
+          tokens: rows[i % rows.length]!,
+          logprobs: [],
+          finishReason: "eos" as const,
+          timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+          adapter: null,
+        }));
       },
       async setAdapter() {},
     };
@@ -147,11 +205,22 @@ describe("grpoStep DAPO dynamic sampling with a reserve", () => {
       return accumulate(batch, coefficients, options);
     };
     const reward = createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 1 } } });
-    const prompt = (text: string, token: number) => ({ question: text, goldSql: "SELECT 1", prompt: { text }, promptTokens: [token] });
+    const prompt = (text: string, token: number) => ({
+      question: text,
+      goldSql: "SELECT 1",
+      prompt: { text },
+      promptTokens: [token],
+    });
     const m = await grpoStep(
       0,
       [prompt("easy", 0)],
-      { policy, sampler, extractSql: (t) => t, scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))), adapterPath: (s) => join(dir, `reserve-${s}.json`) },
+      {
+        policy,
+        sampler,
+        extractSql: (t) => t,
+        scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))),
+        adapterPath: (s) => join(dir, `reserve-${s}.json`),
+      },
       resolveGrpoConfig({ groupSize: 2, beta: 0, resampleZeroVarianceRounds: 3 }),
       [prompt("hard", 3), prompt("unused", 0)],
     );
@@ -164,6 +233,6 @@ describe("grpoStep DAPO dynamic sampling with a reserve", () => {
 });
 
 // Compile-time check: the real sampler (models/loadModel.ts) satisfies the step's sampler interface.
-export type LoadedModelIsAGrpoSampler = LoadedModel extends GrpoSampler ? true : never;
+type LoadedModelIsAGrpoSampler = LoadedModel extends GrpoSampler ? true : never;
 const loadedModelIsAGrpoSampler: LoadedModelIsAGrpoSampler = true;
 void loadedModelIsAGrpoSampler;

@@ -29,7 +29,12 @@ export interface GrpoPrompt {
 
 /** The sampler subset the step needs (a LoadedModel has it). */
 export interface GrpoSampler {
-  generateCandidates(prompt: Prompt, n: number, params?: Partial<GenerationParams> & CandidateOptions, signal?: AbortSignal): Promise<Completion[]>;
+  generateCandidates(
+    prompt: Prompt,
+    n: number,
+    params?: Partial<GenerationParams> & CandidateOptions,
+    signal?: AbortSignal,
+  ): Promise<Completion[]>;
   setAdapter(path: string): Promise<unknown>;
 }
 
@@ -71,12 +76,20 @@ const meanStd = (xs: readonly number[]): { mean: number; std: number } => {
 };
 
 /** 1. G completions for each prompt, [P][G]; prompts sampled concurrently (the sampler shares batches). */
-export async function sampleGroups(sampler: GrpoSampler, prompts: readonly GrpoPrompt[], config: Pick<GrpoConfig, "groupSize" | "temperature" | "maxCompletionTokens" | "seed">, step: number): Promise<Completion[][]> {
+export async function sampleGroups(
+  sampler: GrpoSampler,
+  prompts: readonly GrpoPrompt[],
+  config: Pick<GrpoConfig, "groupSize" | "temperature" | "maxCompletionTokens" | "seed">,
+  step: number,
+): Promise<Completion[][]> {
   return Promise.all(
     prompts.map((p, k) =>
       sampler.generateCandidates(p.prompt, config.groupSize, {
         temperatures: new Array<number>(config.groupSize).fill(config.temperature),
-        seeds: Array.from({ length: config.groupSize }, (_, i) => config.seed + step * 100_003 + k * config.groupSize + i),
+        seeds: Array.from(
+          { length: config.groupSize },
+          (_, i) => config.seed + step * 100_003 + k * config.groupSize + i,
+        ),
         maxTokens: config.maxCompletionTokens,
       }),
     ),
@@ -84,9 +97,18 @@ export async function sampleGroups(sampler: GrpoSampler, prompts: readonly GrpoP
 }
 
 /** 2. Extract SQL from every completion and score the batch, [P·G]. */
-export async function scoreGroups(groups: readonly Completion[][], prompts: readonly GrpoPrompt[], deps: Pick<GrpoStepDependencies, "extractSql" | "scoreRewards">): Promise<WeightedRewardResult> {
+export async function scoreGroups(
+  groups: readonly Completion[][],
+  prompts: readonly GrpoPrompt[],
+  deps: Pick<GrpoStepDependencies, "extractSql" | "scoreRewards">,
+): Promise<WeightedRewardResult> {
   const candidates: RewardCandidate[] = groups.flatMap((group, k) =>
-    group.map((c) => ({ question: prompts[k]!.question, completion: c.text, sql: deps.extractSql(c.text), ...(prompts[k]!.goldSql === undefined ? {} : { goldSql: prompts[k]!.goldSql }) })),
+    group.map((c) => ({
+      question: prompts[k]!.question,
+      completion: c.text,
+      sql: deps.extractSql(c.text),
+      ...(prompts[k]!.goldSql === undefined ? {} : { goldSql: prompts[k]!.goldSql }),
+    })),
   );
   return deps.scoreRewards(candidates);
 }
@@ -95,13 +117,22 @@ export async function scoreGroups(groups: readonly Completion[][], prompts: read
  * One step on `prompts` (P of them). `reserve`: further prompts that dynamic sampling
  * (config.resampleZeroVarianceRounds) draws, in order, to replace groups without reward variance.
  */
-export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], deps: GrpoStepDependencies, config: GrpoConfig, reserve: readonly GrpoPrompt[] = []): Promise<GrpoStepMetrics> {
+export async function grpoStep(
+  step: number,
+  prompts: readonly GrpoPrompt[],
+  deps: GrpoStepDependencies,
+  config: GrpoConfig,
+  reserve: readonly GrpoPrompt[] = [],
+): Promise<GrpoStepMetrics> {
   const t0 = performance.now();
   let groups = await sampleGroups(deps.sampler, prompts, config, step);
   const t1 = performance.now();
 
   const rewards = await scoreGroups(groups, prompts, deps);
-  let { advantages, zeroVarianceGroups, zeroVarianceGroupIndices } = groupAdvantages(rewards.totals, { groupSize: config.groupSize, scaleByStd: config.scaleRewardsByStd });
+  let { advantages, zeroVarianceGroups, zeroVarianceGroupIndices } = groupAdvantages(rewards.totals, {
+    groupSize: config.groupSize,
+    scaleByStd: config.scaleRewardsByStd,
+  });
   const zeroVarianceGroupsSampled = zeroVarianceGroups;
   // DAPO dynamic sampling: a group with no reward variance carries no gradient, so its slot is refilled —
   // with the next unused prompt of `reserve` (DAPO: over-sample and filter), or the same prompt with new
@@ -110,7 +141,12 @@ export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], dep
   let nextReserve = 0;
   for (let round = 1; round <= config.resampleZeroVarianceRounds && zeroVarianceGroups > 0; round += 1) {
     const replacements = zeroVarianceGroupIndices.map((g) => reserve[nextReserve++] ?? batchPrompts[g]!);
-    const again = await sampleGroups(deps.sampler, replacements, { ...config, seed: config.seed + round * 7_919 }, step);
+    const again = await sampleGroups(
+      deps.sampler,
+      replacements,
+      { ...config, seed: config.seed + round * 7_919 },
+      step,
+    );
     const againRewards = await scoreGroups(again, replacements, deps);
     groups = groups.slice();
     zeroVarianceGroupIndices.forEach((g, k) => {
@@ -118,14 +154,21 @@ export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], dep
       batchPrompts[g] = replacements[k]!;
       const G = config.groupSize;
       rewards.totals.splice(g * G, G, ...againRewards.totals.slice(k * G, (k + 1) * G));
-      for (const name of Object.keys(rewards.components)) rewards.components[name]!.splice(g * G, G, ...againRewards.components[name]!.slice(k * G, (k + 1) * G));
+      for (const name of Object.keys(rewards.components))
+        rewards.components[name]!.splice(g * G, G, ...againRewards.components[name]!.slice(k * G, (k + 1) * G));
     });
-    ({ advantages, zeroVarianceGroups, zeroVarianceGroupIndices } = groupAdvantages(rewards.totals, { groupSize: config.groupSize, scaleByStd: config.scaleRewardsByStd }));
+    ({ advantages, zeroVarianceGroups, zeroVarianceGroupIndices } = groupAdvantages(rewards.totals, {
+      groupSize: config.groupSize,
+      scaleByStd: config.scaleRewardsByStd,
+    }));
   }
   const t2 = performance.now();
 
   const batch: TokenSequence[] = groups.flatMap((group, k) =>
-    group.map((c) => ({ tokens: [...batchPrompts[k]!.promptTokens, ...c.tokens], completionStart: batchPrompts[k]!.promptTokens.length })),
+    group.map((c) => ({
+      tokens: [...batchPrompts[k]!.promptTokens, ...c.tokens],
+      completionStart: batchPrompts[k]!.promptTokens.length,
+    })),
   );
   // Log-probs at the sampling temperature (logits / T), as TRL computes them.
   const temperature = config.temperature;
@@ -140,10 +183,23 @@ export async function grpoStep(step: number, prompts: readonly GrpoPrompt[], dep
     const current = iteration === 0 ? oldLogprobs : await deps.policy.logprobs(batch, { temperature });
     const loss = grpoLoss(
       { logprobs: current, oldLogprobs, advantages, ...(refLogprobs === undefined ? {} : { refLogprobs }) },
-      { lossType: config.lossType, epsilonLow: config.epsilonLow, epsilonHigh: config.epsilonHigh, beta: config.beta, maxCompletionLength: config.maxCompletionTokens },
+      {
+        lossType: config.lossType,
+        epsilonLow: config.epsilonLow,
+        epsilonHigh: config.epsilonHigh,
+        beta: config.beta,
+        maxCompletionLength: config.maxCompletionTokens,
+      },
     );
     await deps.policy.accumulateGradients(batch, loss.coefficients, { temperature });
-    ({ gradNorm } = await deps.policy.step({ learningRate: config.learningRate, maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay, beta1: config.beta1, beta2: config.beta2, epsilon: config.adamEpsilon }));
+    ({ gradNorm } = await deps.policy.step({
+      learningRate: config.learningRate,
+      maxGradNorm: config.maxGradNorm,
+      weightDecay: config.weightDecay,
+      beta1: config.beta1,
+      beta2: config.beta2,
+      epsilon: config.adamEpsilon,
+    }));
     last = loss;
   }
   const t4 = performance.now();

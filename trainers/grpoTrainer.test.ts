@@ -19,12 +19,21 @@ function policySampler(policy: FakePolicy): GrpoSampler & { adapters: string[] }
   return {
     adapters,
     async generateCandidates(_prompt: Prompt, n: number, params = {}): Promise<Completion[]> {
-      const [lpRight, lpWrong] = await policy.logprobs([{ tokens: [1, 2], completionStart: 0 }]).then((r) => Array.from(r[0]!));
+      const [lpRight, lpWrong] = await policy
+        .logprobs([{ tokens: [1, 2], completionStart: 0 }])
+        .then((r) => Array.from(r[0]!));
       const pRight = Math.exp(lpRight!) / (Math.exp(lpRight!) + Math.exp(lpWrong!));
       return Array.from({ length: n }, (_, i) => {
         const u = ((params.seeds?.[i] ?? i) * 0.6180339887) % 1; // deterministic per seed
         const token = u < pRight ? 1 : 2;
-        return { text: token === 1 ? "right" : "wrong", tokens: [token], logprobs: [], finishReason: "eos", timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 }, adapter: null };
+        return {
+          text: token === 1 ? "right" : "wrong",
+          tokens: [token],
+          logprobs: [],
+          finishReason: "eos",
+          timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+          adapter: null,
+        };
       });
     },
     async setAdapter(path: string) {
@@ -33,7 +42,12 @@ function policySampler(policy: FakePolicy): GrpoSampler & { adapters: string[] }
   };
 }
 
-function run(policy: FakePolicy, outDir: string, extra: { stopAfterSteps?: number } = {}, overrides: Partial<GrpoConfig> = {}) {
+function run(
+  policy: FakePolicy,
+  outDir: string,
+  extra: { stopAfterSteps?: number } = {},
+  overrides: Partial<GrpoConfig> = {},
+) {
   const reward = createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 1 } } });
   const sampler = policySampler(policy);
   return {
@@ -41,11 +55,28 @@ function run(policy: FakePolicy, outDir: string, extra: { stopAfterSteps?: numbe
     result: trainGrpo({
       policy,
       sampler,
-      prompts: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, goldSql: "right", prompt: { text: `q${i}` }, promptTokens: [0] })),
-      config: resolveGrpoConfig({ groupSize: 4, promptsPerStep: 2, maxSteps: 6, learningRate: 2, beta: 0.01, checkpointEvery: 1, evalEvery: 3, outDir, ...overrides }),
+      prompts: Array.from({ length: 4 }, (_, i) => ({
+        question: `q${i}`,
+        goldSql: "right",
+        prompt: { text: `q${i}` },
+        promptTokens: [0],
+      })),
+      config: resolveGrpoConfig({
+        groupSize: 4,
+        promptsPerStep: 2,
+        maxSteps: 6,
+        learningRate: 2,
+        beta: 0.01,
+        checkpointEvery: 1,
+        evalEvery: 3,
+        outDir,
+        ...overrides,
+      }),
       extractSql: (t) => t,
       scoreRewards: async (c) => reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql }))),
-      evaluate: async () => ({ execution_accuracy: Math.exp((await policy.logprobs([{ tokens: [1], completionStart: 0 }]))[0]![0]!) }),
+      evaluate: async () => ({
+        execution_accuracy: Math.exp((await policy.logprobs([{ tokens: [1], completionStart: 0 }]))[0]![0]!),
+      }),
       progress: false,
       ...extra,
     }),
@@ -57,7 +88,10 @@ describe("trainGrpo (fake policy)", () => {
     const policy = new FakePolicy(4);
     const { result, sampler } = run(policy, join(dir, "a"));
     const r = await result;
-    const lines = readFileSync(r.metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | boolean>);
+    const lines = readFileSync(r.metricsPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, number | boolean>);
     const steps = lines.filter((l) => l.eval !== true);
     expect(steps).toHaveLength(6);
     expect(lines.filter((l) => l.eval === true).map((l) => l.step)).toEqual([0, 3, 6]);
@@ -83,7 +117,10 @@ describe("trainGrpo (fake policy)", () => {
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(r.adapterPath).toBe(join(dir, "timed", "adapter.gguf"));
     expect(existsSync(r.adapterPath)).toBe(true);
-    const lines = readFileSync(r.metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | boolean>);
+    const lines = readFileSync(r.metricsPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, number | boolean>);
     expect(lines.filter((l) => l.eval === true).at(-1)!.step).toBe(r.steps); // the final evaluation
   });
 
@@ -97,6 +134,8 @@ describe("trainGrpo (fake policy)", () => {
     const r = await second.result;
     expect(r.resumedFrom).toBe(4);
     expect(second.sampler.adapters[0]).toBe(join(dir, "killed", "adapters", "adapter-4.gguf")); // the checkpoint's adapter is swapped back in
-    Array.from(straight.theta).forEach((t, v) => expect(revived.theta[v]).toBeCloseTo(t, 10));
+    Array.from(straight.theta).forEach((t, v) => {
+      expect(revived.theta[v]).toBeCloseTo(t, 10);
+    });
   });
 });

@@ -78,18 +78,28 @@ export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult>
     const batchIndices = order.slice(at, at + config.promptsPerStep);
     const batch = batchIndices.map((i) => prompts[i]!);
     // Replacements for dynamic sampling: a permutation fixed by (seed, step), the batch left out (resume-safe).
-    const reserve = config.resampleZeroVarianceRounds === 0 ? [] : permutation(prompts.length, config.seed * 1_000_003 + 500_009 * (step + 1))
-      .filter((i) => !batchIndices.includes(i))
-      .slice(0, config.promptsPerStep * config.resampleZeroVarianceRounds)
-      .map((i) => prompts[i]!);
-    last = await grpoStep(step, batch, { ...options, adapterPath: (s) => join(adapterDir, `adapter-${s + 1}.gguf`) }, config, reserve);
+    const reserve =
+      config.resampleZeroVarianceRounds === 0
+        ? []
+        : permutation(prompts.length, config.seed * 1_000_003 + 500_009 * (step + 1))
+            .filter((i) => !batchIndices.includes(i))
+            .slice(0, config.promptsPerStep * config.resampleZeroVarianceRounds)
+            .map((i) => prompts[i]!);
+    last = await grpoStep(
+      step,
+      batch,
+      { ...options, adapterPath: (s) => join(adapterDir, `adapter-${s + 1}.gguf`) },
+      config,
+      reserve,
+    );
     lastAdapter = last.adapter;
     step += 1;
     stepsThisRun += 1;
     log({ ...last, step });
     options.onStep?.(last);
     bar?.update(step, `reward ${last.rewardMean.toFixed(3)} kl ${last.klMean.toExponential(1)}`);
-    if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.maxSteps && !outOfTime()) await evaluateNow();
+    if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < config.maxSteps && !outOfTime())
+      await evaluateNow();
     if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await checkpoint();
     if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps) {
       return { steps: step, resumedFrom, adapterPath: lastAdapter ?? finalAdapter, metricsPath, last };

@@ -3,11 +3,23 @@ import { augmentLiterals, copiedLiterals } from "./literalAugmentation.js";
 
 describe("copiedLiterals", () => {
   test.each([
-    ["customers in Sweden", "SELECT name FROM customers WHERE country = 'Sweden'", [{ text: "Sweden", kind: "string" }]],
-    ["how many ppl did we hire in 2014", "SELECT COUNT(*) FROM employees WHERE EXTRACT(YEAR FROM hire_date) = 2014", [{ text: "2014", kind: "integer" }]],
+    [
+      "customers in Sweden",
+      "SELECT name FROM customers WHERE country = 'Sweden'",
+      [{ text: "Sweden", kind: "string" }],
+    ],
+    [
+      "how many ppl did we hire in 2014",
+      "SELECT COUNT(*) FROM employees WHERE EXTRACT(YEAR FROM hire_date) = 2014",
+      [{ text: "2014", kind: "integer" }],
+    ],
     ["rev share % top5 custs 2025", "SELECT 5, 2025, ROUND(x, 2) FROM t LIMIT 5", [{ text: "2025", kind: "integer" }]],
     ["count employees on leave", "SELECT COUNT(*) FROM employees WHERE status = 'on_leave'", []],
-    ["PRJ-1047 billable hrs", "SELECT 1 FROM projects p WHERE p.project_code = 'PRJ-1047'", [{ text: "PRJ-1047", kind: "string" }]],
+    [
+      "PRJ-1047 billable hrs",
+      "SELECT 1 FROM projects p WHERE p.project_code = 'PRJ-1047'",
+      [{ text: "PRJ-1047", kind: "string" }],
+    ],
   ])("%s", (question, sql, expected) => {
     expect(copiedLiterals(question, sql)).toEqual(expected);
   });
@@ -16,7 +28,11 @@ describe("copiedLiterals", () => {
 describe("augmentLiterals", () => {
   const items = [
     { question: "customers in Sweden", evidence: "", sql: "SELECT name FROM customers WHERE country = 'Sweden'" },
-    { question: "PRJ-1019 actual spend in 2024", evidence: "", sql: "SELECT 1 FROM p WHERE code = 'PRJ-1019' AND y = 2024" },
+    {
+      question: "PRJ-1019 actual spend in 2024",
+      evidence: "",
+      sql: "SELECT 1 FROM p WHERE code = 'PRJ-1019' AND y = 2024",
+    },
     { question: "how many accounts", evidence: "", sql: "SELECT COUNT(*) FROM gl_accounts" },
   ];
 

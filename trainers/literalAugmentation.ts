@@ -38,7 +38,6 @@ export interface AugmentLiteralsOptions {
 
 const INTEGER = /\b\d+\b/g;
 
-
 /** `s` with the characters special in a RegExp escaped. */
 export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const wordPattern = (s: string): RegExp => new RegExp(`(?<![\\w])${escapeRegExp(s)}(?![\\w])`, "g");
@@ -54,7 +53,8 @@ export function copiedLiterals(question: string, sql: string): { text: string; k
   for (const text of sqlStringLiteralsOf(sql)) {
     if (text.length > 0 && wordPattern(text).test(question)) found.set(text, "string");
   }
-  for (const m of withoutStringLiterals(sql).matchAll(INTEGER)) if (!found.has(m[0]) && wordPattern(m[0]).test(question)) found.set(m[0], "integer");
+  for (const m of withoutStringLiterals(sql).matchAll(INTEGER))
+    if (!found.has(m[0]) && wordPattern(m[0]).test(question)) found.set(m[0], "integer");
   return [...found].map(([text, kind]) => ({ text, kind }));
 }
 
@@ -70,10 +70,16 @@ export function augmentLiterals<T extends PromptItem>(items: readonly T[], optio
       let { question, sql } = item;
       let evidence = item.evidence ?? "";
       for (const { text, kind } of literals) {
-        const own = kind === "string" ? options.substitutes?.(text, item.sql) ?? [] : [];
-        const substitute = own.length > 0 ? pickOther(own, text, random) : kind === "integer" || /\d/.test(text) ? redrawDigits(text, random) : pickOther(pool, text, random);
+        const own = kind === "string" ? (options.substitutes?.(text, item.sql) ?? []) : [];
+        const substitute =
+          own.length > 0
+            ? pickOther(own, text, random)
+            : kind === "integer" || /\d/.test(text)
+              ? redrawDigits(text, random)
+              : pickOther(pool, text, random);
         if (substitute === null) continue;
-        const inSql = kind === "string" ? new RegExp(`'${escapeRegExp(text.replace(/'/g, "''"))}'`, "g") : wordPattern(text);
+        const inSql =
+          kind === "string" ? new RegExp(`'${escapeRegExp(text.replace(/'/g, "''"))}'`, "g") : wordPattern(text);
         const sqlValue = kind === "string" ? `'${substitute.replace(/'/g, "''")}'` : substitute;
         question = question.replace(wordPattern(text), () => substitute);
         evidence = evidence.replace(wordPattern(text), () => substitute);

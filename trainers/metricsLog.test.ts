@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMetricsLog } from "./metricsLog.js";
 
-const steps = (path: string) => readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step?: number; eval?: boolean; note?: string });
+const steps = (path: string) =>
+  readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { step?: number; eval?: boolean; note?: string });
 
 describe("openMetricsLog", () => {
   test("a resumed run drops the lines logged after its checkpoint, so every step appears once", () => {
@@ -12,7 +16,7 @@ describe("openMetricsLog", () => {
     const first = openMetricsLog(path, 0);
     for (let step = 1; step <= 7; step++) first({ step, loss: 1 / step });
     first({ step: 5, eval: true });
-    writeFileSync(path, readFileSync(path, "utf8") + '{"step": 8, "lo'); // cut by the kill
+    writeFileSync(path, `${readFileSync(path, "utf8")}{"step": 8, "lo`); // cut by the kill
     const resumed = openMetricsLog(path, 5); // checkpoint at step 5
     for (let step = 6; step <= 8; step++) resumed({ step, loss: 1 / step });
     const records = steps(path);

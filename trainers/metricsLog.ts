@@ -15,15 +15,17 @@ export function openMetricsLog(path: string, resumedFrom: number): (record: Reco
   if (resumedFrom === 0) {
     rmSync(path, { force: true });
   } else if (existsSync(path)) {
-    const kept = readFileSync(path, "utf8").split("\n").filter((line) => {
-      if (line.trim() === "") return false;
-      try {
-        const step = (JSON.parse(line) as { step?: unknown }).step;
-        return typeof step !== "number" || step <= resumedFrom;
-      } catch {
-        return false; // a line cut by the kill
-      }
-    });
+    const kept = readFileSync(path, "utf8")
+      .split("\n")
+      .filter((line) => {
+        if (line.trim() === "") return false;
+        try {
+          const step = (JSON.parse(line) as { step?: unknown }).step;
+          return typeof step !== "number" || step <= resumedFrom;
+        } catch {
+          return false; // a line cut by the kill
+        }
+      });
     writeFileAtomicSync(path, kept.map((l) => `${l}\n`).join(""));
   }
   return (record) => appendFileSync(path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mulberry32 } from "../data/mulberry32.js";
 import { isNativeError } from "../errors.js";
 import { GGML_TYPE, readGguf, writeGguf } from "../models/ggufFile.js";
 import { loadModel } from "../models/loadModel.js";
@@ -22,16 +23,25 @@ let vocab = 0;
 
 /** A deterministic pseudo-random batch of two sequences of different lengths. */
 function makeBatch(seed: number): TokenSequence[] {
-  let s = seed;
-  const next = (): number => (s = (s * 1103515245 + 12345) % 2147483648) % vocab;
+  const random = mulberry32(seed);
+  const next = (): number => Math.floor(random() * vocab);
   return [
     { tokens: Array.from({ length: 9 }, next), completionStart: 4 },
     { tokens: Array.from({ length: 6 }, next), completionStart: 2 },
   ];
 }
 const coefficientsFor = (batch: TokenSequence[]): Float32Array[] =>
-  batch.map((seq, b) => Float32Array.from({ length: seq.tokens.length - seq.completionStart }, (_, i) => (b === 0 ? -1 : 0.7) + 0.1 * i));
-const adamw: StepOptions = { learningRate: 1e-2, maxGradNorm: 1, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+  batch.map((seq, b) =>
+    Float32Array.from({ length: seq.tokens.length - seq.completionStart }, (_, i) => (b === 0 ? -1 : 0.7) + 0.1 * i),
+  );
+const adamw: StepOptions = {
+  learningRate: 1e-2,
+  maxGradNorm: 1,
+  weightDecay: 0.01,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+};
 
 async function objectiveOf(policy: NativePolicy, batch: TokenSequence[], c: Float32Array[]): Promise<number> {
   const lp = await policy.logprobs(batch);
@@ -45,8 +55,20 @@ const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 
 /** node-llama-cpp's log-probs of each sequence's completion (f32 KV cache) are within 1e-3 (mean |Δ|) of `expected`. */
-async function expectLlamaLogprobs(modelPath: string, batch: TokenSequence[], expected: Float32Array[], adapter?: string): Promise<void> {
-  const model = await loadModel({ model: modelPath, gpu: false, sequences: 1, contextSize: 128, kvCacheF32: true, ...(adapter ? { adapter } : {}) });
+async function expectLlamaLogprobs(
+  modelPath: string,
+  batch: TokenSequence[],
+  expected: Float32Array[],
+  adapter?: string,
+): Promise<void> {
+  const model = await loadModel({
+    model: modelPath,
+    gpu: false,
+    sequences: 1,
+    contextSize: 128,
+    kvCacheF32: true,
+    ...(adapter ? { adapter } : {}),
+  });
   try {
     for (const [b, { tokens, completionStart }] of batch.entries()) {
       const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
@@ -71,10 +93,19 @@ function randomizeLoraB(policy: NativePolicy, scale: number): void {
  * rel-L2 of analytic vs central-difference gradients over the `k` entries of a tensor with the largest
  * analytic |gradient| (f32 central differences have ~1e-4 absolute noise; tiny entries would only measure it).
  */
-async function gradientError(policy: NativePolicy, name: string, batch: TokenSequence[], c: Float32Array[], k = 4, eps = 1e-2): Promise<number> {
+async function gradientError(
+  policy: NativePolicy,
+  name: string,
+  batch: TokenSequence[],
+  c: Float32Array[],
+  k = 4,
+  eps = 1e-2,
+): Promise<number> {
   const grad = policy.getGrad(name);
   const weights = policy.getTensor(name);
-  const order = Array.from(grad.keys()).sort((i, j) => Math.abs(grad[j]!) - Math.abs(grad[i]!)).slice(0, k);
+  const order = Array.from(grad.keys())
+    .sort((i, j) => Math.abs(grad[j]!) - Math.abs(grad[i]!))
+    .slice(0, k);
   let num = 0;
   let den = 0;
   for (const i of order) {
@@ -122,11 +153,19 @@ describe("NativePolicy gradients", () => {
     }
   }, 60_000);
 
-  test("trainable \"all\": every weight type of an untied model matches finite differences", async () => {
+  test('trainable "all": every weight type of an untied model matches finite differences', async () => {
     const policy = await NativePolicy.create({ modelPath: untiedPath, trainable: "all" });
     try {
       const names = policy.trainableNames();
-      expect(names).toEqual(expect.arrayContaining(["token_embd.weight", "output.weight", "output_norm.weight", "blk.1.attn_q.bias", "blk.1.ffn_down.weight"]));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          "token_embd.weight",
+          "output.weight",
+          "output_norm.weight",
+          "blk.1.attn_q.bias",
+          "blk.1.ffn_down.weight",
+        ]),
+      );
       const batch = makeBatch(11);
       const c = coefficientsFor(batch);
       await policy.accumulateGradients(batch, c);
@@ -252,7 +291,7 @@ describe("NativePolicy training", () => {
     try {
       for (let i = 0; i < 6; i++) {
         const { objective } = await policy.accumulateGradients(batch, ce);
-        losses.push(objective);  // Σ (−1/n)·log p = the mean cross-entropy
+        losses.push(objective); // Σ (−1/n)·log p = the mean cross-entropy
         await policy.step({ ...adamw, learningRate: 3e-2 });
         if (i === 2) await policy.saveCheckpoint(checkpoint);
       }
@@ -295,7 +334,7 @@ describe("NativePolicy vs node-llama-cpp", () => {
       await policy.dispose();
     }
     expect(meanAbs(reference[0]!, base[0]!)).toBeLessThan(1e-6);
-    expect(meanAbs(adapted[0]!, base[0]!)).toBeGreaterThan(1e-2);  // the adapter changes something
+    expect(meanAbs(adapted[0]!, base[0]!)).toBeGreaterThan(1e-2); // the adapter changes something
 
     await expectLlamaLogprobs(untiedPath, batch, base);
     await expectLlamaLogprobs(untiedPath, batch, adapted, adapterPath);
@@ -313,16 +352,21 @@ describe("NativePolicy vs node-llama-cpp", () => {
     } finally {
       await first.dispose();
     }
-    const second = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 4, alpha: 8, seed: 2, initPath: path } });
+    const second = await NativePolicy.create({
+      modelPath: tiedPath,
+      lora: { rank: 4, alpha: 8, seed: 2, initPath: path },
+    });
     try {
       expect(Array.from((await second.logprobs(batch))[0]!)).toEqual(Array.from(expected[0]!));
     } finally {
       await second.dispose();
     }
-    await expect(NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 8, initPath: path } })).rejects.toMatchObject({ code: "native.shape" });
+    await expect(
+      NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 8, initPath: path } }),
+    ).rejects.toMatchObject({ code: "native.shape" });
   }, 30_000);
 
-  test("trainable \"all\": the saved full model gives node-llama-cpp the extension's log-probs", async () => {
+  test('trainable "all": the saved full model gives node-llama-cpp the extension\'s log-probs', async () => {
     const policy = await NativePolicy.create({ modelPath: tiedPath, trainable: "all" });
     const out = join(dir, "trained.gguf");
     const batch = makeBatch(8);
@@ -353,11 +397,11 @@ function toHalf(x: number): number {
     const half = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
   }
   const rest = mant & 0x1fff;
   let h = sign | (exp << 10) | (mant >>> 13);
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h += 1;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h += 1;
   return h;
 }
 
@@ -398,11 +442,19 @@ describe("NativePolicy on quantized GGUFs", () => {
         const data = t.data as Float32Array;
         if (type === GGML_TYPE.F16) {
           const halves = Uint16Array.from(data, toHalf);
-          return { quantized: { ...t, type, data: halves }, dequantized: { ...t, data: Float32Array.from(halves, fromHalf) } };
+          return {
+            quantized: { ...t, type, data: halves },
+            dequantized: { ...t, data: Float32Array.from(halves, fromHalf) },
+          };
         }
         const blocks = toQ8_0(data);
         const view = new DataView(blocks.buffer);
-        const values = Float32Array.from(data, (_, i) => fromHalf(view.getUint16(Math.floor(i / 32) * 34, true)) * view.getInt8(Math.floor(i / 32) * 34 + 2 + (i % 32)));
+        const values = Float32Array.from(
+          data,
+          (_, i) =>
+            fromHalf(view.getUint16(Math.floor(i / 32) * 34, true)) *
+            view.getInt8(Math.floor(i / 32) * 34 + 2 + (i % 32)),
+        );
         return { quantized: { ...t, type, data: blocks }, dequantized: { ...t, data: values } };
       });
       writeGguf(quantizedPath, { metadata: source.metadata, tensors: quantized.map((q) => q.quantized) });
@@ -424,12 +476,25 @@ describe("NativePolicy on Qwen3", () => {
     // The tiny Qwen2 rewritten as Qwen3: metadata keys renamed, q/k/v biases dropped, per-head q/k norms added.
     const source = readGguf(untiedPath, { data: true });
     const headDim = dims.embedding / dims.heads;
-    const metadata = new Map(Array.from(source.metadata, ([key, value]) => [key.startsWith("qwen2.") ? `qwen3.${key.slice(6)}` : key, value] as const));
+    const metadata = new Map(
+      Array.from(
+        source.metadata,
+        ([key, value]) => [key.startsWith("qwen2.") ? `qwen3.${key.slice(6)}` : key, value] as const,
+      ),
+    );
     metadata.set("general.architecture", { type: "string", value: "qwen3" });
     const tensors = source.tensors.filter((t) => !t.name.endsWith(".bias"));
     for (let layer = 0; layer < dims.layers; layer++) {
-      for (const [name, phase] of [["attn_q_norm", 0.3], ["attn_k_norm", 1.1]] as const) {
-        tensors.push({ name: `blk.${layer}.${name}.weight`, shape: [headDim], type: GGML_TYPE.F32, data: Float32Array.from({ length: headDim }, (_, i) => 1 + 0.5 * Math.sin(i + phase + layer)) });
+      for (const [name, phase] of [
+        ["attn_q_norm", 0.3],
+        ["attn_k_norm", 1.1],
+      ] as const) {
+        tensors.push({
+          name: `blk.${layer}.${name}.weight`,
+          shape: [headDim],
+          type: GGML_TYPE.F32,
+          data: Float32Array.from({ length: headDim }, (_, i) => 1 + 0.5 * Math.sin(i + phase + layer)),
+        });
       }
     }
     const path = join(dir, "qwen3.gguf");
@@ -453,8 +518,15 @@ describe("NativePolicy errors", () => {
     writeFileSync(notGguf, "hello, this is not a model");
     const truncated = join(dir, "truncated.gguf");
     writeFileSync(truncated, Buffer.from("GGUF\x03\x00\x00\x00\x05"));
-    for (const [modelPath, code] of [[join(dir, "missing.gguf"), "native.file"], [notGguf, "native.gguf"], [truncated, "native.gguf"]] as const) {
-      const error = await NativePolicy.create({ modelPath }).then(() => null, (e: unknown) => e);
+    for (const [modelPath, code] of [
+      [join(dir, "missing.gguf"), "native.file"],
+      [notGguf, "native.gguf"],
+      [truncated, "native.gguf"],
+    ] as const) {
+      const error = await NativePolicy.create({ modelPath }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isNativeError(error)).toBe(true);
       expect((error as { code: string }).code).toBe(code);
       expect((error as Error).message).toContain(modelPath);
@@ -465,14 +537,25 @@ describe("NativePolicy errors", () => {
     try {
       const ckpt = join(dir, "rank4.gguf");
       await rank4.saveCheckpoint(ckpt);
-      const mismatch = await rank2.loadCheckpoint(ckpt).then(() => null, (e: unknown) => e);
+      const mismatch = await rank2.loadCheckpoint(ckpt).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isNativeError(mismatch)).toBe(true);
       expect((mismatch as { code: string }).code).toBe("native.shape");
       expect((mismatch as Error).message).toMatch(/lora_a.*\[32, 4\].*\[32, 2\]/);
 
-      const badToken = await rank2.logprobs([{ tokens: [1, vocab + 5], completionStart: 1 }]).then(() => null, (e: unknown) => e);
+      const badToken = await rank2.logprobs([{ tokens: [1, vocab + 5], completionStart: 1 }]).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isNativeError(badToken) && (badToken as { code: string }).code).toBe("native.input");
-      const badCoefficients = await rank2.accumulateGradients([{ tokens: [1, 2, 3], completionStart: 1 }], [new Float32Array(5)]).then(() => null, (e: unknown) => e);
+      const badCoefficients = await rank2
+        .accumulateGradients([{ tokens: [1, 2, 3], completionStart: 1 }], [new Float32Array(5)])
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(isNativeError(badCoefficients) && (badCoefficients as Error).message).toMatch(/2 completion tokens/);
       // The process and the policy are still usable.
       const ok = await rank2.logprobs([{ tokens: [1, 2, 3], completionStart: 1 }]);

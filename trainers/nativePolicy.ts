@@ -23,7 +23,13 @@
 import { InputError } from "../errors.js";
 import { defaultCpuThreads } from "../runtime/environment.js";
 import { ggufNumber, ggufString, readGguf } from "../models/ggufFile.js";
-import { ggmlBinsDir, loadNativeAddon, toNativeError, type AddonPolicy, type AddonPolicyInfo } from "./native/nativeAddon.js";
+import {
+  ggmlBinsDir,
+  loadNativeAddon,
+  toNativeError,
+  type AddonPolicy,
+  type AddonPolicyInfo,
+} from "./native/nativeAddon.js";
 import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
 
 export interface NativePolicyOptions {
@@ -121,7 +127,10 @@ export class NativePolicy implements PolicyBackend {
     return this.#raw().info();
   }
 
-  logprobs(batch: TokenSequence[], options: { reference?: boolean; temperature?: number } = {}): Promise<Float32Array[]> {
+  logprobs(
+    batch: TokenSequence[],
+    options: { reference?: boolean; temperature?: number } = {},
+  ): Promise<Float32Array[]> {
     return this.#enqueue((native) => native.logprobs(batch, options.reference ?? false, options.temperature ?? 1));
   }
 
@@ -188,7 +197,10 @@ export class NativePolicy implements PolicyBackend {
   }
 
   #raw(): AddonPolicy {
-    if (!this.#native) throw toNativeError(Object.assign(new Error(`policy of ${this.#modelPath} was disposed`), { code: "native.disposed" }));
+    if (!this.#native)
+      throw toNativeError(
+        Object.assign(new Error(`policy of ${this.#modelPath} was disposed`), { code: "native.disposed" }),
+      );
     return this.#native;
   }
 
@@ -201,13 +213,15 @@ export class NativePolicy implements PolicyBackend {
   }
 
   #enqueue<T>(fn: (native: AddonPolicy) => Promise<T>, context: Record<string, unknown> = {}): Promise<T> {
-    const run = this.#queue.catch(() => undefined).then(async () => {
-      try {
-        return await fn(this.#raw());
-      } catch (error) {
-        throw toNativeError(error, { model: this.#modelPath, ...context });
-      }
-    });
+    const run = this.#queue
+      .catch(() => undefined)
+      .then(async () => {
+        try {
+          return await fn(this.#raw());
+        } catch (error) {
+          throw toNativeError(error, { model: this.#modelPath, ...context });
+        }
+      });
     this.#queue = run;
     return run;
   }

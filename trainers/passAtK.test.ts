@@ -17,7 +17,11 @@ describe("passAtK", () => {
   });
 
   test("equals 1 − C(n−c,k)/C(n,k) and grows with k", () => {
-    for (const [n, c] of [[20, 3], [32, 1], [10, 9]] as const) {
+    for (const [n, c] of [
+      [20, 3],
+      [32, 1],
+      [10, 9],
+    ] as const) {
       let previous = 0;
       for (let k = 1; k <= n; k++) {
         const p = passAtK(n, c, k);

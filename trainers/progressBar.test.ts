@@ -3,7 +3,14 @@ import { createProgressBar, formatDuration } from "./progressBar.js";
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
-  return { chunks, isTTY, write(chunk: string) { chunks.push(chunk); return true; } } as unknown as NodeJS.WritableStream & { isTTY: boolean; chunks: string[] };
+  return {
+    chunks,
+    isTTY,
+    write(chunk: string) {
+      chunks.push(chunk);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream & { isTTY: boolean; chunks: string[] };
 }
 
 describe("progressBar", () => {

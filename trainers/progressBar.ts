@@ -10,10 +10,18 @@ export interface ProgressBar {
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`
+      : `${s}s`;
 }
 
-export function createProgressBar(label: string, total: number, options: { stream?: NodeJS.WritableStream & { isTTY?: boolean }; startAt?: number } = {}): ProgressBar {
+export function createProgressBar(
+  label: string,
+  total: number,
+  options: { stream?: NodeJS.WritableStream & { isTTY?: boolean }; startAt?: number } = {},
+): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const start = performance.now();
   const startAt = options.startAt ?? 0;

@@ -65,16 +65,24 @@ export const DEFAULT_SFT_CONFIG: Readonly<SftConfig> = Object.freeze({
 export function resolveSftConfig(partial: Partial<SftConfig> = {}): SftConfig {
   const known = new Set(Object.keys(DEFAULT_SFT_CONFIG));
   for (const key of Object.keys(partial)) {
-    if (!known.has(key)) throw new InputError(`unknown SFT config field '${key}'`, { hint: `use one of: ${[...known].join(", ")}` });
+    if (!known.has(key))
+      throw new InputError(`unknown SFT config field '${key}'`, { hint: `use one of: ${[...known].join(", ")}` });
   }
   const c: SftConfig = { ...DEFAULT_SFT_CONFIG, ...partial };
   const need = (ok: boolean, field: keyof SftConfig, what: string) => {
-    if (!ok) throw new InputError(`SFT config: ${field} = ${JSON.stringify(c[field])} is invalid`, { hint: `set ${field} to ${what}` });
+    if (!ok)
+      throw new InputError(`SFT config: ${field} = ${JSON.stringify(c[field])} is invalid`, {
+        hint: `set ${field} to ${what}`,
+      });
   };
   const positiveInt = (v: number) => Number.isInteger(v) && v >= 1;
   const nonNegativeInt = (v: number) => Number.isInteger(v) && v >= 0;
   need(typeof c.dataset === "string" && c.dataset.length > 0, "dataset", `"train" or the path of a JSONL file`);
-  need(["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle), "promptStyle", "tiny, zeroShot, fewShot, reasoningFirst or schemaAware");
+  need(
+    ["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle),
+    "promptStyle",
+    "tiny, zeroShot, fewShot, reasoningFirst or schemaAware",
+  );
   need(positiveInt(c.epochs), "epochs", "an integer ≥ 1");
   need(positiveInt(c.batchSize), "batchSize", "an integer ≥ 1");
   need(positiveInt(c.gradientAccumulation), "gradientAccumulation", "an integer ≥ 1");

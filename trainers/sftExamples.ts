@@ -9,7 +9,13 @@
  * // examples[0].completionTokens ends with model.eosToken
  */
 import type { DatasetItem } from "../data/loadDataset.js";
-import { buildPrompt, formatCompletion, trainingTokens, type PromptStyle, type PromptTokenizer } from "../models/promptTemplates.js";
+import {
+  buildPrompt,
+  formatCompletion,
+  trainingTokens,
+  type PromptStyle,
+  type PromptTokenizer,
+} from "../models/promptTemplates.js";
 import type { Prompt } from "../models/textGenerator.js";
 import type { SftExample } from "./sftTrainer.js";
 
@@ -25,6 +31,16 @@ export function datasetPrompt(style: PromptStyle, item: Omit<PromptItem, "sql">,
 }
 
 /** Tokenized SFT examples of dataset items (loss on the completion only). */
-export function sftExamples(tokenizer: PromptTokenizer, items: readonly PromptItem[], options: { style: PromptStyle; schema?: string }): SftExample[] {
-  return items.map((item) => trainingTokens(tokenizer, datasetPrompt(options.style, item, options.schema), formatCompletion(options.style, item.sql)));
+export function sftExamples(
+  tokenizer: PromptTokenizer,
+  items: readonly PromptItem[],
+  options: { style: PromptStyle; schema?: string },
+): SftExample[] {
+  return items.map((item) =>
+    trainingTokens(
+      tokenizer,
+      datasetPrompt(options.style, item, options.schema),
+      formatCompletion(options.style, item.sql),
+    ),
+  );
 }

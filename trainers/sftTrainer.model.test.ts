@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from "@jest/globals";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mulberry32 } from "../data/mulberry32.js";
 import { writeTinyModel } from "../models/writeTinyModel.js";
 import { NativePolicy } from "./nativePolicy.js";
 import { resolveSftConfig } from "./sftConfig.js";
@@ -16,8 +17,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Six pseudo-random examples of different lengths over the first `vocab` tokens. */
 function examples(vocab: number): SftExample[] {
-  let s = 7;
-  const next = (): number => (s = (s * 1103515245 + 12345) % 2147483648) % vocab;
+  const random = mulberry32(7);
+  const next = (): number => Math.floor(random() * vocab);
   return Array.from({ length: 6 }, (_, i) => ({
     promptTokens: Array.from({ length: 3 + i }, next),
     completionTokens: Array.from({ length: 4 + (i % 3) }, next),
@@ -35,9 +36,23 @@ const lossesByStep = (outDir: string): Map<number, number> => {
 
 describe("trainSft resume (native)", () => {
   test("after a kill, the resumed run reproduces the uninterrupted run's losses", async () => {
-    const model = await writeTinyModel({ out: join(dir, "tiny.gguf"), seed: 5, dims: { embedding: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context: 64 } });
+    const model = await writeTinyModel({
+      out: join(dir, "tiny.gguf"),
+      seed: 5,
+      dims: { embedding: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context: 64 },
+    });
     const train = examples(model.vocabSize);
-    const config = (outDir: string) => resolveSftConfig({ outDir, batchSize: 2, epochs: 2, learningRate: 5e-3, warmupSteps: 1, checkpointEvery: 2, evalEvery: 0, seed: 3 });
+    const config = (outDir: string) =>
+      resolveSftConfig({
+        outDir,
+        batchSize: 2,
+        epochs: 2,
+        learningRate: 5e-3,
+        warmupSteps: 1,
+        checkpointEvery: 2,
+        evalEvery: 0,
+        seed: 3,
+      });
     const create = () => NativePolicy.create({ modelPath: model.path, trainable: "all", threads: 1 });
 
     const whole = join(dir, "whole");

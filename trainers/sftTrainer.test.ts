@@ -11,7 +11,10 @@ const dir = mkdtempSync(join(tmpdir(), "sft-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // Completions mostly use token 3: a unigram policy should learn to put its mass there.
-const train: SftExample[] = Array.from({ length: 12 }, (_, i) => ({ promptTokens: [0, 1], completionTokens: [3, 3, i % 3 === 0 ? 4 : 3] }));
+const train: SftExample[] = Array.from({ length: 12 }, (_, i) => ({
+  promptTokens: [0, 1],
+  completionTokens: [3, 3, i % 3 === 0 ? 4 : 3],
+}));
 
 describe("learningRateAt", () => {
   it("warms up linearly then decays by cosine to the floor", () => {
@@ -35,12 +38,31 @@ describe("resolveSftConfig", () => {
 describe("trainSft (fake policy)", () => {
   it("lowers the training loss and writes metrics, eval records and a checkpoint", async () => {
     const policy = new FakePolicy(5);
-    const config = resolveSftConfig({ outDir: join(dir, "a"), epochs: 4, batchSize: 4, gradientAccumulation: 1, learningRate: 2, warmupSteps: 2, evalEvery: 3, maxGradNorm: 0 });
+    const config = resolveSftConfig({
+      outDir: join(dir, "a"),
+      epochs: 4,
+      batchSize: 4,
+      gradientAccumulation: 1,
+      learningRate: 2,
+      warmupSteps: 2,
+      evalEvery: 3,
+      maxGradNorm: 0,
+    });
     const before = await sftLoss(policy, train);
-    const r = await trainSft({ policy, train, dev: train.slice(0, 3), config, progress: false, evaluate: async () => ({ execution_accuracy: 0.5 }) });
+    const r = await trainSft({
+      policy,
+      train,
+      dev: train.slice(0, 3),
+      config,
+      progress: false,
+      evaluate: async () => ({ execution_accuracy: 0.5 }),
+    });
     expect(r.steps).toBe(12);
     expect(await sftLoss(policy, train)).toBeLessThan(before - 0.5);
-    const lines = readFileSync(r.metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(r.metricsPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((l) => l.eval !== true)).toHaveLength(12);
     expect(lines.filter((l) => l.eval === true).map((l) => l.step)).toEqual([3, 6, 9, 12]);
     expect(lines.find((l) => l.eval === true)!.execution_accuracy).toBe(0.5);
@@ -48,9 +70,23 @@ describe("trainSft (fake policy)", () => {
   });
 
   it("resumes after a simulated kill and ends exactly where an uninterrupted run ends", async () => {
-    const base = { epochs: 2, batchSize: 3, gradientAccumulation: 2, learningRate: 1, warmupSteps: 1, checkpointEvery: 1, maxGradNorm: 0, seed: 7 };
+    const base = {
+      epochs: 2,
+      batchSize: 3,
+      gradientAccumulation: 2,
+      learningRate: 1,
+      warmupSteps: 1,
+      checkpointEvery: 1,
+      maxGradNorm: 0,
+      seed: 7,
+    };
     const straight = new FakePolicy(5);
-    await trainSft({ policy: straight, train, config: resolveSftConfig({ ...base, outDir: join(dir, "straight") }), progress: false });
+    await trainSft({
+      policy: straight,
+      train,
+      config: resolveSftConfig({ ...base, outDir: join(dir, "straight") }),
+      progress: false,
+    });
 
     const killed = new FakePolicy(5);
     const config = resolveSftConfig({ ...base, outDir: join(dir, "killed") });
@@ -60,7 +96,9 @@ describe("trainSft (fake policy)", () => {
     const second = await trainSft({ policy: revived, train, config, progress: false });
     expect(second.resumedFrom).toBe(2);
     expect(second.steps).toBe(4);
-    Array.from(straight.theta).forEach((t, v) => expect(revived.theta[v]).toBeCloseTo(t, 10));
+    Array.from(straight.theta).forEach((t, v) => {
+      expect(revived.theta[v]).toBeCloseTo(t, 10);
+    });
   });
 
   it("shuffles deterministically per seed", () => {

@@ -73,7 +73,10 @@ export function permutation(n: number, seed: number): number[] {
   return order;
 }
 
-const toSequence = (e: SftExample): TokenSequence => ({ tokens: [...e.promptTokens, ...e.completionTokens], completionStart: e.promptTokens.length });
+const toSequence = (e: SftExample): TokenSequence => ({
+  tokens: [...e.promptTokens, ...e.completionTokens],
+  completionStart: e.promptTokens.length,
+});
 
 /** Mean token cross-entropy of examples under the policy (no gradient). */
 export async function sftLoss(policy: PolicyBackend, examples: readonly SftExample[], batchSize = 16): Promise<number> {
@@ -81,7 +84,11 @@ export async function sftLoss(policy: PolicyBackend, examples: readonly SftExamp
   let n = 0;
   for (let i = 0; i < examples.length; i += batchSize) {
     const lp = await policy.logprobs(examples.slice(i, i + batchSize).map(toSequence));
-    for (const row of lp) for (const v of row) { sum -= v; n += 1; }
+    for (const row of lp)
+      for (const v of row) {
+        sum -= v;
+        n += 1;
+      }
   }
   return n === 0 ? 0 : sum / n;
 }
@@ -95,7 +102,8 @@ export async function trainSft(options: SftRunOptions): Promise<SftResult> {
 
   const microPerEpoch = Math.ceil(train.length / config.batchSize);
   const stepsPerEpoch = Math.max(1, Math.ceil(microPerEpoch / config.gradientAccumulation));
-  const totalSteps = config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
+  const totalSteps =
+    config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
 
   let step = 0;
   const state = (options.resume ?? true) ? checkpoints.latest() : null;
@@ -131,8 +139,20 @@ export async function trainSft(options: SftRunOptions): Promise<SftResult> {
       const coefficients = batch.map((s) => new Float32Array(s.tokens.length - s.completionStart).fill(-1 / tokens));
       objective += (await policy.accumulateGradients(batch, coefficients)).objective;
     }
-    const lr = learningRateAt(step, { peak: config.learningRate, warmupSteps: config.warmupSteps, totalSteps, min: config.learningRate * config.minLearningRateRatio });
-    const { gradNorm } = await policy.step({ learningRate: lr, maxGradNorm: config.maxGradNorm, weightDecay: config.weightDecay, beta1: config.beta1, beta2: config.beta2, epsilon: config.adamEpsilon });
+    const lr = learningRateAt(step, {
+      peak: config.learningRate,
+      warmupSteps: config.warmupSteps,
+      totalSteps,
+      min: config.learningRate * config.minLearningRateRatio,
+    });
+    const { gradNorm } = await policy.step({
+      learningRate: lr,
+      maxGradNorm: config.maxGradNorm,
+      weightDecay: config.weightDecay,
+      beta1: config.beta1,
+      beta2: config.beta2,
+      epsilon: config.adamEpsilon,
+    });
     finalLoss = objective; // Σ (−1/N)·log π = mean cross-entropy
     step += 1;
     stepsThisRun += 1;

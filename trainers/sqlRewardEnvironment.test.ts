@@ -8,8 +8,14 @@ const schema = schemaFromDdl(readFileSync(DEMO_SCHEMA_PATH, "utf8"));
 
 describe("validateCandidate (the reward pipeline's view of sql/validateSql)", () => {
   test.each([
-    ["SELECT name, budget FROM projects WHERE status = 'active'", { syntaxValid: true, schemaValid: true, refused: false }],
-    ["SELECT p.name FROM projects p JOIN customers c ON c.customer_id = p.customer_id", { syntaxValid: true, schemaValid: true, refused: false }],
+    [
+      "SELECT name, budget FROM projects WHERE status = 'active'",
+      { syntaxValid: true, schemaValid: true, refused: false },
+    ],
+    [
+      "SELECT p.name FROM projects p JOIN customers c ON c.customer_id = p.customer_id",
+      { syntaxValid: true, schemaValid: true, refused: false },
+    ],
     ["SELECT nme FROM projects", { syntaxValid: true, schemaValid: false, refused: false }],
     ["SELECT name FROM projectz", { syntaxValid: true, schemaValid: false, refused: false }],
     ["SELECT name FROM projects WHERE", { syntaxValid: false, schemaValid: false, refused: false }],

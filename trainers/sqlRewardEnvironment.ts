@@ -55,13 +55,21 @@ export function hasOuterOrderBy(sql: string): boolean {
 }
 
 /** The RewardEnvironment for a live database; the schema is introspected once. */
-export async function createSqlRewardEnvironment(executor: Pick<SqlExecutor, "execute"> & Partial<Pick<SqlExecutor, "description">>, executeOptions?: ExecuteOptions): Promise<RewardEnvironment> {
-  const schema = await introspectSchema({ execute: (sql, options) => executor.execute(sql, options), description: executor.description ?? "the database" });
+export async function createSqlRewardEnvironment(
+  executor: Pick<SqlExecutor, "execute"> & Partial<Pick<SqlExecutor, "description">>,
+  executeOptions?: ExecuteOptions,
+): Promise<RewardEnvironment> {
+  const schema = await introspectSchema({
+    execute: (sql, options) => executor.execute(sql, options),
+    description: executor.description ?? "the database",
+  });
   return {
     executor,
     validate: (sql) => validateCandidate(sql, schema),
     analyze: createSchemaItemsAnalyzer(schema),
-    match: (gold, candidate, goldSql) => executionMatch({ ok: true, result: gold }, { ok: true, result: candidate }, { ordered: hasOuterOrderBy(goldSql) }).match,
+    match: (gold, candidate, goldSql) =>
+      executionMatch({ ok: true, result: gold }, { ok: true, result: candidate }, { ordered: hasOuterOrderBy(goldSql) })
+        .match,
     ...(executeOptions === undefined ? {} : { executeOptions }),
   };
 }

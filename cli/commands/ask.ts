@@ -23,7 +23,8 @@ async function resolveModelPath(model: string | undefined): Promise<string> {
   return ensureDemoModel({
     onProgress: (e) => {
       // A cached model reports only "done": say nothing then.
-      if (e.phase !== lastPhase && !(lastPhase === "" && e.phase === "done")) process.stderr.write(`gl-rl: building the demo model (first use only): ${e.phase}\n`);
+      if (e.phase !== lastPhase && !(lastPhase === "" && e.phase === "done"))
+        process.stderr.write(`gl-rl: building the demo model (first use only): ${e.phase}\n`);
       lastPhase = e.phase;
     },
   });
@@ -47,7 +48,9 @@ function printAnswer(answer: Text2SqlAnswer): void {
   out.push("");
   if (answer.sql !== null) {
     const rows = answer.rows.map((r) => answer.columns.map((c) => r[c]));
-    out.push(`${formatQueryResult(answer.columns, rows)}(${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"})`);
+    out.push(
+      `${formatQueryResult(answer.columns, rows)}(${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"})`,
+    );
   }
   out.push(`confidence: ${answer.confidence.toFixed(2)}`);
   out.push(answer.explanation);
@@ -56,31 +59,52 @@ function printAnswer(answer: Text2SqlAnswer): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    model: { type: "string" },
-    adapter: { type: "string" },
-    db: { type: "string" },
-    candidates: { type: "string" },
-    evidence: { type: "string" },
-    json: { type: "boolean" },
-  }, "gl-rl ask");
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      model: { type: "string" },
+      adapter: { type: "string" },
+      db: { type: "string" },
+      candidates: { type: "string" },
+      evidence: { type: "string" },
+      json: { type: "boolean" },
+    },
+    "gl-rl ask",
+  );
   if (positionals.length !== 1) {
-    throw new InputError(positionals.length === 0 ? "gl-rl ask needs a question" : `gl-rl ask takes one question, got ${positionals.length} arguments`, {
-      hint: "quote it: gl-rl ask \"Show all active projects with budget over 100000\"",
-    });
+    throw new InputError(
+      positionals.length === 0
+        ? "gl-rl ask needs a question"
+        : `gl-rl ask takes one question, got ${positionals.length} arguments`,
+      {
+        hint: 'quote it: gl-rl ask "Show all active projects with budget over 100000"',
+      },
+    );
   }
   const candidates = parseIntegerFlag(values.candidates as string | undefined, "candidates", 4);
   if (candidates < 1 || candidates > 64) throw new InputError(`--candidates must be from 1 to 64, got ${candidates}`);
   const db = await openCliDatabase(values.db as string | undefined);
   let model: LoadedModel | undefined;
   try {
-    model = await openModel(await resolveModelPath(values.model as string | undefined), values.adapter as string | undefined, candidates);
+    model = await openModel(
+      await resolveModelPath(values.model as string | undefined),
+      values.adapter as string | undefined,
+      candidates,
+    );
     const agent = await createText2SqlAgent({ model, db, candidates });
     try {
       const evidence = values.evidence as string | undefined;
       const answer = await agent.ask(positionals[0]!, evidence ? { evidence } : {});
       if (values.json) {
-        process.stdout.write(toJsonLine({ sql: answer.sql, rows: answer.rows, confidence: answer.confidence, explanation: answer.explanation, warnings: answer.warnings }));
+        process.stdout.write(
+          toJsonLine({
+            sql: answer.sql,
+            rows: answer.rows,
+            confidence: answer.confidence,
+            explanation: answer.explanation,
+            warnings: answer.warnings,
+          }),
+        );
       } else {
         printAnswer(answer);
       }

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hasOuterOrderBy } from "./compare.js";
 
-
 const cli = (args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
 
 describe("hasOuterOrderBy", () => {
@@ -18,7 +17,7 @@ describe("hasOuterOrderBy", () => {
     ["SELECT rank() OVER (ORDER BY a) FROM t", false],
     ["SELECT string_agg(a, ',' ORDER BY a) FROM t", false],
     ["SELECT 'order by' FROM t -- order by a", false],
-    ["SELECT \"order by\" FROM t /* ORDER BY */", false],
+    ['SELECT "order by" FROM t /* ORDER BY */', false],
     ["select a from t\norder\n  by a desc", true],
   ])("%s → %s", (sql, expected) => {
     expect(hasOuterOrderBy(sql)).toBe(expected);
@@ -35,10 +34,24 @@ describe("gl-rl compare", () => {
   });
 
   it("--gold/--candidate --json: permuted columns match; a different order under ORDER BY does not (exit 1)", async () => {
-    const same = await cli(["compare", "--json", "--gold", "SELECT name, currency FROM companies", "--candidate", "SELECT currency, name FROM companies ORDER BY name DESC"]);
+    const same = await cli([
+      "compare",
+      "--json",
+      "--gold",
+      "SELECT name, currency FROM companies",
+      "--candidate",
+      "SELECT currency, name FROM companies ORDER BY name DESC",
+    ]);
     expect(same.code).toBe(0);
     expect(JSON.parse(same.stdout)).toMatchObject({ match: true, ordered: false });
-    const order = await cli(["compare", "--json", "--gold", "SELECT name FROM companies ORDER BY name", "--candidate", "SELECT name FROM companies ORDER BY name DESC"]);
+    const order = await cli([
+      "compare",
+      "--json",
+      "--gold",
+      "SELECT name FROM companies ORDER BY name",
+      "--candidate",
+      "SELECT name FROM companies ORDER BY name DESC",
+    ]);
     expect(order.code).toBe(1);
     const verdict = JSON.parse(order.stdout);
     expect(verdict.match).toBe(false);
@@ -47,16 +60,29 @@ describe("gl-rl compare", () => {
 
   it("--file writes one verdict per line with its id and exits 0", async () => {
     const file = join(dir, "pairs.jsonl");
-    await writeFile(file, [
-      { id: "num", gold: "SELECT count(*) FROM projects", candidate: "SELECT 72.0" },
-      { id: "err", gold: "SELECT 1", candidate: "SELECT nope" },
-      { id: "write", gold: "SELECT 1", candidate: "DELETE FROM projects" },
-      { id: "after", gold: "SELECT count(*) FROM projects", candidate: "SELECT 72" },
-    ].map((l) => JSON.stringify(l)).join("\n"));
+    await writeFile(
+      file,
+      [
+        { id: "num", gold: "SELECT count(*) FROM projects", candidate: "SELECT 72.0" },
+        { id: "err", gold: "SELECT 1", candidate: "SELECT nope" },
+        { id: "write", gold: "SELECT 1", candidate: "DELETE FROM projects" },
+        { id: "after", gold: "SELECT count(*) FROM projects", candidate: "SELECT 72" },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join("\n"),
+    );
     const { code, stdout } = await cli(["compare", "--file", file]);
     expect(code).toBe(0);
-    const results = stdout.trim().split("\n").map((l) => JSON.parse(l));
-    expect(results.map((r) => [r.id, r.match])).toEqual([["num", true], ["err", false], ["write", false], ["after", true]]);
+    const results = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(results.map((r) => [r.id, r.match])).toEqual([
+      ["num", true],
+      ["err", false],
+      ["write", false],
+      ["after", true],
+    ]);
     expect(results[1].reason).toMatch(/candidate failed/);
   }, 60_000);
 

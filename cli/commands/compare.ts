@@ -45,7 +45,8 @@ async function outcome(db: SqlExecutor, sql: string, timeoutMs: number): Promise
   try {
     await refuseUnsafe(sql);
     const result = await db.execute(sql, { timeoutMs, maxRows: COMPARE_MAX_ROWS });
-    if (result.truncated) return { ok: false, error: { code: "too_many_rows", message: `more than ${COMPARE_MAX_ROWS} rows` } };
+    if (result.truncated)
+      return { ok: false, error: { code: "too_many_rows", message: `more than ${COMPARE_MAX_ROWS} rows` } };
     return { ok: true, result };
   } catch (error) {
     if (!isGlRlError(error)) throw error;
@@ -53,35 +54,54 @@ async function outcome(db: SqlExecutor, sql: string, timeoutMs: number): Promise
   }
 }
 
-async function comparePair(db: SqlExecutor, gold: string, candidate: string, timeoutMs: number): Promise<{ match: boolean; reason: string; ordered: boolean }> {
+async function comparePair(
+  db: SqlExecutor,
+  gold: string,
+  candidate: string,
+  timeoutMs: number,
+): Promise<{ match: boolean; reason: string; ordered: boolean }> {
   const ordered = hasOuterOrderBy(gold);
-  const verdict = executionMatch(await outcome(db, gold, timeoutMs), await outcome(db, candidate, timeoutMs), { ordered });
+  const verdict = executionMatch(await outcome(db, gold, timeoutMs), await outcome(db, candidate, timeoutMs), {
+    ordered,
+  });
   return { match: verdict.match, reason: verdict.reason, ordered };
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    db: { type: "string" },
-    gold: { type: "string" },
-    candidate: { type: "string" },
-    file: { type: "string" },
-    json: { type: "boolean" },
-    "timeout-ms": { type: "string" },
-  }, "gl-rl compare");
-  if (positionals.length > 0) throw new InputError(`gl-rl compare takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "quote the SQL: --gold \"SELECT …\"" });
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      db: { type: "string" },
+      gold: { type: "string" },
+      candidate: { type: "string" },
+      file: { type: "string" },
+      json: { type: "boolean" },
+      "timeout-ms": { type: "string" },
+    },
+    "gl-rl compare",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl compare takes no positional arguments, got '${positionals.join(" ")}'`, {
+      hint: 'quote the SQL: --gold "SELECT …"',
+    });
   const gold = values.gold as string | undefined;
   const candidate = values.candidate as string | undefined;
   const file = values.file as string | undefined;
   const pair = gold !== undefined || candidate !== undefined;
   if (pair === (file !== undefined) || (pair && (gold === undefined || candidate === undefined))) {
-    throw new InputError("gl-rl compare needs --gold and --candidate, or --file", { hint: "gl-rl compare --gold \"SELECT 1\" --candidate \"SELECT 1.0\"" });
+    throw new InputError("gl-rl compare needs --gold and --candidate, or --file", {
+      hint: 'gl-rl compare --gold "SELECT 1" --candidate "SELECT 1.0"',
+    });
   }
   const timeoutMs = parseIntegerFlag(values["timeout-ms"] as string | undefined, "timeout-ms", 5000);
   const batch = file === undefined ? undefined : await readJsonlBatch(file, ["gold", "candidate"]);
   const db = await openCliDatabase(values.db as string | undefined, { timeoutMs });
   try {
     if (batch) {
-      for (const item of batch) process.stdout.write(toJsonLine({ id: item.id, ...(await comparePair(db, item.fields.gold, item.fields.candidate, timeoutMs)) }));
+      for (const item of batch)
+        process.stdout.write(
+          toJsonLine({ id: item.id, ...(await comparePair(db, item.fields.gold, item.fields.candidate, timeoutMs)) }),
+        );
       return 0;
     }
     const verdict = await comparePair(db, gold!, candidate!, timeoutMs);

@@ -13,15 +13,47 @@ describe("gl-rl data augment", () => {
 
   test("writes swapped pairs of a user's split that load as a dataset; --json prints the counts", async () => {
     const split = join(dir, "mine.jsonl");
-    writeFileSync(split, [
-      { id: "a", question: "customers in Sweden", evidence: "", sql: "SELECT name FROM customers WHERE country = 'Sweden'" },
-      { id: "b", question: "How many employees are on_leave?", evidence: "", sql: "SELECT COUNT(*) FROM employees WHERE status = 'on_leave'" },
-      { id: "c", question: "how many accounts", evidence: "", sql: "SELECT COUNT(*) FROM gl_accounts" },
-    ].map((x) => JSON.stringify(x)).join("\n"));
+    writeFileSync(
+      split,
+      [
+        {
+          id: "a",
+          question: "customers in Sweden",
+          evidence: "",
+          sql: "SELECT name FROM customers WHERE country = 'Sweden'",
+        },
+        {
+          id: "b",
+          question: "How many employees are on_leave?",
+          evidence: "",
+          sql: "SELECT COUNT(*) FROM employees WHERE status = 'on_leave'",
+        },
+        { id: "c", question: "how many accounts", evidence: "", sql: "SELECT COUNT(*) FROM gl_accounts" },
+      ]
+        .map((x) => JSON.stringify(x))
+        .join("\n"),
+    );
     const out = join(dir, "runs", "swapped.jsonl"); // a folder that does not exist yet
     const heldOut = join(dir, "held-out.jsonl");
-    writeFileSync(heldOut, `${JSON.stringify({ id: "h", question: "How many employees are terminated?", sql: "SELECT 1" })}\n`);
-    const { code, stdout } = await glRl("data", "augment", "--split", split, "--out", out, "--copies", "3", "--seed", "1", "--exclude", heldOut, "--json");
+    writeFileSync(
+      heldOut,
+      `${JSON.stringify({ id: "h", question: "How many employees are terminated?", sql: "SELECT 1" })}\n`,
+    );
+    const { code, stdout } = await glRl(
+      "data",
+      "augment",
+      "--split",
+      split,
+      "--out",
+      out,
+      "--copies",
+      "3",
+      "--seed",
+      "1",
+      "--exclude",
+      heldOut,
+      "--json",
+    );
     expect(code).toBe(0);
     const summary = JSON.parse(stdout) as Record<string, number | string>;
     expect(summary).toMatchObject({ out, generated: 6, dropped_failed: 0 });

@@ -23,11 +23,24 @@ import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    out: { type: "string" }, split: { type: "string" }, db: { type: "string" }, copies: { type: "string" }, seed: { type: "string" },
-    exclude: { type: "string" }, "keep-empty": { type: "boolean" }, json: { type: "boolean" },
-  }, "gl-rl data augment");
-  if (positionals.length > 0) throw new InputError(`gl-rl data augment takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "gl-rl data augment --out train-swapped.jsonl" });
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      out: { type: "string" },
+      split: { type: "string" },
+      db: { type: "string" },
+      copies: { type: "string" },
+      seed: { type: "string" },
+      exclude: { type: "string" },
+      "keep-empty": { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    "gl-rl data augment",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl data augment takes no positional arguments, got '${positionals.join(" ")}'`, {
+      hint: "gl-rl data augment --out train-swapped.jsonl",
+    });
   const out = values.out as string | undefined;
   if (!out) throw new InputError("gl-rl data augment: --out is required", { hint: "pass --out <file.jsonl>" });
   const copies = parseIntegerFlag(values.copies as string | undefined, "copies", 4);
@@ -36,20 +49,40 @@ export async function run(argv: string[]): Promise<number> {
   const split = (values.split as string | undefined) ?? "train";
   const items = await loadDataset(split);
   const excludeFlag = values.exclude as string | undefined;
-  const excludeSources = excludeFlag === "none" ? [] : excludeFlag !== undefined ? excludeFlag.split(",").filter((s) => s !== "")
-    : DATASET_SPLITS.includes(split as DatasetSplit) ? DATASET_SPLITS.filter((s) => s !== split) : [];
+  const excludeSources =
+    excludeFlag === "none"
+      ? []
+      : excludeFlag !== undefined
+        ? excludeFlag.split(",").filter((s) => s !== "")
+        : DATASET_SPLITS.includes(split as DatasetSplit)
+          ? DATASET_SPLITS.filter((s) => s !== split)
+          : [];
   const exclude = (await Promise.all(excludeSources.map((s) => loadDataset(s)))).flat();
   const db = await openCliDatabase(values.db as string | undefined);
   try {
-    const result = await augmentFromDatabase(items, db, { copies, seed, exclude, keepEmpty: values["keep-empty"] === true });
+    const result = await augmentFromDatabase(items, db, {
+      copies,
+      seed,
+      exclude,
+      keepEmpty: values["keep-empty"] === true,
+    });
     await mkdir(dirname(resolve(out)), { recursive: true });
     const temp = `${out}.tmp-${process.pid}`;
     await writeFile(temp, result.items.map((i) => `${JSON.stringify({ ...i, split: "train" })}\n`).join(""));
     await rename(temp, out);
-    const summary = { out, written: result.items.length, generated: result.generated, dropped_empty: result.droppedEmpty, dropped_failed: result.droppedFailed, dropped_excluded: result.droppedExcluded };
-    process.stdout.write(values.json === true
-      ? `${JSON.stringify(summary)}\n`
-      : `wrote ${summary.written} pairs to ${out} (${summary.generated} generated; dropped ${summary.dropped_empty} with an empty gold result, ${summary.dropped_failed} whose gold SQL failed, ${summary.dropped_excluded} equal to a held-out pair of ${excludeSources.join(", ") || "no split"})\n`);
+    const summary = {
+      out,
+      written: result.items.length,
+      generated: result.generated,
+      dropped_empty: result.droppedEmpty,
+      dropped_failed: result.droppedFailed,
+      dropped_excluded: result.droppedExcluded,
+    };
+    process.stdout.write(
+      values.json === true
+        ? `${JSON.stringify(summary)}\n`
+        : `wrote ${summary.written} pairs to ${out} (${summary.generated} generated; dropped ${summary.dropped_empty} with an empty gold result, ${summary.dropped_failed} whose gold SQL failed, ${summary.dropped_excluded} equal to a held-out pair of ${excludeSources.join(", ") || "no split"})\n`,
+    );
     return 0;
   } finally {
     await db.close();

@@ -8,7 +8,10 @@ import { DEMO_DATASET_DIR } from "../../data/loadDataset.js";
 
 const glRl = (...args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
 
-const lineCount = (split: string): number => readFileSync(join(DEMO_DATASET_DIR, `${split}.jsonl`), "utf8").split("\n").filter((l) => l.trim() !== "").length;
+const lineCount = (split: string): number =>
+  readFileSync(join(DEMO_DATASET_DIR, `${split}.jsonl`), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "").length;
 
 describe("gl-rl data stats", () => {
   test("--json prints one object whose counts match the demo dataset files", async () => {
@@ -34,16 +37,38 @@ describe("gl-rl data stats", () => {
   test("--file counts a user's file, and bad lines exit 2 naming the line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "glrl-stats-"));
     const good = join(dir, "mine.jsonl");
-    writeFileSync(good, [
-      JSON.stringify({ id: "1", question: "how many orders?", sql: "SELECT COUNT(*) FROM orders", split: "dev", difficulty: "simple" }),
-      JSON.stringify({ id: "2", question: "orders per shop", sql: "WITH o AS (SELECT * FROM orders) SELECT s.name, COUNT(*) FROM o JOIN shops s ON s.id = o.shop_id GROUP BY s.name" }),
-    ].join("\n"));
+    writeFileSync(
+      good,
+      [
+        JSON.stringify({
+          id: "1",
+          question: "how many orders?",
+          sql: "SELECT COUNT(*) FROM orders",
+          split: "dev",
+          difficulty: "simple",
+        }),
+        JSON.stringify({
+          id: "2",
+          question: "orders per shop",
+          sql: "WITH o AS (SELECT * FROM orders) SELECT s.name, COUNT(*) FROM o JOIN shops s ON s.id = o.shop_id GROUP BY s.name",
+        }),
+      ].join("\n"),
+    );
     const ok = await glRl("data", "stats", "--file", good, "--json");
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ dev: 1, train: 0, total: 2, by_difficulty: { simple: 1, unknown: 1 }, tables: ["orders", "shops"] });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      dev: 1,
+      train: 0,
+      total: 2,
+      by_difficulty: { simple: 1, unknown: 1 },
+      tables: ["orders", "shops"],
+    });
 
     const bad = join(dir, "bad.jsonl");
-    writeFileSync(bad, `${JSON.stringify({ id: "1", question: "q", sql: "SELECT 1" })}\n{"id": "2", "question": "q"}\n`);
+    writeFileSync(
+      bad,
+      `${JSON.stringify({ id: "1", question: "q", sql: "SELECT 1" })}\n{"id": "2", "question": "q"}\n`,
+    );
     const failed = await glRl("data", "stats", "--file", bad);
     expect(failed.code).toBe(2);
     expect(failed.stderr).toContain('line 2: "sql" must be a non-empty string');

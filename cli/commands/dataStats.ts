@@ -10,7 +10,15 @@
  */
 import { basename } from "node:path";
 import { InputError } from "../../errors.js";
-import { DATASET_SPLITS, DEMO_DATASET_DIR, DIFFICULTIES, loadDataset, loadDatasetSplits, type DatasetItem, type DatasetSplit } from "../../data/loadDataset.js";
+import {
+  DATASET_SPLITS,
+  DEMO_DATASET_DIR,
+  DIFFICULTIES,
+  loadDataset,
+  loadDatasetSplits,
+  type DatasetItem,
+  type DatasetSplit,
+} from "../../data/loadDataset.js";
 import { parseCommandArgs } from "../parseCommandArgs.js";
 
 export interface DatasetStats {
@@ -44,7 +52,8 @@ export function datasetStats(items: (DatasetItem & { split?: DatasetSplit })[]):
     const d = item.difficulty ?? "unknown";
     byDifficulty[d] = (byDifficulty[d] ?? 0) + 1;
   }
-  const distinct = (key: "template" | "intent"): number => new Set(items.map((i) => i[key]).filter((v) => v !== undefined)).size;
+  const distinct = (key: "template" | "intent"): number =>
+    new Set(items.map((i) => i[key]).filter((v) => v !== undefined)).size;
   return {
     train: count("train"),
     dev: count("dev"),
@@ -62,8 +71,21 @@ function table(items: DatasetItem[], stats: DatasetStats, source: string): strin
   const difficulties = Object.keys(stats.by_difficulty);
   const header = ["split".padEnd(12), "pairs".padStart(6), ...difficulties.map((d) => d.padStart(12))].join(" ");
   const row = (name: string, rows: DatasetItem[]): string =>
-    [name.padEnd(12), String(rows.length).padStart(6), ...difficulties.map((d) => String(rows.filter((i) => (i.difficulty ?? "unknown") === d).length).padStart(12))].join(" ");
-  const lines = [`dataset: ${source}`, header, ...DATASET_SPLITS.map((s) => row(s, items.filter((i) => i.split === s)))];
+    [
+      name.padEnd(12),
+      String(rows.length).padStart(6),
+      ...difficulties.map((d) => String(rows.filter((i) => (i.difficulty ?? "unknown") === d).length).padStart(12)),
+    ].join(" ");
+  const lines = [
+    `dataset: ${source}`,
+    header,
+    ...DATASET_SPLITS.map((s) =>
+      row(
+        s,
+        items.filter((i) => i.split === s),
+      ),
+    ),
+  ];
   const unsplit = items.filter((i) => i.split === undefined);
   if (unsplit.length > 0) lines.push(row("(no split)", unsplit));
   lines.push(row("total", items));
@@ -73,11 +95,19 @@ function table(items: DatasetItem[], stats: DatasetStats, source: string): strin
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, dir: { type: "string" }, file: { type: "string" } }, "gl-rl data stats");
-  if (positionals.length > 0) throw new InputError(`gl-rl data stats takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "use --dir <dir> or --file <file.jsonl>" });
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { json: { type: "boolean" }, dir: { type: "string" }, file: { type: "string" } },
+    "gl-rl data stats",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl data stats takes no positional arguments, got '${positionals.join(" ")}'`, {
+      hint: "use --dir <dir> or --file <file.jsonl>",
+    });
   const dir = values.dir as string | undefined;
   const file = values.file as string | undefined;
-  if (dir !== undefined && file !== undefined) throw new InputError("pass either --dir or --file, not both", { hint: "gl-rl data stats --dir data/dataset" });
+  if (dir !== undefined && file !== undefined)
+    throw new InputError("pass either --dir or --file, not both", { hint: "gl-rl data stats --dir data/dataset" });
   let items: DatasetItem[];
   let source: string;
   if (file !== undefined) {

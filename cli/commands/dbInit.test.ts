@@ -5,7 +5,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-
 const cli = (args: string[]) => runGlRl(args, { timeoutMs: 90_000 });
 
 describe("gl-rl db init", () => {

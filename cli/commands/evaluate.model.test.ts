@@ -26,10 +26,26 @@ describe("gl-rl eval", () => {
     expect(statSync(path).mtimeMs).toBe(built);
     expect(demoModelRecipe.dims.embedding).toBe(128);
 
-    const { stdout } = await run("node", ["bin/gl-rl.mjs", "eval", "--model", path, "--split", "dev", "--limit", "5", "--max-tokens", "16", "--threads", "1", "--json"]);
+    const { stdout } = await run("node", [
+      "bin/gl-rl.mjs",
+      "eval",
+      "--model",
+      path,
+      "--split",
+      "dev",
+      "--limit",
+      "5",
+      "--max-tokens",
+      "16",
+      "--threads",
+      "1",
+      "--json",
+    ]);
     const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
-    const report = JSON.parse(lines[0]!) as Record<string, unknown> & { by_difficulty: Record<string, { n: number; execution_accuracy: number }> };
+    const report = JSON.parse(lines[0]!) as Record<string, unknown> & {
+      by_difficulty: Record<string, { n: number; execution_accuracy: number }>;
+    };
     expect(report).toMatchObject({ n: 5, split: "dev", prompt_style: "tiny", model: path, adapter: null });
     for (const key of ["execution_accuracy", "validity_rate", "mean_reward"]) {
       expect(report[key]).toBeGreaterThanOrEqual(key === "mean_reward" ? -2 : 0);
@@ -40,17 +56,30 @@ describe("gl-rl eval", () => {
   }, 120_000);
 
   test("a missing or broken model exits 2 with a one-line message", async () => {
-    const missing = (await run("node", ["bin/gl-rl.mjs", "eval", "--model", join(dir, "nope.gguf"), "--split", "dev", "--json"]).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
+    const missing = (await run("node", [
+      "bin/gl-rl.mjs",
+      "eval",
+      "--model",
+      join(dir, "nope.gguf"),
+      "--split",
+      "dev",
+      "--json",
+    ]).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe("");
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
     expect(missing.stderr).toMatch(/^gl-rl: .*nope\.gguf/);
     const broken = join(dir, "broken.gguf");
     writeFileSync(broken, "this is not a GGUF file");
-    const bad = (await run("node", ["bin/gl-rl.mjs", "eval", "--model", broken, "--split", "dev"]).catch((e: unknown) => e)) as { code: number; stderr: string };
+    const bad = (await run("node", ["bin/gl-rl.mjs", "eval", "--model", broken, "--split", "dev"]).catch(
+      (e: unknown) => e,
+    )) as { code: number; stderr: string };
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^gl-rl: .*not GGUF|^gl-rl: .*GGUF/);
-    const noSplit = (await run("node", ["bin/gl-rl.mjs", "eval", "--model", broken]).catch((e: unknown) => e)) as { code: number; stderr: string };
+    const noSplit = (await run("node", ["bin/gl-rl.mjs", "eval", "--model", broken]).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
     expect(noSplit.code).toBe(2);
     expect(noSplit.stderr).toMatch(/--split is required/);
   }, 60_000);

@@ -45,7 +45,13 @@ function defaultPromptStyle(modelPath: string): PromptStyle {
 
 async function openModel(model: string, adapter: string | undefined, threads: number): Promise<LoadedModel> {
   try {
-    return await loadModel({ model, gpu: "auto", sequences: 8, ...(adapter ? { adapter } : {}), ...(threads > 0 ? { threads } : {}) });
+    return await loadModel({
+      model,
+      gpu: "auto",
+      sequences: 8,
+      ...(adapter ? { adapter } : {}),
+      ...(threads > 0 ? { threads } : {}),
+    });
   } catch (error) {
     throw asInputError(error);
   }
@@ -53,21 +59,42 @@ async function openModel(model: string, adapter: string | undefined, threads: nu
 
 /** The cached demo model, built first (with a note on stderr) when absent. */
 async function demoModel(): Promise<string> {
-  if (!existsSync(demoModelPath())) process.stderr.write("gl-rl: building the tiny demo model (first use only, ≈ 7–10 min on 2 cores)…\n");
+  if (!existsSync(demoModelPath()))
+    process.stderr.write("gl-rl: building the tiny demo model (first use only, ≈ 7–10 min on 2 cores)…\n");
   return ensureDemoModel();
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    model: { type: "string" }, adapter: { type: "string" }, db: { type: "string" }, split: { type: "string" },
-    limit: { type: "string" }, prompt: { type: "string" }, threads: { type: "string" }, "max-tokens": { type: "string" }, results: { type: "string" }, json: { type: "boolean" },
-  }, "gl-rl eval");
-  if (positionals.length > 0) throw new InputError(`gl-rl eval takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "gl-rl eval --split dev [--model file.gguf]" });
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      model: { type: "string" },
+      adapter: { type: "string" },
+      db: { type: "string" },
+      split: { type: "string" },
+      limit: { type: "string" },
+      prompt: { type: "string" },
+      threads: { type: "string" },
+      "max-tokens": { type: "string" },
+      results: { type: "string" },
+      json: { type: "boolean" },
+    },
+    "gl-rl eval",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl eval takes no positional arguments, got '${positionals.join(" ")}'`, {
+      hint: "gl-rl eval --split dev [--model file.gguf]",
+    });
   const split = values.split as string | undefined;
-  if (!split) throw new InputError("gl-rl eval: --split is required", { hint: "pass --split dev, test, test_unseen or a .jsonl file" });
+  if (!split)
+    throw new InputError("gl-rl eval: --split is required", {
+      hint: "pass --split dev, test, test_unseen or a .jsonl file",
+    });
   const prompt = values.prompt as string | undefined;
   if (prompt !== undefined && !PROMPT_STYLES.includes(prompt as PromptStyle)) {
-    throw new InputError(`gl-rl eval: unknown --prompt '${prompt}'`, { hint: `use one of: ${PROMPT_STYLES.join(", ")}` });
+    throw new InputError(`gl-rl eval: unknown --prompt '${prompt}'`, {
+      hint: `use one of: ${PROMPT_STYLES.join(", ")}`,
+    });
   }
   const limit = parseIntegerFlag(values.limit as string | undefined, "limit", 0);
   const items = (await loadDataset(split)).slice(0, limit > 0 ? limit : undefined);
@@ -75,16 +102,29 @@ export async function run(argv: string[]): Promise<number> {
   const modelPath = (values.model as string | undefined) ?? (await demoModel());
   const style = (prompt as PromptStyle | undefined) ?? defaultPromptStyle(modelPath);
   const adapter = values.adapter as string | undefined;
-  const model = await openModel(modelPath, adapter, parseIntegerFlag(values.threads as string | undefined, "threads", 0));
+  const model = await openModel(
+    modelPath,
+    adapter,
+    parseIntegerFlag(values.threads as string | undefined, "threads", 0),
+  );
   try {
     const db = await openCliDatabase(values.db as string | undefined);
     try {
       const bar = createProgressBar("eval", items.length);
-      const report = await evaluateModel({ generator: model, items, executor: db, promptStyle: style, maxTokens: parseIntegerFlag(values["max-tokens"] as string | undefined, "max-tokens", 256) || 256, onProgress: (done) => { if (done < items.length) bar.update(done); } });
+      const report = await evaluateModel({
+        generator: model,
+        items,
+        executor: db,
+        promptStyle: style,
+        maxTokens: parseIntegerFlag(values["max-tokens"] as string | undefined, "max-tokens", 256) || 256,
+        onProgress: (done) => {
+          if (done < items.length) bar.update(done);
+        },
+      });
       bar.finish();
       const { results, ...summary } = report;
       const resultsFile = values.results as string | undefined;
-      if (resultsFile) await writeFile(resultsFile, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
+      if (resultsFile) await writeFile(resultsFile, `${results.map((r) => JSON.stringify(r)).join("\n")}\n`);
       const out = { ...summary, model: modelPath, adapter: adapter ?? null, split, prompt_style: style };
       if (values.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -93,7 +133,9 @@ export async function run(argv: string[]): Promise<number> {
         const lines = [
           `model ${modelPath}${adapter ? ` + adapter ${adapter}` : ""} (prompt ${style}), split ${split}, n = ${report.n}`,
           `execution accuracy ${pct(report.execution_accuracy)}, validity ${pct(report.validity_rate)}, mean latency ${report.mean_latency_ms.toFixed(0)} ms${report.mean_reward === null ? "" : `, mean reward ${report.mean_reward.toFixed(3)}`}`,
-          ...Object.entries(report.by_difficulty).map(([d, e]) => `  ${d.padEnd(12)} ${pct(e.execution_accuracy)} of ${e.n}`),
+          ...Object.entries(report.by_difficulty).map(
+            ([d, e]) => `  ${d.padEnd(12)} ${pct(e.execution_accuracy)} of ${e.n}`,
+          ),
         ];
         process.stdout.write(`${lines.join("\n")}\n`);
       }

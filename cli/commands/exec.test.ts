@@ -5,7 +5,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-
 const cli = (args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
 
 describe("gl-rl exec", () => {
@@ -18,7 +17,12 @@ describe("gl-rl exec", () => {
   });
 
   it("--sql --json prints rows as objects with rowCount", async () => {
-    const { code, stdout } = await cli(["exec", "--sql", "SELECT project_code, status FROM projects WHERE project_code IN ('PRJ-1001', 'PRJ-1002') ORDER BY 1", "--json"]);
+    const { code, stdout } = await cli([
+      "exec",
+      "--sql",
+      "SELECT project_code, status FROM projects WHERE project_code IN ('PRJ-1001', 'PRJ-1002') ORDER BY 1",
+      "--json",
+    ]);
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
     expect(out.rowCount).toBe(2);
@@ -52,11 +56,19 @@ describe("gl-rl exec", () => {
 
   it("--file runs a batch, one result per line with its id, and exits 0 whatever the verdicts", async () => {
     const file = join(dir, "batch.jsonl");
-    const lines = [{ id: "ok", sql: "SELECT 1 AS x" }, { id: 2, sql: "SELECT nope FROM projects" }, { id: "w", sql: "DROP TABLE projects" }, { id: "after", sql: "SELECT count(*)::int AS c FROM projects" }];
-    await writeFile(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const lines = [
+      { id: "ok", sql: "SELECT 1 AS x" },
+      { id: 2, sql: "SELECT nope FROM projects" },
+      { id: "w", sql: "DROP TABLE projects" },
+      { id: "after", sql: "SELECT count(*)::int AS c FROM projects" },
+    ];
+    await writeFile(file, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
     const { code, stdout } = await cli(["exec", "--file", file]);
     expect(code).toBe(0);
-    const results = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const results = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(results.map((r) => r.id)).toEqual(["ok", 2, "w", "after"]);
     expect(results[0].rows).toEqual([{ x: 1 }]);
     expect(results[1].error.message).toMatch(/nope/);

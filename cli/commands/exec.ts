@@ -21,18 +21,28 @@ import { queryResultRows } from "../../sql/sqlExecutor.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    db: { type: "string" },
-    sql: { type: "string" },
-    file: { type: "string" },
-    json: { type: "boolean" },
-    "timeout-ms": { type: "string" },
-    "max-rows": { type: "string" },
-  }, "gl-rl exec");
-  if (positionals.length > 0) throw new InputError(`gl-rl exec takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "quote the SQL: --sql \"SELECT …\"" });
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      db: { type: "string" },
+      sql: { type: "string" },
+      file: { type: "string" },
+      json: { type: "boolean" },
+      "timeout-ms": { type: "string" },
+      "max-rows": { type: "string" },
+    },
+    "gl-rl exec",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl exec takes no positional arguments, got '${positionals.join(" ")}'`, {
+      hint: 'quote the SQL: --sql "SELECT …"',
+    });
   const sql = values.sql as string | undefined;
   const file = values.file as string | undefined;
-  if ((sql === undefined) === (file === undefined)) throw new InputError("gl-rl exec needs exactly one of --sql or --file", { hint: "gl-rl exec --sql \"SELECT count(*) FROM projects\"" });
+  if ((sql === undefined) === (file === undefined))
+    throw new InputError("gl-rl exec needs exactly one of --sql or --file", {
+      hint: 'gl-rl exec --sql "SELECT count(*) FROM projects"',
+    });
   const timeoutMs = parseIntegerFlag(values["timeout-ms"] as string | undefined, "timeout-ms", 5000);
   const maxRows = parseIntegerFlag(values["max-rows"] as string | undefined, "max-rows", 1000);
   const batch = file === undefined ? undefined : await readJsonlBatch(file, ["sql"]);
@@ -47,10 +57,16 @@ export async function run(argv: string[]): Promise<number> {
     }
     const { json, result } = await execute(db, sql!);
     if (values.json) process.stdout.write(toJsonLine(json));
-    else if ("error" in json) process.stderr.write(`gl-rl: ${json.error.message}${json.error.hint ? ` (hint: ${json.error.hint})` : ""}\n`);
+    else if ("error" in json)
+      process.stderr.write(`gl-rl: ${json.error.message}${json.error.hint ? ` (hint: ${json.error.hint})` : ""}\n`);
     else if (result) {
       const n = result.rowCount;
-      process.stdout.write(`${formatQueryResult(result.columns.map((c) => c.name), result.rows)}(${n} row${n === 1 ? "" : "s"}${result.truncated ? ", truncated" : ""})\n`);
+      process.stdout.write(
+        `${formatQueryResult(
+          result.columns.map((c) => c.name),
+          result.rows,
+        )}(${n} row${n === 1 ? "" : "s"}${result.truncated ? ", truncated" : ""})\n`,
+      );
     }
     return "error" in json ? 1 : 0;
   } finally {
@@ -67,7 +83,15 @@ async function execute(db: SqlExecutor, sql: string): Promise<{ json: ExecJson; 
   try {
     await refuseUnsafe(sql);
     const result = await db.execute(sql);
-    return { json: { rows: queryResultRows(result), rowCount: result.rowCount, truncated: result.truncated, columns: result.columns }, result };
+    return {
+      json: {
+        rows: queryResultRows(result),
+        rowCount: result.rowCount,
+        truncated: result.truncated,
+        columns: result.columns,
+      },
+      result,
+    };
   } catch (error) {
     if (!isGlRlError(error)) throw error;
     return { json: { error: errorJson(error) } };
@@ -83,8 +107,12 @@ export async function refuseUnsafe(sql: string): Promise<void> {
   const verdict = checkSafety(sql);
   if (verdict.safe) return;
   const first = verdict.violations[0]!;
-  throw new SqlRefusedError(`unsafe_${first.code}`, `refused before execution: ${verdict.violations.map((v) => v.message).join("; ")}`, {
-    hint: first.hint,
-    context: { sql, violations: verdict.violations.map((v) => v.code) },
-  });
+  throw new SqlRefusedError(
+    `unsafe_${first.code}`,
+    `refused before execution: ${verdict.violations.map((v) => v.message).join("; ")}`,
+    {
+      hint: first.hint,
+      context: { sql, violations: verdict.violations.map((v) => v.code) },
+    },
+  );
 }

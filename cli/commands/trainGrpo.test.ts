@@ -15,10 +15,31 @@ const file = (name: string, text: string): string => {
 
 describe("gl-rl train grpo: config", () => {
   test("a config file with flags applied on top", async () => {
-    const path = file("ok.json", JSON.stringify({ model: "/models/base.gguf", maxSteps: 50, learningRate: 1e-4, outDir: "a" }));
-    const config = await resolveTrainGrpoConfig(path, { out: join(dir, "out"), maxSteps: 7, maxMinutes: 2.5, threads: 2 });
-    expect(config).toMatchObject({ model: "/models/base.gguf", maxSteps: 7, maxMinutes: 2.5, learningRate: 1e-4, outDir: resolve(dir, "out"), threads: 2, samplerThreads: 2 });
-    expect(resolveGrpoRunConfig(config)).toMatchObject({ groupSize: DEFAULT_GRPO_RUN_CONFIG.groupSize, database: "demo", promptStyle: "tiny", maxSteps: 7 });
+    const path = file(
+      "ok.json",
+      JSON.stringify({ model: "/models/base.gguf", maxSteps: 50, learningRate: 1e-4, outDir: "a" }),
+    );
+    const config = await resolveTrainGrpoConfig(path, {
+      out: join(dir, "out"),
+      maxSteps: 7,
+      maxMinutes: 2.5,
+      threads: 2,
+    });
+    expect(config).toMatchObject({
+      model: "/models/base.gguf",
+      maxSteps: 7,
+      maxMinutes: 2.5,
+      learningRate: 1e-4,
+      outDir: resolve(dir, "out"),
+      threads: 2,
+      samplerThreads: 2,
+    });
+    expect(resolveGrpoRunConfig(config)).toMatchObject({
+      groupSize: DEFAULT_GRPO_RUN_CONFIG.groupSize,
+      database: "demo",
+      promptStyle: "tiny",
+      maxSteps: 7,
+    });
   });
 
   test.each([
@@ -27,18 +48,31 @@ describe("gl-rl train grpo: config", () => {
     ["not an object", () => resolveTrainGrpoConfig(file("array.json", "[1]"), {}), /one JSON object/],
     ["zero steps", () => run(["--max-steps", "0"]), /at least 1/],
     ["no minutes", () => run(["--max-minutes", "0"]), /--max-minutes must be a positive number/],
-    ["minutes not a number", () => run(["--max-minutes", "half"]), /--max-minutes must be a positive number, got 'half'/],
+    [
+      "minutes not a number",
+      () => run(["--max-minutes", "half"]),
+      /--max-minutes must be a positive number, got 'half'/,
+    ],
     ["a stray argument", () => run(["grpo.json"]), /unexpected argument/],
     ["an unknown flag", () => run(["--steps", "3"]), /--steps/],
   ] as [string, () => Promise<unknown>, RegExp][])("%s → InputError", async (_, call, message) => {
-    const error = await Promise.resolve().then(call).then(() => null, (e: unknown) => e);
+    const error = await Promise.resolve()
+      .then(call)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isInputError(error)).toBe(true);
     expect((error as Error).message).toMatch(message);
   });
 
   test("bench/grpoDemo.json (the README's GRPO run) is a valid config", () => {
     const demo = JSON.parse(readFileSync("bench/grpoDemo.json", "utf8")) as Partial<GrpoRunConfig>;
-    expect(resolveGrpoRunConfig({ ...demo, model: "/models/demo.gguf" })).toMatchObject({ maxMinutes: 30, resampleZeroVarianceRounds: 2, trainSplit: "runs/grpo-prompts.jsonl" });
+    expect(resolveGrpoRunConfig({ ...demo, model: "/models/demo.gguf" })).toMatchObject({
+      maxMinutes: 30,
+      resampleZeroVarianceRounds: 2,
+      trainSplit: "runs/grpo-prompts.jsonl",
+    });
   });
 
   test.each([

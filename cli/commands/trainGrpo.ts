@@ -46,20 +46,32 @@ export const DEMO_GRPO_DEFAULTS: Readonly<Partial<GrpoRunConfig>> = Object.freez
 
 /** Reads the config file (one JSON object) or throws an InputError that says what is wrong. */
 function readConfigFile(path: string): Record<string, unknown> {
-  if (!existsSync(path)) throw new InputError(`train grpo: config file not found: ${path}`, { hint: "pass a JSON file of GrpoRunConfig fields (trainers/grpoRun.ts)" });
+  if (!existsSync(path))
+    throw new InputError(`train grpo: config file not found: ${path}`, {
+      hint: "pass a JSON file of GrpoRunConfig fields (trainers/grpoRun.ts)",
+    });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new InputError(`train grpo: ${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`, { hint: "the config is one JSON object, e.g. {\"model\": \"demo\", \"maxSteps\": 20}" });
+    throw new InputError(`train grpo: ${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'the config is one JSON object, e.g. {"model": "demo", "maxSteps": 20}',
+    });
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`train grpo: ${path} must hold one JSON object`, { hint: "e.g. {\"model\": \"demo\", \"maxSteps\": 20}" });
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new InputError(`train grpo: ${path} must hold one JSON object`, {
+      hint: 'e.g. {"model": "demo", "maxSteps": 20}',
+    });
   return raw as Record<string, unknown>;
 }
 
 /** The run config: demo defaults (no file), or the file; then the flags; `model` "demo"/absent → the demo model. */
-export async function resolveTrainGrpoConfig(configPath: string | undefined, flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number }): Promise<Partial<GrpoRunConfig>> {
-  const config: Partial<GrpoRunConfig> = configPath === undefined ? { ...DEMO_GRPO_DEFAULTS } : (readConfigFile(configPath) as Partial<GrpoRunConfig>);
+export async function resolveTrainGrpoConfig(
+  configPath: string | undefined,
+  flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number },
+): Promise<Partial<GrpoRunConfig>> {
+  const config: Partial<GrpoRunConfig> =
+    configPath === undefined ? { ...DEMO_GRPO_DEFAULTS } : (readConfigFile(configPath) as Partial<GrpoRunConfig>);
   if (flags.out !== undefined) config.outDir = flags.out;
   if (flags.maxSteps !== undefined) config.maxSteps = flags.maxSteps;
   if (flags.maxMinutes !== undefined) config.maxMinutes = flags.maxMinutes;
@@ -73,15 +85,30 @@ export async function resolveTrainGrpoConfig(configPath: string | undefined, fla
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: "string" }, "max-steps": { type: "string" }, "max-minutes": { type: "string" }, out: { type: "string" }, threads: { type: "string" },
-  }, "gl-rl train grpo");
-  if (positionals.length > 0) throw new InputError(`gl-rl train grpo: unexpected argument '${positionals[0]}'`, { hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>]" });
-  const maxSteps = values["max-steps"] === undefined ? undefined : parseIntegerFlag(values["max-steps"] as string, "max-steps", 0);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: "string" },
+      "max-steps": { type: "string" },
+      "max-minutes": { type: "string" },
+      out: { type: "string" },
+      threads: { type: "string" },
+    },
+    "gl-rl train grpo",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl train grpo: unexpected argument '${positionals[0]}'`, {
+      hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>]",
+    });
+  const maxSteps =
+    values["max-steps"] === undefined ? undefined : parseIntegerFlag(values["max-steps"] as string, "max-steps", 0);
   if (maxSteps === 0) throw new InputError("--max-steps must be at least 1");
   const minutesFlag = values["max-minutes"] as string | undefined;
   const maxMinutes = minutesFlag === undefined ? undefined : Number(minutesFlag);
-  if (maxMinutes !== undefined && !(Number.isFinite(maxMinutes) && maxMinutes > 0)) throw new InputError(`--max-minutes must be a positive number, got '${minutesFlag}'`, { hint: "e.g. --max-minutes 30" });
+  if (maxMinutes !== undefined && !(Number.isFinite(maxMinutes) && maxMinutes > 0))
+    throw new InputError(`--max-minutes must be a positive number, got '${minutesFlag}'`, {
+      hint: "e.g. --max-minutes 30",
+    });
   const threads = values.threads === undefined ? undefined : parseIntegerFlag(values.threads as string, "threads", 0);
   const config = await resolveTrainGrpoConfig(values.config as string | undefined, {
     ...(values.out === undefined ? {} : { out: values.out as string }),

@@ -50,42 +50,58 @@ export interface TrainSftCommandConfig {
 const COMMAND_KEYS = ["model", "trainable", "lora", "evalLimit", "db"] as const;
 
 /** Splits and checks a config object (from the file) with the flags applied. */
-export function resolveTrainSftConfig(raw: Record<string, unknown>, flags: { out?: string; maxSteps?: number } = {}): TrainSftCommandConfig {
+export function resolveTrainSftConfig(
+  raw: Record<string, unknown>,
+  flags: { out?: string; maxSteps?: number } = {},
+): TrainSftCommandConfig {
   const sftPart: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) if (!(COMMAND_KEYS as readonly string[]).includes(key)) sftPart[key] = value;
+  for (const [key, value] of Object.entries(raw))
+    if (!(COMMAND_KEYS as readonly string[]).includes(key)) sftPart[key] = value;
   if (flags.out !== undefined) sftPart.outDir = flags.out;
   if (flags.maxSteps !== undefined) sftPart.maxSteps = flags.maxSteps;
   const sft = resolveSftConfig(sftPart as Partial<SftConfig>);
   const model = raw.model ?? "tiny";
-  if (typeof model !== "string" || model === "") throw new InputError(`train sft config: model must be a GGUF path or "tiny", got ${JSON.stringify(model)}`);
+  if (typeof model !== "string" || model === "")
+    throw new InputError(`train sft config: model must be a GGUF path or "tiny", got ${JSON.stringify(model)}`);
   const trainable = raw.trainable ?? (model === "tiny" ? "all" : "lora");
-  if (trainable !== "lora" && trainable !== "all") throw new InputError(`train sft config: trainable must be "lora" or "all", got ${JSON.stringify(trainable)}`);
+  if (trainable !== "lora" && trainable !== "all")
+    throw new InputError(`train sft config: trainable must be "lora" or "all", got ${JSON.stringify(trainable)}`);
   const lora = (raw.lora ?? {}) as TrainSftCommandConfig["lora"];
-  if (typeof lora !== "object" || lora === null || Array.isArray(lora)) throw new InputError("train sft config: lora must be an object { rank, alpha, targets, dropout, seed }");
+  if (typeof lora !== "object" || lora === null || Array.isArray(lora))
+    throw new InputError("train sft config: lora must be an object { rank, alpha, targets, dropout, seed }");
   const evalLimit = raw.evalLimit ?? 32;
-  if (!Number.isInteger(evalLimit) || (evalLimit as number) < 0) throw new InputError(`train sft config: evalLimit must be an integer ≥ 0, got ${JSON.stringify(evalLimit)}`);
+  if (!Number.isInteger(evalLimit) || (evalLimit as number) < 0)
+    throw new InputError(`train sft config: evalLimit must be an integer ≥ 0, got ${JSON.stringify(evalLimit)}`);
   const db = raw.db ?? "demo";
-  if (typeof db !== "string") throw new InputError(`train sft config: db must be a --db spec string, got ${JSON.stringify(db)}`);
+  if (typeof db !== "string")
+    throw new InputError(`train sft config: db must be a --db spec string, got ${JSON.stringify(db)}`);
   return { sft: { ...sft, outDir: resolve(sft.outDir) }, model, trainable, lora, evalLimit: evalLimit as number, db };
 }
 
 function readConfigFile(path: string | undefined): Record<string, unknown> {
   if (path === undefined) return {};
-  if (!existsSync(path)) throw new InputError(`train sft: config file not found: ${path}`, { hint: "pass a JSON file of SftConfig fields (see gl-rl --help)" });
+  if (!existsSync(path))
+    throw new InputError(`train sft: config file not found: ${path}`, {
+      hint: "pass a JSON file of SftConfig fields (see gl-rl --help)",
+    });
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new InputError(`train sft: ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(
+      `train sft: ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new InputError(`train sft: ${path} must hold one JSON object`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new InputError(`train sft: ${path} must hold one JSON object`);
   return parsed as Record<string, unknown>;
 }
 
 /** The base model path: the given GGUF, or the tiny model written (once, deterministically) into the run folder. */
 async function baseModel(config: TrainSftCommandConfig): Promise<string> {
   if (config.model !== "tiny") {
-    if (!existsSync(config.model)) throw new InputError(`train sft: model not found: ${config.model}`, { hint: "pass a GGUF path or \"tiny\"" });
+    if (!existsSync(config.model))
+      throw new InputError(`train sft: model not found: ${config.model}`, { hint: 'pass a GGUF path or "tiny"' });
     return config.model;
   }
   const path = join(config.sft.outDir, "base.gguf");
@@ -98,15 +114,34 @@ async function baseModel(config: TrainSftCommandConfig): Promise<string> {
  * node-llama-cpp (LoRA: the adapter swapped into the loaded base), evaluated on the first evalLimit
  * dev items.
  */
-function devExecutionCheck(policy: NativePolicy, base: LoadedModel, config: TrainSftCommandConfig, db: SqlExecutor, dev: Awaited<ReturnType<typeof loadDataset>>, threads: number | undefined) {
+function devExecutionCheck(
+  policy: NativePolicy,
+  base: LoadedModel,
+  config: TrainSftCommandConfig,
+  db: SqlExecutor,
+  dev: Awaited<ReturnType<typeof loadDataset>>,
+  threads: number | undefined,
+) {
   const weights = join(config.sft.outDir, config.trainable === "lora" ? "eval-adapter.gguf" : "eval-model.gguf");
   return async (): Promise<Record<string, number>> => {
     await policy.saveWeights(weights);
-    const model = config.trainable === "lora" ? base : await loadModel({ model: weights, gpu: false, sequences: 8, ...(threads ? { threads } : {}) });
+    const model =
+      config.trainable === "lora"
+        ? base
+        : await loadModel({ model: weights, gpu: false, sequences: 8, ...(threads ? { threads } : {}) });
     try {
       if (config.trainable === "lora") await base.setAdapter(weights);
-      const report = await evaluateModel({ generator: model, items: dev.slice(0, config.evalLimit), executor: db, promptStyle: config.sft.promptStyle });
-      return { dev_execution_accuracy: report.execution_accuracy, dev_validity_rate: report.validity_rate, dev_n: report.n };
+      const report = await evaluateModel({
+        generator: model,
+        items: dev.slice(0, config.evalLimit),
+        executor: db,
+        promptStyle: config.sft.promptStyle,
+      });
+      return {
+        dev_execution_accuracy: report.execution_accuracy,
+        dev_validity_rate: report.validity_rate,
+        dev_n: report.n,
+      };
     } finally {
       if (model !== base) await model.dispose();
       rmSync(weights, { force: true });
@@ -115,18 +150,39 @@ function devExecutionCheck(policy: NativePolicy, base: LoadedModel, config: Trai
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: "string" }, out: { type: "string" }, "max-steps": { type: "string" }, threads: { type: "string" },
-  }, "gl-rl train sft");
-  if (positionals.length > 0) throw new InputError(`gl-rl train sft takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "gl-rl train sft --config sft.json --out runs/sft" });
-  const maxSteps = values["max-steps"] === undefined ? undefined : parseIntegerFlag(values["max-steps"] as string, "max-steps", 0);
-  const config = resolveTrainSftConfig(readConfigFile(values.config as string | undefined), { out: values.out as string | undefined, maxSteps });
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: "string" },
+      out: { type: "string" },
+      "max-steps": { type: "string" },
+      threads: { type: "string" },
+    },
+    "gl-rl train sft",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl train sft takes no positional arguments, got '${positionals.join(" ")}'`, {
+      hint: "gl-rl train sft --config sft.json --out runs/sft",
+    });
+  const maxSteps =
+    values["max-steps"] === undefined ? undefined : parseIntegerFlag(values["max-steps"] as string, "max-steps", 0);
+  const config = resolveTrainSftConfig(readConfigFile(values.config as string | undefined), {
+    out: values.out as string | undefined,
+    maxSteps,
+  });
   const threads = parseIntegerFlag(values.threads as string | undefined, "threads", 0) || undefined;
 
-  const [trainItems, devItems] = await Promise.all([loadDataset(config.sft.dataset), loadDataset(config.sft.devDataset)]);
+  const [trainItems, devItems] = await Promise.all([
+    loadDataset(config.sft.dataset),
+    loadDataset(config.sft.devDataset),
+  ]);
   mkdirSync(config.sft.outDir, { recursive: true });
   const basePath = await baseModel(config);
-  const base = await loadModel({ model: basePath, gpu: false, sequences: 8, ...(threads ? { threads } : {}) }).catch((error: unknown) => { throw asInputError(error); });
+  const base = await loadModel({ model: basePath, gpu: false, sequences: 8, ...(threads ? { threads } : {}) }).catch(
+    (error: unknown) => {
+      throw asInputError(error);
+    },
+  );
   const db = config.evalLimit > 0 ? await openCliDatabase(config.db) : undefined;
   let policy: NativePolicy | undefined;
   try {
@@ -134,15 +190,27 @@ export async function run(argv: string[]): Promise<number> {
     const style = { style: config.sft.promptStyle, ...(schema ? { schema } : {}) };
     const train = sftExamples(base, trainItems, style);
     const dev = sftExamples(base, devItems, style);
-    policy = await NativePolicy.create({ modelPath: basePath, trainable: config.trainable, lora: config.lora, ...(threads ? { threads } : {}) }).catch((error: unknown) => { throw asInputError(error); });
+    policy = await NativePolicy.create({
+      modelPath: basePath,
+      trainable: config.trainable,
+      lora: config.lora,
+      ...(threads ? { threads } : {}),
+    }).catch((error: unknown) => {
+      throw asInputError(error);
+    });
     const result = await trainSft({
-      policy, train, dev, config: config.sft,
+      policy,
+      train,
+      dev,
+      config: config.sft,
       ...(db ? { evaluate: devExecutionCheck(policy, base, config, db, devItems, threads) } : {}),
     });
     const finalPath = join(config.sft.outDir, config.trainable === "lora" ? "adapter.gguf" : "model.gguf");
     await policy.saveWeights(`${finalPath}.tmp.gguf`);
     renameSync(`${finalPath}.tmp.gguf`, finalPath);
-    process.stdout.write(`${JSON.stringify({ ...result, output: finalPath, trainable: config.trainable, base: basePath })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, output: finalPath, trainable: config.trainable, base: basePath })}\n`,
+    );
     return 0;
   } finally {
     await policy?.dispose();

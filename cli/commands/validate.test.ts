@@ -3,7 +3,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { runGlRl } from "../runGlRl.js";
 
-
 const cli = (args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
 
 describe("gl-rl validate", () => {

@@ -21,30 +21,45 @@ async function verdictOf(sql: string, options: ValidateOptions): Promise<Omit<Va
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    db: { type: "string" },
-    sql: { type: "string" },
-    file: { type: "string" },
-    json: { type: "boolean" },
-  }, "gl-rl validate");
-  if (positionals.length > 0) throw new InputError(`gl-rl validate takes no positional arguments, got '${positionals.join(" ")}'`, { hint: "quote the SQL: --sql \"SELECT …\"" });
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      db: { type: "string" },
+      sql: { type: "string" },
+      file: { type: "string" },
+      json: { type: "boolean" },
+    },
+    "gl-rl validate",
+  );
+  if (positionals.length > 0)
+    throw new InputError(`gl-rl validate takes no positional arguments, got '${positionals.join(" ")}'`, {
+      hint: 'quote the SQL: --sql "SELECT …"',
+    });
   const sql = values.sql as string | undefined;
   const file = values.file as string | undefined;
-  if ((sql === undefined) === (file === undefined)) throw new InputError("gl-rl validate needs exactly one of --sql or --file", { hint: "gl-rl validate --sql \"SELECT count(*) FROM projects\"" });
+  if ((sql === undefined) === (file === undefined))
+    throw new InputError("gl-rl validate needs exactly one of --sql or --file", {
+      hint: 'gl-rl validate --sql "SELECT count(*) FROM projects"',
+    });
   const batch = file === undefined ? undefined : await readJsonlBatch(file, ["sql"]);
   const db = await openCliDatabase(values.db as string | undefined);
   try {
     const schema = await introspectSchema(db);
     if (batch) {
-      for (const item of batch) process.stdout.write(toJsonLine({ id: item.id, ...(await verdictOf(item.fields.sql, { schema, executor: db })) }));
+      for (const item of batch)
+        process.stdout.write(
+          toJsonLine({ id: item.id, ...(await verdictOf(item.fields.sql, { schema, executor: db })) }),
+        );
       return 0;
     }
     const verdict = await verdictOf(sql!, { schema, executor: db });
     if (values.json) process.stdout.write(toJsonLine(verdict));
     else {
       const lines = [verdict.valid ? "valid" : "invalid"];
-      for (const e of verdict.errors) lines.push(`  error ${e.code}: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`);
-      for (const w of verdict.warnings) lines.push(`  warning ${w.code}: ${w.message}${w.hint ? ` (hint: ${w.hint})` : ""}`);
+      for (const e of verdict.errors)
+        lines.push(`  error ${e.code}: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ""}`);
+      for (const w of verdict.warnings)
+        lines.push(`  warning ${w.code}: ${w.message}${w.hint ? ` (hint: ${w.hint})` : ""}`);
       process.stdout.write(`${lines.join("\n")}\n`);
     }
     return verdict.valid ? 0 : 1;

@@ -76,12 +76,17 @@ const args = [nodeGyp, "rebuild", "--directory", here, "--loglevel=warn", "--job
 if (!process.env.npm_config_nodedir && existsSync("/usr/include/node/node_api.h")) args.push("--nodedir=/usr");
 const started = Date.now();
 try {
-  execFileSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, GGML_BINS: bins } });
+  execFileSync(process.execPath, args, {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, GGML_BINS: bins },
+  });
 } catch (error) {
   // As an npm install hook, a failed build must not fail the whole install (the agents work without it);
   // training then reports `native.missing` with this command. --strict (CI) makes it fatal.
-  log(`build failed (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); training is unavailable until ` +
-    "`node trainers/native/buildNative.mjs` succeeds (needs a C++17 compiler, make and python3)");
+  log(
+    `build failed (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); training is unavailable until ` +
+      "`node trainers/native/buildNative.mjs` succeeds (needs a C++17 compiler, make and python3)",
+  );
   process.exit(strict ? 1 : 0);
 }
 log(`built trainers/native/build/Release/gl_rl_native.node in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -70,7 +70,11 @@ export interface AddonPolicy {
   /** log p(y_t | y_<t) of logits/temperature, [B][C_b]. */
   logprobs(batch: AddonSequence[], reference: boolean, temperature: number): Promise<Float32Array[]>;
   /** Adds ∇ Σ c·log p into the gradient buffers. */
-  accumulate(batch: AddonSequence[], coefficients: Float32Array[], temperature: number): Promise<{ objective: number; logprobs: Float32Array[] }>;
+  accumulate(
+    batch: AddonSequence[],
+    coefficients: Float32Array[],
+    temperature: number,
+  ): Promise<{ objective: number; logprobs: Float32Array[] }>;
   /** Clip + AdamW + zero grads; resolves to the pre-clip global gradient norm. */
   step(options: AddonAdamW): Promise<number>;
   saveWeights(path: string): Promise<void>;
@@ -124,19 +128,27 @@ let cached: NativeAddon | undefined;
 export function loadNativeAddon(): NativeAddon {
   if (cached) return cached;
   if (!existsSync(NATIVE_ADDON_PATH)) {
-    throw new NativeError("native.missing", `the native gradient extension is not built: ${NATIVE_ADDON_PATH} is missing`, {
-      hint: "run `node trainers/native/buildNative.mjs` (npm install runs it; needs node-llama-cpp's linux-x64 prebuilt libraries)",
-      context: { file: NATIVE_ADDON_PATH },
-    });
+    throw new NativeError(
+      "native.missing",
+      `the native gradient extension is not built: ${NATIVE_ADDON_PATH} is missing`,
+      {
+        hint: "run `node trainers/native/buildNative.mjs` (npm install runs it; needs node-llama-cpp's linux-x64 prebuilt libraries)",
+        context: { file: NATIVE_ADDON_PATH },
+      },
+    );
   }
   try {
     cached = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
   } catch (error) {
-    throw new NativeError("native.load", `the native gradient extension failed to load: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: "rebuild it with `node trainers/native/buildNative.mjs` after reinstalling node-llama-cpp",
-      context: { file: NATIVE_ADDON_PATH },
-      cause: error,
-    });
+    throw new NativeError(
+      "native.load",
+      `the native gradient extension failed to load: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        hint: "rebuild it with `node trainers/native/buildNative.mjs` after reinstalling node-llama-cpp",
+        context: { file: NATIVE_ADDON_PATH },
+        cause: error,
+      },
+    );
   }
   return cached;
 }
@@ -158,7 +170,10 @@ const HINTS: Record<string, string> = {
 export function toNativeError(error: unknown, context: Record<string, unknown> = {}): unknown {
   if (error instanceof NativeError) return error;
   // Duck-typed: the addon's Errors come from Node's main realm, which differs from jest's vm realm.
-  const { code, message } = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; message?: unknown };
+  const { code, message } = (typeof error === "object" && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
   if (typeof code === "string" && code.startsWith("native.") && typeof message === "string") {
     return new NativeError(code, message, { hint: HINTS[code], context, cause: error });
   }
