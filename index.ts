@@ -42,7 +42,7 @@ export {
   isAbortError,
 } from "./errors.js";
 export type { GlRlErrorOptions } from "./errors.js";
-export type { SqlExecutor, QueryResult, ResultColumn, ExecuteOptions } from "./sql/sqlExecutor.js";
+export type { SqlExecutor, QueryResult, ResultColumn, ExecuteOptions, ExecutionOutcome } from "./sql/sqlExecutor.js";
 export type {
   TextGenerator,
   Prompt,
@@ -95,7 +95,7 @@ export type { PgliteExecutor, PgliteExecutorOptions } from "./sql/pgliteExecutor
 export { createPostgresExecutor } from "./sql/postgresExecutor.js";
 export type { PostgresExecutor, PostgresExecutorOptions } from "./sql/postgresExecutor.js";
 export { executionMatch } from "./sql/executionMatch.js";
-export type { QueryOutcome, MatchVerdict } from "./sql/executionMatch.js";
+export type { MatchVerdict } from "./sql/executionMatch.js";
 
 // The question dataset (data/).
 export {
@@ -112,8 +112,8 @@ export type { DatasetItem, DatasetSplit, Difficulty } from "./data/loadDataset.j
 export { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "./rewards/weightedReward.js";
 export type { RewardComponent, WeightedReward, WeightedRewardResult } from "./rewards/weightedReward.js";
 export type { RewardFunction, RewardSample } from "./rewards/rewardSample.js";
-export { groupAdvantages } from "./rewards/groupAdvantages.js";
-export type { GroupAdvantageOptions, GroupAdvantages } from "./rewards/groupAdvantages.js";
+export { groupAdvantages } from "./trainers/groupAdvantages.js";
+export type { GroupAdvantageOptions, GroupAdvantages } from "./trainers/groupAdvantages.js";
 
 // Trainers (trainers/): the native policy, SFT, GRPO, evaluation.
 export { NativePolicy } from "./trainers/nativePolicy.js";
@@ -134,9 +134,9 @@ export { ensureDemoModel, demoModelRecipe, demoModelPath } from "./trainers/demo
 export { evaluateModel } from "./trainers/evaluateModel.js";
 export type { EvaluateModelOptions } from "./trainers/evaluateModel.js";
 export type { EnsureDemoModelOptions, DemoModelRecipe } from "./trainers/demoModel.js";
-export { createSqlRewardEnvironment } from "./trainers/sqlRewardEnvironment.js";
+export { createSqlRewardEnvironment } from "./rewards/sqlRewardEnvironment.js";
 export type { EvaluationOptions, EvaluationReport, EvaluationExample } from "./trainers/evaluate.js";
-export { renderMetricsPlot } from "./trainers/renderMetricsPlot.js";
-export { augmentFromDatabase } from "./trainers/databaseValues.js";
-export type { AugmentFromDatabaseOptions, AugmentFromDatabaseResult } from "./trainers/databaseValues.js";
+export { renderMetricsPlot } from "./cli/renderMetricsPlot.js";
+export { augmentFromDatabase } from "./data/databaseValues.js";
+export type { AugmentFromDatabaseOptions, AugmentFromDatabaseResult } from "./data/databaseValues.js";
 export { passAtK } from "./trainers/passAtK.js";

@@ -1,6 +1,6 @@
 import type { Config } from "jest";
 
-// ESM + TypeScript, as measured in shared/ECOSYSTEM.md: ts-jest with useESM, `.js` stripped from relative
+// ESM + TypeScript, as measured in docs/ecosystem.md: ts-jest with useESM, `.js` stripped from relative
 // imports, and a test environment that makes `instanceof Array` agree with `Array.isArray` (node-llama-cpp
 // checks native results with instanceof, which is false across jest's vm realm).
 const common = {

@@ -13,7 +13,7 @@ import {
   withVerdict,
   type GenerationRequest,
 } from "./generatorAgent.js";
-import { createScriptedTextGenerator } from "./scriptedTextGenerator.js";
+import { createScriptedTextGenerator } from "../models/scriptedTextGenerator.js";
 
 const request: GenerationRequest = {
   question: "How many projects are there?",

@@ -5,7 +5,7 @@ import { DEMO_SCHEMA_PATH } from "../sql/demoDatabase.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { schemaFromDdl } from "../sql/schemaModel.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { createSqlRewardEnvironment } from "../trainers/sqlRewardEnvironment.js";
+import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
 import { rewardEvaluatorMachine, rewardFeedback } from "./rewardEvaluatorAgent.js";
 import { executeCandidates, validatorMachine } from "./validatorAgent.js";
 

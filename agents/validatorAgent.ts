@@ -14,9 +14,8 @@
  * const verdicts = await runtime.call(validatorMachine, { sqls: ["SELECT 1"], schema, executor: db });
  */
 import { assign, fromPromise, setup } from "xstate";
-import { isGlRlError } from "../errors.js";
 import type { SchemaModel } from "../sql/schemaModel.js";
-import type { ExecuteOptions, QueryResult, SqlExecutor } from "../sql/sqlExecutor.js";
+import { type ExecuteOptions, type ExecutionOutcome, executeOutcome, type SqlExecutor } from "../sql/sqlExecutor.js";
 import type { AgentResult } from "../runtime/actorRuntime.js";
 import { validateSql, type ValidationResult } from "../sql/validateSql.js";
 
@@ -82,11 +81,6 @@ export const validatorMachine = setup({
     context.failed ? { ok: false as const, error: context.error } : { ok: true as const, value: context.verdicts },
 });
 
-/** How one candidate's sandboxed execution ended. */
-export type ExecutionResult =
-  | { ok: true; result: QueryResult }
-  | { ok: false; code: string; error: string; hint?: string };
-
 export interface ExecuteCandidatesInput {
   sqls: string[];
   executor: SqlExecutor;
@@ -94,17 +88,10 @@ export interface ExecuteCandidatesInput {
 }
 
 /** Executes each distinct SQL once, sandboxed; failures become outcomes. */
-export const executeCandidates = fromPromise<ExecutionResult[], ExecuteCandidatesInput>(async ({ input, signal }) => {
-  const distinct = new Map<string, Promise<ExecutionResult>>();
-  const run = async (sql: string): Promise<ExecutionResult> => {
-    try {
-      return { ok: true, result: await input.executor.execute(sql, { ...input.options, signal }) };
-    } catch (error) {
-      if (isGlRlError(error))
-        return { ok: false, code: error.code, error: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-      return { ok: false, code: "error", error: error instanceof Error ? error.message : String(error) };
-    }
-  };
+export const executeCandidates = fromPromise<ExecutionOutcome[], ExecuteCandidatesInput>(async ({ input, signal }) => {
+  const distinct = new Map<string, Promise<ExecutionOutcome>>();
+  const run = (sql: string): Promise<ExecutionOutcome> =>
+    executeOutcome(input.executor, sql, { ...input.options, signal });
   for (const sql of input.sqls) if (!distinct.has(sql)) distinct.set(sql, run(sql));
   return Promise.all(input.sqls.map((sql) => distinct.get(sql)!));
 });

@@ -14,7 +14,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildGenerationPrompt, scoreCandidates } from "../agents/generatorAgent.js";
-import { createScriptedTextGenerator } from "../agents/scriptedTextGenerator.js";
+import { createScriptedTextGenerator } from "../models/scriptedTextGenerator.js";
 import { loadDataset } from "../data/loadDataset.js";
 import { temperatureLadder } from "../models/generationParams.js";
 import { loadModel } from "../models/loadModel.js";

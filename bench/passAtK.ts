@@ -18,10 +18,10 @@ import { openDatabase } from "../sql/openDatabase.js";
 import { ensureDemoModel } from "../trainers/demoModel.js";
 import { extractCandidateSql } from "../trainers/grpoRun.js";
 import { sqlStringLiteralsOf } from "../sql/sqlLiterals.js";
-import { sqlStringLiterals } from "../trainers/literalAugmentation.js";
+import { sqlStringLiterals } from "../data/literalAugmentation.js";
 import { passAtK } from "../trainers/passAtK.js";
 import { datasetPrompt } from "../trainers/sftExamples.js";
-import { createSqlRewardEnvironment } from "../trainers/sqlRewardEnvironment.js";
+import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {

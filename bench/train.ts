@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mulberry32 } from "../data/mulberry32.js";
+import { mulberry32 } from "../runtime/mulberry32.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
 import { defaultCpuThreads } from "../runtime/environment.js";
 import { NativePolicy } from "../trainers/nativePolicy.js";

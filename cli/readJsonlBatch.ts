@@ -11,6 +11,7 @@
  * // [{ line: 1, id: "q1", fields: { sql: "SELECT 1" } }, …]
  */
 import { readFile } from "node:fs/promises";
+import { parseJsonlLines } from "../data/jsonlLines.js";
 import { InputError } from "../errors.js";
 
 export interface JsonlBatchItem<K extends string> {
@@ -36,27 +37,15 @@ export async function readJsonlBatch<K extends string>(
   }
   const shape = `{"id": …, ${required.map((k) => `"${k}": "…"`).join(", ")}}`;
   const items: JsonlBatchItem<K>[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === "") continue;
-    const line = i + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      throw new InputError(`${path} line ${line} is not JSON: ${(error as Error).message}`, {
+  for (const parsed of parseJsonlLines(text)) {
+    const line = parsed.line;
+    if (parsed.error !== undefined) {
+      throw new InputError(`${path} line ${line} ${parsed.error}`, {
         hint: `each line must be one JSON object such as ${shape}`,
         context: { file: path, line },
       });
     }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new InputError(`${path} line ${line} is not a JSON object`, {
-        hint: `each line must look like ${shape}`,
-        context: { file: path, line },
-      });
-    }
-    const object = value as Record<string, unknown>;
+    const object = parsed.value;
     const fields = {} as Record<K, string>;
     for (const key of required) {
       if (typeof object[key] !== "string") {

@@ -35,7 +35,7 @@ import {
 } from "./loadDataset.js";
 import { questionTemplates, type QuestionTemplate, type SlotPool } from "./questionTemplates.js";
 import { seedDemoDatabase } from "./seedDemoDatabase.js";
-import { mulberry32 } from "./mulberry32.js";
+import { mulberry32 } from "../runtime/mulberry32.js";
 
 export const DATASET_SEED = 20251124;
 export const INTENTS_PER_TEMPLATE = 5;

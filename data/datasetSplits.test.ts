@@ -1,5 +1,5 @@
 /**
- * The demo dataset's splits (DESIGN.md "The dataset's splits"): sizes, difficulty mix, intents and
+ * The demo dataset's splits (data/DATASET.md "The demo dataset"): sizes, difficulty mix, intents and
  * unseen templates kept apart, no duplicate questions or ids, and the committed files equal to what
  * data/buildDataset.ts generates (deterministic).
  */

@@ -4,7 +4,8 @@
  * itself under executionMatch, and returns rows unless the item expects an empty answer.
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { executionMatch, type QueryOutcome } from "../sql/executionMatch.js";
+import { executionMatch } from "../sql/executionMatch.js";
+import { type ExecutionOutcome, executeOutcome } from "../sql/sqlExecutor.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { parseSql } from "../sql/parseSql.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
@@ -112,15 +113,9 @@ describe("gold SQL of the demo dataset", () => {
     const problems: string[] = [];
     let slowest = 0;
     for (const [sql, item] of bySql) {
-      const first = await db.execute(sql, { timeoutMs: 5000 }).then(
-        (result): QueryOutcome => ({ ok: true, result }),
-        (error: { code?: string; message?: string }): QueryOutcome => ({
-          ok: false,
-          error: { code: String(error.code), message: String(error.message) },
-        }),
-      );
+      const first = await executeOutcome(db, sql, { timeoutMs: 5000 });
       if (!first.ok) {
-        problems.push(`${item.id}: ${first.error.code} ${first.error.message}`);
+        problems.push(`${item.id}: ${first.code} ${first.error}`);
         continue;
       }
       slowest = Math.max(slowest, first.result.elapsedMs);
@@ -128,7 +123,7 @@ describe("gold SQL of the demo dataset", () => {
       if (item.expect_empty === true ? rows !== 0 : rows === 0)
         problems.push(`${item.id}: ${rows} rows (expect_empty=${item.expect_empty === true})`);
       if (first.result.truncated) problems.push(`${item.id}: more rows than the row cap`);
-      const again: QueryOutcome = { ok: true, result: await db.execute(sql, { timeoutMs: 5000 }) };
+      const again: ExecutionOutcome = { ok: true, result: await db.execute(sql, { timeoutMs: 5000 }) };
       const verdict = executionMatch(first, again, { ordered: item.ordered === true });
       if (!verdict.match) problems.push(`${item.id}: does not match itself (${verdict.reason})`);
     }
@@ -141,8 +136,8 @@ describe("gold SQL of the demo dataset", () => {
     const gold = items.find((i) => i.id === "projects_status_budget_over.0.0")!;
     expect(gold.question).toBe("Show all active projects with budget over 100000");
     const wrongSql = gold.sql.replace("budget > 100000", "budget > 1000000");
-    const a: QueryOutcome = { ok: true, result: await db.execute(gold.sql) };
-    const b: QueryOutcome = { ok: true, result: await db.execute(wrongSql) };
+    const a: ExecutionOutcome = { ok: true, result: await db.execute(gold.sql) };
+    const b: ExecutionOutcome = { ok: true, result: await db.execute(wrongSql) };
     expect(a.ok && a.result.rowCount).toBeGreaterThan(b.ok ? b.result.rowCount : 0);
     expect(executionMatch(a, b, { ordered: false }).match).toBe(false);
   });

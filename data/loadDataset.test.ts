@@ -52,7 +52,7 @@ describe("parseDataset", () => {
       good("g", { tables: "projects" }), // 8
     ].join("\n");
     const error = thrown(() => parseDataset(text, "mine.jsonl"));
-    expect(error.message).toMatch(/^mine\.jsonl: 6 bad lines: line 2: not JSON/);
+    expect(error.message).toMatch(/^mine\.jsonl: 6 bad lines: line 2: is not JSON/);
     expect(error.message).toContain('line 3: "sql" must be a non-empty string');
     expect(error.message).toContain('line 4: "difficulty" must be one of simple, moderate, challenging, got "hard"');
     expect(error.message).toContain('line 6: duplicate id "a" (first on line 1)');
@@ -66,7 +66,7 @@ describe("parseDataset", () => {
     const text = Array.from({ length: 14 }, () => "oops").join("\n");
     const message = thrown(() => parseDataset(text)).message;
     expect(message).toContain("14 bad lines");
-    expect(message).toContain("line 10: not JSON");
+    expect(message).toContain("line 10: is not JSON");
     expect(message).not.toContain("line 11:");
     expect(message).toContain("and 4 more");
   });

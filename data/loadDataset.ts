@@ -21,6 +21,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../errors.js";
+import { parseJsonlLines } from "./jsonlLines.js";
 
 export type Difficulty = "simple" | "moderate" | "challenging";
 export const DIFFICULTIES: readonly Difficulty[] = ["simple", "moderate", "challenging"];
@@ -56,6 +57,9 @@ export interface DatasetItem {
   expect_empty?: boolean;
   [extra: string]: unknown;
 }
+
+/** A question/SQL pair with optional evidence: what prompts, augmentation and training read of a dataset item. */
+export type QuestionSqlPair = Pick<DatasetItem, "question" | "sql"> & { evidence?: string };
 
 /** The demo dataset's directory (data/dataset/). */
 export const DEMO_DATASET_DIR = fileURLToPath(new URL("./dataset/", import.meta.url));
@@ -108,19 +112,13 @@ export function parseDataset(text: string, source = "<dataset>"): DatasetItem[] 
   const items: DatasetItem[] = [];
   const errors: string[] = [];
   const seen = new Map<string, number>();
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === "") continue;
-    const n = i + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      errors.push(`line ${n}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+  for (const parsed of parseJsonlLines(text)) {
+    const n = parsed.line;
+    if (parsed.error !== undefined) {
+      errors.push(`line ${n}: ${parsed.error}`);
       continue;
     }
-    const { item, problems } = checkItem(value);
+    const { item, problems } = checkItem(parsed.value);
     if (item === undefined) {
       errors.push(`line ${n}: ${problems.join("; ")}`);
       continue;

@@ -24,7 +24,7 @@
  * Keep names and ids stable: the demo dataset's gold SQL uses literal values from these rows. Bump
  * SEED_VERSION whenever the output changes (it keys the cached demo database).
  */
-import { mulberry32 } from "./mulberry32.js";
+import { mulberry32 } from "../runtime/mulberry32.js";
 
 /** Bump when the seed's output changes. */
 export const SEED_VERSION = "2025.11.1";

@@ -2,7 +2,7 @@
  * One node-llama-cpp `Llama` per GPU choice per process (getLlama is costly and its backends are global).
  * `build: "never"`: a missing GPU build fails fast instead of compiling llama.cpp from source; `gpu:
  * "auto"` falls back to CPU. `maxThreads` = `GL_RL_THREADS` or physical cores (`cpuMathCores`): node-llama-cpp's default
- * (4 on a 2-core machine) made the tiny model decode at 1.8 tok/s instead of 76–148 (ECOSYSTEM.md).
+ * (4 on a 2-core machine) made the tiny model decode at 1.8 tok/s instead of 76–148 (docs/ecosystem.md).
  */
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { GlRlError, ModelError } from "../errors.js";

@@ -4,7 +4,7 @@
  * 1. Input checks before node-llama-cpp sees the file (fast, clear ModelErrors): missing file, not GGUF
  *    (magic), unsupported `general.architecture`, an `hf:` URI that cannot be resolved (offline ≈ 25 ms).
  * 2. One context with `sequences` sequences (default 8) held in a bounded pool: concurrent requests queue.
- *    Threads = `GL_RL_THREADS` or physical cores (llama.cpuMathCores); optional f32 KV cache (exact log-probs, NATIVE.md).
+ *    Threads = `GL_RL_THREADS` or physical cores (llama.cpuMathCores); optional f32 KV cache (exact log-probs, docs/native.md).
  * 3. Sampling: node-llama-cpp's sampler (`sequence.evaluate`) with topK always set, per-candidate
  *    temperature and seed, optional GBNF grammar, stop strings, EOG tokens yielded and kept in `tokens`.
  *    `tokens`/`logprobs` hold every sampled token (the EOG token and the tokens that completed a stop

@@ -1,5 +1,5 @@
 /**
- * GGUF LoRA adapters exactly as llama.cpp reads them (shared/NATIVE.md):
+ * GGUF LoRA adapters exactly as llama.cpp reads them (docs/native.md):
  *   metadata  general.type = "adapter", general.architecture = "qwen2", adapter.type = "lora",
  *             adapter.lora.alpha (f32); effective scale = alpha / r (times the context's adapter scale)
  *   tensors   blk.N.<name>.weight.lora_a  ggml [n_in, r]   (r rows of n_in: PEFT's A as it is)
@@ -7,6 +7,7 @@
  *   for a base weight W of ggml shape [n_in, n_out]: W' = W + scale · (B A), i.e. y = W x + scale · B (A x).
  * A tied head (no output.weight in the model) cannot take a LoRA. Every tensor is f32.
  */
+import { mulberry32 } from "../runtime/mulberry32.js";
 import { ModelError } from "../errors.js";
 import {
   GGML_TYPE,
@@ -176,11 +177,8 @@ export function createLoraAdapter(options: {
   aStd?: number;
   bStd?: number;
 }): LoraAdapter {
-  let s = (options.seed ?? 0) >>> 0;
-  const uniform = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
+  const random = mulberry32(options.seed ?? 0);
+  const uniform = (): number => random() - 0.5;
   const tensors = new Map<string, LoraPair>();
   for (const [name, shape] of options.targets) {
     const [nIn, nOut] = shape as [number, number];

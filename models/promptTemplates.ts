@@ -1,7 +1,7 @@
 /**
  * Every prompt gl-rl sends to a model, in one place, shared by the generator and the trainers.
  *
- * Styles (DESIGN.md "Prompts by model size"):
+ * Styles (docs/prompts.md):
  *   - "tiny":           the question (and evidence) alone; completion = the SQL, then EOS. The tiny demo
  *                       model learns the demo schema by heart, so sequences stay tens of tokens long.
  *   - "zeroShot":       system instructions + schema DDL (if given) + question; answer in a ```sql block.

@@ -1,6 +1,6 @@
 /**
  * Trims a byte-level BPE vocabulary (Qwen2's) to the tokens a text corpus needs, keeping that corpus's
- * tokenization identical (shared/NATIVE.md: 4,925 of 151,936 tokens for BIRD Mini-Dev; the embedding
+ * tokenization identical (docs/native.md: 4,925 of 151,936 tokens for BIRD Mini-Dev; the embedding
  * and the tied head shrink ~30×, which is what makes training the tiny model take minutes).
  *
  * Algorithm:

@@ -16,6 +16,7 @@
  * default trimmed to the project's corpus (trimVocabulary.ts); the trimmed vocabulary is cached under
  * GL_RL_CACHE_DIR by the hash of the corpus.
  */
+import { mulberry32 } from "../runtime/mulberry32.js";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -75,18 +76,6 @@ export interface TinyModelInfo {
   merges: number;
   parameters: number;
   bytes: number;
-}
-
-/** splitmix32 → uniform [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(n: number, std: number, next: () => number): Float32Array {
@@ -183,7 +172,7 @@ export async function writeTinyModel(options: WriteTinyModelOptions): Promise<Ti
   const hd = d / dims.heads;
   const kv = dims.kvHeads * hd;
   const F = dims.ffn;
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const tensors: GgufTensor[] = [];
   const add = (name: string, shape: number[], init: "normal" | "ones"): void => {
     const n = shape.reduce((a, b) => a * b, 1);

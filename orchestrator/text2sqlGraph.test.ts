@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Annotation, StateGraph, START, END } from "@langchain/langgraph";
-import { createScriptedTextGenerator } from "../agents/scriptedTextGenerator.js";
+import { createScriptedTextGenerator } from "../models/scriptedTextGenerator.js";
 import { isInputError, isSqlRefusedError } from "../errors.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";

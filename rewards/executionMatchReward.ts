@@ -1,7 +1,7 @@
 /**
  * Execution match against the gold query — the dominant reward term.
  *
- * Range {0, 1}: 1 when the candidate's result equals the gold result under DESIGN.md "Execution match"
+ * Range {0, 1}: 1 when the candidate's result equals the gold result under docs/execution-match.md
  * (multisets of rows, column order free, numbers by value, ORDER BY respected when gold has one), 0 when
  * it does not or when the candidate has no SQL, was refused, failed or timed out. null when there is no
  * gold query (nothing to compare with).

@@ -42,7 +42,7 @@ describe("prepareRewardSamples", () => {
       gold,
     );
     expect(samples.map((s) => s.match)).toEqual([true, false, undefined, undefined, undefined]);
-    expect(samples[2]!.execution).toEqual({ ok: false, kind: "error", error: `column "bad" does not exist` });
+    expect(samples[2]!.execution).toMatchObject({ ok: false, kind: "error", error: `column "bad" does not exist` });
     expect(samples[3]!.validation?.refused).toBe(true);
     expect(samples[3]!.execution).toBeUndefined();
     expect(samples[4]!.goldSchemaItems).toEqual({ tables: ["t"], columns: [] });

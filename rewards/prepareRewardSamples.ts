@@ -7,13 +7,19 @@
  * The SQL toolkit is injected (`RewardEnvironment`) so that rewards/ depends only on interfaces; the
  * trainers wire sql/validateSql, sql/executionMatch and sql/analyzeSql into it.
  */
-import type { ExecuteOptions, QueryResult, SqlExecutor } from "../sql/sqlExecutor.js";
-import type { ExecutionOutcome, RewardSample, SampleValidation, SchemaItems } from "./rewardSample.js";
+import {
+  type ExecuteOptions,
+  type ExecutionOutcome,
+  executeOutcome,
+  type QueryResult,
+  type SqlExecutor,
+} from "../sql/sqlExecutor.js";
+import type { RewardSample, SampleValidation, SchemaItems } from "./rewardSample.js";
 
 export interface RewardEnvironment {
   executor: Pick<SqlExecutor, "execute">;
   validate(sql: string): Promise<SampleValidation> | SampleValidation;
-  /** DESIGN.md "Execution match" of a candidate result against the gold result. */
+  /** docs/execution-match.md of a candidate result against the gold result. */
   match(gold: QueryResult, candidate: QueryResult, goldSql: string): boolean;
   /** Tables and columns a query uses; null when it cannot be analysed. */
   analyze(sql: string): SchemaItems | null;
@@ -25,24 +31,6 @@ export interface RewardCandidate {
   completion: string;
   sql: string | null;
   goldSql?: string;
-}
-
-async function run(
-  executor: Pick<SqlExecutor, "execute">,
-  sql: string,
-  options?: ExecuteOptions,
-): Promise<ExecutionOutcome> {
-  try {
-    return { ok: true, result: await executor.execute(sql, options) };
-  } catch (error) {
-    const kind =
-      error instanceof Error && error.name === "TimeoutError"
-        ? "timeout"
-        : error instanceof Error && error.name === "SqlRefusedError"
-          ? "refused"
-          : "error";
-    return { ok: false, kind, error: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 /** Gold execution + analysis, computed once per gold SQL. */
@@ -59,7 +47,7 @@ export function createGoldResultCache(
     get(goldSql) {
       let entry = cache.get(goldSql);
       if (entry === undefined) {
-        entry = run(env.executor, goldSql, env.executeOptions).then((execution) => ({
+        entry = executeOutcome(env.executor, goldSql, env.executeOptions).then((execution) => ({
           execution,
           items: env.analyze(goldSql),
         }));
@@ -91,7 +79,7 @@ export async function prepareRewardSamples(
       const items = env.analyze(c.sql);
       if (items !== null) sample.schemaItems = items;
       if (sample.validation.refused) return sample;
-      sample.execution = await run(env.executor, c.sql, env.executeOptions);
+      sample.execution = await executeOutcome(env.executor, c.sql, env.executeOptions);
       if (sample.execution.ok && goldEntry?.execution.ok === true && c.goldSql !== undefined) {
         sample.match = env.match(goldEntry.execution.result, sample.execution.result, c.goldSql);
       }

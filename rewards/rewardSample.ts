@@ -1,15 +1,10 @@
 /**
  * What a reward function sees: one scored candidate, with everything the scoring step
  * (`prepareRewardSamples`) found out about it — validation, execution, execution match, schema items.
- * Rewards are plain batched functions over these (STYLE.md #6): `(samples) => Promise<(number | null)[]>`,
+ * Rewards are plain batched functions over these (CONTRIBUTING.md "How the code reads" #6): `(samples) => Promise<(number | null)[]>`,
  * `null` meaning "does not apply to this sample" (the aggregator then adds nothing for it).
  */
-import type { QueryResult } from "../sql/sqlExecutor.js";
-
-/** How one query's execution ended. `refused`: blocked by the validator / safety policy before running. */
-export type ExecutionOutcome =
-  | { ok: true; result: QueryResult }
-  | { ok: false; kind: "error" | "timeout" | "refused"; error: string };
+import type { ExecutionOutcome } from "../sql/sqlExecutor.js";
 
 /** What the validator said about the candidate SQL. */
 export interface SampleValidation {
@@ -41,7 +36,7 @@ export interface RewardSample {
   execution?: ExecutionOutcome;
   /** The gold query's execution (cached per gold query). */
   goldExecution?: ExecutionOutcome;
-  /** DESIGN.md "Execution match" of candidate vs gold; undefined when either did not execute. */
+  /** docs/execution-match.md of candidate vs gold; undefined when either did not execute. */
   match?: boolean;
   schemaItems?: SchemaItems;
   goldSchemaItems?: SchemaItems;

@@ -1,6 +1,6 @@
 /** Shared sample builders for the reward tests (test-only). */
-import type { QueryResult } from "../sql/sqlExecutor.js";
-import type { ExecutionOutcome, RewardSample } from "./rewardSample.js";
+import type { ExecutionOutcome, QueryResult } from "../sql/sqlExecutor.js";
+import type { RewardSample } from "./rewardSample.js";
 
 export function resultOf(rows: unknown[][]): ExecutionOutcome {
   const result: QueryResult = {

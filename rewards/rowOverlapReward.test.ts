@@ -19,7 +19,7 @@ describe("rowOverlapReward", () => {
   });
 
   it("is 0 when the candidate failed and null when gold failed", async () => {
-    const failed = { ok: false as const, kind: "error" as const, error: "boom" };
+    const failed = { ok: false as const, kind: "error" as const, code: "error", error: "boom" };
     const values = await rowOverlapReward([
       sample({ execution: failed, goldExecution: resultOf([[1]]) }),
       sample({ execution: resultOf([[1]]), goldExecution: failed }),

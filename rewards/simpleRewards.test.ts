@@ -11,7 +11,7 @@ import { validityReward } from "./validityReward.js";
 import { sqlValueLiterals, valueLinkingReward } from "./valueLinkingReward.js";
 
 const ok = resultOf([[1]]);
-const failed = { ok: false as const, kind: "error" as const, error: "column x does not exist" };
+const failed = { ok: false as const, kind: "error" as const, code: "error", error: "column x does not exist" };
 const valid = { syntaxValid: true, schemaValid: true, refused: false, errors: [] };
 
 const table: [string, RewardFunction, RewardSample, number | null][] = [
@@ -112,7 +112,7 @@ const table: [string, RewardFunction, RewardSample, number | null][] = [
   [
     "safety: refused at execution",
     createSafetyPenalty({ penalty: -2 }),
-    sample({ execution: { ok: false, kind: "refused", error: "write" } }),
+    sample({ execution: { ok: false, kind: "refused", code: "unsafe_write", error: "write" } }),
     -2,
   ],
   ["safety: fine", createSafetyPenalty(), sample({ validation: valid }), 0],

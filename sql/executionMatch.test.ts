@@ -1,6 +1,7 @@
-import { executionMatch, type QueryOutcome } from "./executionMatch.js";
+import { executionMatch } from "./executionMatch.js";
+import type { ExecutionOutcome } from "./sqlExecutor.js";
 
-function ok(cols: string[], rows: unknown[][]): QueryOutcome {
+function ok(cols: string[], rows: unknown[][]): ExecutionOutcome {
   return {
     ok: true,
     result: {
@@ -12,9 +13,9 @@ function ok(cols: string[], rows: unknown[][]): QueryOutcome {
     },
   };
 }
-const err: QueryOutcome = { ok: false, error: { code: "TIMEOUT", message: "statement ran past 1000 ms" } };
+const err: ExecutionOutcome = { ok: false, kind: "timeout", code: "TIMEOUT", error: "statement ran past 1000 ms" };
 
-const cases: Array<[string, QueryOutcome, QueryOutcome, boolean, boolean]> = [
+const cases: Array<[string, ExecutionOutcome, ExecutionOutcome, boolean, boolean]> = [
   ["identical", ok(["a"], [[1], [2]]), ok(["a"], [[1], [2]]), false, true],
   [
     "permuted columns",

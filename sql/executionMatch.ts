@@ -1,5 +1,5 @@
 /**
- * executionMatch — do two query outcomes count as the same answer (DESIGN.md "Execution match")?
+ * executionMatch — do two query outcomes count as the same answer (docs/execution-match.md)?
  *
  * Algorithm:
  *  1. Either outcome an error (refusal, timeout, SQL error) → no match. Column counts differ → no match.
@@ -12,9 +12,7 @@
  *  4. For a permutation: ordered → rows compared in sequence; unordered → multisets compared by
  *     sorting both row lists on a canonical key then comparing pairwise.
  */
-import type { QueryResult } from "./sqlExecutor.js";
-
-export type QueryOutcome = { ok: true; result: QueryResult } | { ok: false; error: { code: string; message: string } };
+import type { ExecutionOutcome } from "./sqlExecutor.js";
 
 export interface MatchVerdict {
   match: boolean;
@@ -75,13 +73,12 @@ function rowsEqual(gold: Cell[][], cand: Cell[][], perm: number[], ordered: bool
 }
 
 export function executionMatch(
-  gold: QueryOutcome,
-  candidate: QueryOutcome,
+  gold: ExecutionOutcome,
+  candidate: ExecutionOutcome,
   options: { ordered: boolean },
 ): MatchVerdict {
-  if (!gold.ok) return { match: false, reason: `gold failed: ${gold.error.code}: ${gold.error.message}` };
-  if (!candidate.ok)
-    return { match: false, reason: `candidate failed: ${candidate.error.code}: ${candidate.error.message}` };
+  if (!gold.ok) return { match: false, reason: `gold failed: ${gold.code}: ${gold.error}` };
+  if (!candidate.ok) return { match: false, reason: `candidate failed: ${candidate.code}: ${candidate.error}` };
   const g = gold.result.rows.map((r) => r.map(canon));
   const c = candidate.result.rows.map((r) => r.map(canon));
   const gCols = gold.result.columns.length;

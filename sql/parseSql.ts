@@ -2,7 +2,7 @@
  * parseSql — parse a SQL text ONCE with pgsql-ast-parser and share the result.
  *
  * Algorithm: `parse(sql)` from pgsql-ast-parser (throws on syntax it does not know — see
- * ECOSYSTEM.md: INTERSECT/EXCEPT, window frames, IS DISTINCT FROM, …). The outcome is cached by
+ * docs/ecosystem.md: INTERSECT/EXCEPT, window frames, IS DISTINCT FROM, …). The outcome is cached by
  * exact text in a bounded Map (insertion-order LRU, at most CACHE_LIMIT entries).
  * `ast` is the single statement when there is exactly one, else null; `statementCount` is the
  * number of statements the parser saw (0 when it failed).

@@ -47,6 +47,51 @@ export interface SqlExecutor {
   close(): Promise<void>;
 }
 
+/**
+ * How one query's sandboxed execution ended — the one outcome type of gl-rl: the agents' candidates, the
+ * rewards' samples, execution match and `gl-rl compare` all use it. `kind` says why a query gave no result:
+ * `refused` (the validator or the safety policy blocked it before it ran), `timeout`, or `error` (the
+ * database said no); `code` is the error's stable code (errors.ts), `hint` how to fix it when one is known.
+ */
+export type ExecutionOutcome =
+  | { ok: true; result: QueryResult }
+  | { ok: false; kind: "error" | "timeout" | "refused"; code: string; error: string; hint?: string };
+
+/**
+ * Runs `sql` sandboxed and turns a failure into an outcome instead of a rejection.
+ * @example
+ * const outcome = await executeOutcome(db, "SELECT 1");
+ * if (!outcome.ok) console.log(outcome.kind, outcome.error);
+ */
+export async function executeOutcome(
+  executor: Pick<SqlExecutor, "execute">,
+  sql: string,
+  options?: ExecuteOptions,
+): Promise<ExecutionOutcome> {
+  try {
+    return { ok: true, result: await executor.execute(sql, options) };
+  } catch (error) {
+    return failedOutcome(error);
+  }
+}
+
+/** An error (a GlRlError or anything thrown) as a failed ExecutionOutcome. */
+export function failedOutcome(error: unknown): ExecutionOutcome & { ok: false } {
+  const name = error instanceof Error ? error.name : "";
+  const kind = name === "TimeoutError" ? "timeout" : name === "SqlRefusedError" ? "refused" : "error";
+  const { code, hint } = (typeof error === "object" && error !== null ? error : {}) as {
+    code?: unknown;
+    hint?: unknown;
+  };
+  return {
+    ok: false,
+    kind,
+    code: typeof code === "string" ? code : kind,
+    error: error instanceof Error ? error.message : String(error),
+    ...(typeof hint === "string" && hint !== "" ? { hint } : {}),
+  };
+}
+
 /** The rows of a result as objects keyed by column name (repeated names get `_2`, `_3`…, so no value is lost). */
 export function queryResultRows(result: QueryResult): Record<string, unknown>[] {
   const seen = new Map<string, number>();

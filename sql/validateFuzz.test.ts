@@ -10,7 +10,7 @@ import { checkSafety } from "./safetyPolicy.js";
 import { introspectSchema, type SchemaModel } from "./schemaModel.js";
 import type { SqlExecutor } from "./sqlExecutor.js";
 import { validateSql, type ValidateOptions, type ValidationResult } from "./validateSql.js";
-import { mulberry32 as random } from "../data/mulberry32.js";
+import { mulberry32 as random } from "../runtime/mulberry32.js";
 
 const KEYWORDS = [
   "SELECT",

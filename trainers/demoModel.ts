@@ -26,14 +26,15 @@ import { loadModel } from "../models/loadModel.js";
 import { cacheDir } from "../runtime/environment.js";
 import { tinyModelCorpusTexts } from "../models/tinyModelCorpus.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
-import { mulberry32 } from "../data/mulberry32.js";
+import { mulberry32 } from "../runtime/mulberry32.js";
 import { openDatabase } from "../sql/openDatabase.js";
-import { databaseTextValues } from "./databaseValues.js";
-import { augmentLiterals, sqlStringLiterals } from "./literalAugmentation.js";
+import { databaseTextValues } from "../data/databaseValues.js";
+import { augmentLiterals, sqlStringLiterals } from "../data/literalAugmentation.js";
 import { NativePolicy } from "./nativePolicy.js";
 import { resolveSftConfig, type SftConfig } from "./sftConfig.js";
 import { sftExamples } from "./sftExamples.js";
 import { trainSft, type SftExample } from "./sftTrainer.js";
+import type { TrainingProgressFactory } from "./trainingProgress.js";
 
 /** How the demo model is made. Changing any field changes the cache key. */
 export interface DemoModelRecipe {
@@ -85,7 +86,7 @@ export interface DemoModelRecipe {
  * 2-core machine (7.0 min measured, quiet).
  */
 export const demoModelRecipe: Readonly<DemoModelRecipe> = Object.freeze({
-  version: 2,
+  version: 3,
   dims: { ...DEFAULT_TINY_MODEL_DIMS },
   initSeed: 0,
   initStd: 0.02,
@@ -116,8 +117,8 @@ export interface EnsureDemoModelOptions {
   recipe?: Partial<Omit<DemoModelRecipe, "sft">> & { sft?: Partial<DemoModelRecipe["sft"]> };
   /** Rebuild even if the cached file exists. */
   force?: boolean;
-  /** Show the trainer's progress bar (with ETA) on stderr. Default true. */
-  progress?: boolean;
+  /** Progress of the training steps (the CLI passes cli/progressBar.ts); absent = silent. */
+  progress?: TrainingProgressFactory;
   /** Training dataset: a split name or JSONL path. Default "train". */
   dataset?: string;
   /** ggml threads of the trainer (not part of the key); default NativePolicy's (physical cores). */
@@ -327,7 +328,7 @@ async function buildDemoModel(
     ...(options.threads ? { threads: options.threads } : {}),
   });
   try {
-    await trainSft({ policy, train, config, progress: options.progress ?? true });
+    await trainSft({ policy, train, config, ...(options.progress ? { progress: options.progress } : {}) });
     options.onProgress?.({ phase: "save" });
     await policy.saveWeights(out);
   } finally {

@@ -24,7 +24,7 @@ import { demoSchemaSql } from "../sql/demoDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { evaluate, type EvaluationReport } from "./evaluate.js";
 import { datasetPrompt } from "./sftExamples.js";
-import { createSqlRewardEnvironment } from "./sqlRewardEnvironment.js";
+import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
 
 export interface EvaluateModelOptions {
   generator: Pick<TextGenerator, "generate">;

@@ -1,5 +1,5 @@
 /**
- * The GRPO surrogate loss and its per-token coefficients (DESIGN.md "GRPO, exactly").
+ * The GRPO surrogate loss and its per-token coefficients (docs/grpo.md).
  *
  * Letters: B = sequences in the batch (all groups together), C_i = completion tokens of sequence i.
  * Inputs per sequence i: logp_i,t (current policy), old_i,t (policy that sampled; = logp when μ = 1),

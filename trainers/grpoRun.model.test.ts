@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDataset, type DatasetItem } from "../data/loadDataset.js";
 import { writeTinyModel } from "../models/writeTinyModel.js";
-import { groupAdvantages } from "../rewards/groupAdvantages.js";
+import { groupAdvantages } from "./groupAdvantages.js";
 import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../rewards/weightedReward.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
@@ -162,7 +162,7 @@ describe("GRPO on the real stack", () => {
   }, 60_000);
 
   test("resume after a kill continues from the checkpoint: step 2 runs on the restored adapter and optimizer", async () => {
-    const common = { executor, rewardComponents: rewardComponents(), trainItems, progress: false };
+    const common = { executor, rewardComponents: rewardComponents(), trainItems };
     const killedDir = join(dir, "killed");
     const first = await runGrpo({ ...base, outDir: killedDir }, { ...common, stopAfterSteps: 1 });
     expect(first.steps).toBe(1);

@@ -55,7 +55,8 @@ import { DEFAULT_GRPO_CONFIG, resolveGrpoConfig, type GrpoConfig } from "./grpoC
 import type { GrpoPrompt, GrpoSampler } from "./grpoStep.js";
 import { trainGrpo, type GrpoRunOptions, type GrpoRunResult } from "./grpoTrainer.js";
 import { NativePolicy } from "./nativePolicy.js";
-import { createSqlRewardEnvironment } from "./sqlRewardEnvironment.js";
+import type { TrainingProgressFactory } from "./trainingProgress.js";
+import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
 
 /** Everything `runGrpo` needs: the GRPO hyper-parameters (grpoConfig.ts) plus what to train on. */
 export interface GrpoRunConfig extends GrpoConfig {
@@ -450,8 +451,8 @@ export async function createGrpoSession(
 // ─── run ─────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface RunGrpoOptions extends GrpoSessionOptions {
-  /** Progress bar + ETA on stderr. Default true. */
-  progress?: boolean;
+  /** Progress of the steps (the CLI passes cli/progressBar.ts); absent = silent. */
+  progress?: TrainingProgressFactory;
   /** Resume from <outDir>/checkpoint when there is one. Default true. */
   resume?: boolean;
   /** Test hook: stop as if killed after this many steps. */

@@ -1,5 +1,5 @@
 /**
- * One GRPO step, as a short run of named calls (STYLE.md #2; DESIGN.md "GRPO, exactly"):
+ * One GRPO step, as a short run of named calls (CONTRIBUTING.md "How the code reads" #2; docs/grpo.md):
  *
  *   1. sampleGroups     G completions per prompt from the sampler (current adapter), temperature T
  *   2. scoreRewards     extract SQL → validate/execute/compare → weighted reward + every component
@@ -11,7 +11,7 @@
  * Letters: P = prompts per step, G = group size, B = P·G sequences, C_i = completion tokens of sequence i.
  */
 import type { RewardCandidate } from "../rewards/prepareRewardSamples.js";
-import { groupAdvantages } from "../rewards/groupAdvantages.js";
+import { groupAdvantages } from "./groupAdvantages.js";
 import type { WeightedRewardResult } from "../rewards/weightedReward.js";
 import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../models/textGenerator.js";
 import type { GrpoConfig } from "./grpoConfig.js";

@@ -77,7 +77,6 @@ function run(
       evaluate: async () => ({
         execution_accuracy: Math.exp((await policy.logprobs([{ tokens: [1], completionStart: 0 }]))[0]![0]!),
       }),
-      progress: false,
       ...extra,
     }),
   };

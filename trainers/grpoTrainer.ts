@@ -1,5 +1,5 @@
 /**
- * The GRPO training loop around `grpoStep` (DESIGN.md "GRPO, exactly"; the step itself is in grpoStep.ts):
+ * The GRPO training loop around `grpoStep` (docs/grpo.md; the step itself is in grpoStep.ts):
  *
  *   for step = resumed … maxSteps − 1, while this run has used less than maxMinutes (when set):
  *     prompts  = the next `promptsPerStep` of a per-epoch permutation fixed by (seed, epoch); with dynamic
@@ -14,7 +14,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { GrpoConfig } from "./grpoConfig.js";
 import { grpoStep, type GrpoPrompt, type GrpoStepDependencies, type GrpoStepMetrics } from "./grpoStep.js";
-import { createProgressBar } from "./progressBar.js";
+import type { TrainingProgressFactory } from "./trainingProgress.js";
 import { checkpointFiles } from "./checkpointFiles.js";
 import { openMetricsLog } from "./metricsLog.js";
 import { permutation } from "./sftTrainer.js";
@@ -25,7 +25,8 @@ export interface GrpoRunOptions extends Omit<GrpoStepDependencies, "adapterPath"
   /** Dev metrics (execution accuracy…) every evalEvery steps and at the end. */
   evaluate?: (step: number) => Promise<Record<string, number>>;
   resume?: boolean;
-  progress?: boolean;
+  /** Progress of the steps (the CLI passes cli/progressBar.ts); absent = silent. */
+  progress?: TrainingProgressFactory;
   /** Test hook: stop as if killed after this many steps of this process. */
   stopAfterSteps?: number;
   onStep?: (metrics: GrpoStepMetrics) => void;
@@ -65,7 +66,7 @@ export async function trainGrpo(options: GrpoRunOptions): Promise<GrpoRunResult>
   };
 
   const perEpoch = Math.max(1, Math.floor(prompts.length / config.promptsPerStep));
-  const bar = options.progress === false ? null : createProgressBar("grpo", config.maxSteps, { startAt: step });
+  const bar = options.progress?.("grpo", config.maxSteps, { startAt: step }) ?? null;
   let last: GrpoStepMetrics | null = null;
   let stepsThisRun = 0;
   if (step === 0 && config.evalEvery > 0) await evaluateNow();

@@ -9,24 +9,18 @@
  * log({ step: 1, loss: 0.7 });
  */
 import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { parseJsonlLines } from "../data/jsonlLines.js";
 import { writeFileAtomicSync } from "./checkpointFiles.js";
 
 export function openMetricsLog(path: string, resumedFrom: number): (record: Record<string, unknown>) => void {
   if (resumedFrom === 0) {
     rmSync(path, { force: true });
   } else if (existsSync(path)) {
-    const kept = readFileSync(path, "utf8")
-      .split("\n")
-      .filter((line) => {
-        if (line.trim() === "") return false;
-        try {
-          const step = (JSON.parse(line) as { step?: unknown }).step;
-          return typeof step !== "number" || step <= resumedFrom;
-        } catch {
-          return false; // a line cut by the kill
-        }
-      });
-    writeFileAtomicSync(path, kept.map((l) => `${l}\n`).join(""));
+    // A line cut by the kill does not parse and is dropped; so are the steps after the checkpoint.
+    const kept = parseJsonlLines(readFileSync(path, "utf8")).filter(
+      ({ value }) => value !== undefined && (typeof value.step !== "number" || value.step <= resumedFrom),
+    );
+    writeFileAtomicSync(path, kept.map(({ value }) => `${JSON.stringify(value)}\n`).join(""));
   }
   return (record) => appendFileSync(path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mulberry32 } from "../data/mulberry32.js";
+import { mulberry32 } from "../runtime/mulberry32.js";
 import { isNativeError } from "../errors.js";
 import { GGML_TYPE, readGguf, writeGguf } from "../models/ggufFile.js";
 import { loadModel } from "../models/loadModel.js";

@@ -8,7 +8,7 @@
  * const examples = sftExamples(model, await loadDataset("train"), { style: "tiny" });
  * // examples[0].completionTokens ends with model.eosToken
  */
-import type { DatasetItem } from "../data/loadDataset.js";
+import type { QuestionSqlPair } from "../data/loadDataset.js";
 import {
   buildPrompt,
   formatCompletion,
@@ -19,7 +19,7 @@ import {
 import type { Prompt } from "../models/textGenerator.js";
 import type { SftExample } from "./sftTrainer.js";
 
-export type PromptItem = Pick<DatasetItem, "question" | "sql"> & { evidence?: string };
+export type PromptItem = QuestionSqlPair;
 
 /** The prompt of an item in a style; `schema` (DDL) is used by the non-tiny styles. */
 export function datasetPrompt(style: PromptStyle, item: Omit<PromptItem, "sql">, schema?: string): Prompt {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "@jest/globals";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mulberry32 } from "../data/mulberry32.js";
+import { mulberry32 } from "../runtime/mulberry32.js";
 import { writeTinyModel } from "../models/writeTinyModel.js";
 import { NativePolicy } from "./nativePolicy.js";
 import { resolveSftConfig } from "./sftConfig.js";
@@ -57,17 +57,17 @@ describe("trainSft resume (native)", () => {
 
     const whole = join(dir, "whole");
     const a = await create();
-    const full = await trainSft({ policy: a, train, config: config(whole), progress: false });
+    const full = await trainSft({ policy: a, train, config: config(whole) });
     await a.dispose();
     expect(full.steps).toBe(6);
 
     const killed = join(dir, "killed");
     const b = await create();
-    const partial = await trainSft({ policy: b, train, config: config(killed), progress: false, stopAfterSteps: 3 });
+    const partial = await trainSft({ policy: b, train, config: config(killed), stopAfterSteps: 3 });
     await b.dispose();
     expect(partial.steps).toBe(3);
     const c = await create();
-    const resumed = await trainSft({ policy: c, train, config: config(killed), progress: false });
+    const resumed = await trainSft({ policy: c, train, config: config(killed) });
     await c.dispose();
     expect(resumed.resumedFrom).toBe(2);
     expect(resumed.steps).toBe(6);

@@ -54,7 +54,6 @@ describe("trainSft (fake policy)", () => {
       train,
       dev: train.slice(0, 3),
       config,
-      progress: false,
       evaluate: async () => ({ execution_accuracy: 0.5 }),
     });
     expect(r.steps).toBe(12);
@@ -85,15 +84,14 @@ describe("trainSft (fake policy)", () => {
       policy: straight,
       train,
       config: resolveSftConfig({ ...base, outDir: join(dir, "straight") }),
-      progress: false,
     });
 
     const killed = new FakePolicy(5);
     const config = resolveSftConfig({ ...base, outDir: join(dir, "killed") });
-    const first = await trainSft({ policy: killed, train, config, progress: false, stopAfterSteps: 2 });
+    const first = await trainSft({ policy: killed, train, config, stopAfterSteps: 2 });
     expect(first.steps).toBe(2);
     const revived = new FakePolicy(5); // a fresh process: weights come only from the checkpoint
-    const second = await trainSft({ policy: revived, train, config, progress: false });
+    const second = await trainSft({ policy: revived, train, config });
     expect(second.resumedFrom).toBe(2);
     expect(second.steps).toBe(4);
     Array.from(straight.theta).forEach((t, v) => {

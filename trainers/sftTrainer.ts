@@ -20,7 +20,7 @@
 import { join } from "node:path";
 import { learningRateAt } from "./learningRateSchedule.js";
 import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
-import { createProgressBar } from "./progressBar.js";
+import type { TrainingProgressFactory } from "./trainingProgress.js";
 import { checkpointFiles } from "./checkpointFiles.js";
 import { openMetricsLog } from "./metricsLog.js";
 import type { SftConfig } from "./sftConfig.js";
@@ -41,8 +41,8 @@ export interface SftRunOptions {
   evaluate?: (step: number) => Promise<Record<string, number>>;
   /** Continue from outDir/checkpoint when present. Default true. */
   resume?: boolean;
-  /** Show the progress bar on stderr. Default true. */
-  progress?: boolean;
+  /** Progress of the steps (the CLI passes cli/progressBar.ts); absent = silent. */
+  progress?: TrainingProgressFactory;
   /** Test hook: stop (as if killed) after this many optimizer steps of this process, without a final checkpoint. */
   stopAfterSteps?: number;
 }
@@ -121,7 +121,7 @@ export async function trainSft(options: SftRunOptions): Promise<SftResult> {
     return devLoss;
   };
 
-  const bar = options.progress === false ? null : createProgressBar("sft", totalSteps, { startAt: step });
+  const bar = options.progress?.("sft", totalSteps, { startAt: step }) ?? null;
   let finalLoss = Number.NaN;
   let devLoss: number | null = null;
   let stepsThisRun = 0;

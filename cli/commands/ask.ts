@@ -8,6 +8,7 @@
  * Exit codes: 0 answered; 1 not answered (sql null) or a model/database failure; 2 unusable input (no
  * question, bad flags, a missing or broken model file) — one line on stderr.
  */
+import { createProgressBar } from "../progressBar.js";
 import { InputError, ModelError } from "../../errors.js";
 import { loadModel, type LoadedModel } from "../../models/loadModel.js";
 import { createText2SqlAgent, type Text2SqlAnswer } from "../../orchestrator/text2sqlGraph.js";
@@ -21,6 +22,7 @@ async function resolveModelPath(model: string | undefined): Promise<string> {
   if (model !== undefined) return model;
   let lastPhase = "";
   return ensureDemoModel({
+    progress: createProgressBar,
     onProgress: (e) => {
       // A cached model reports only "done": say nothing then.
       if (e.phase !== lastPhase && !(lastPhase === "" && e.phase === "done"))

@@ -1,6 +1,6 @@
 /**
  * `gl-rl compare [--db …] (--gold "<sql>" --candidate "<sql>" | --file <in.jsonl>) [--json]
- *  [--timeout-ms N]` — do two queries return the same answer (DESIGN.md "Execution match")?
+ *  [--timeout-ms N]` — do two queries return the same answer (docs/execution-match.md)?
  *
  * Algorithm per pair: each query passes the safety policy and runs sandboxed (a refusal, an error or a
  * timeout is that side's failure); `executionMatch` (sql/executionMatch.ts) decides, with row order
@@ -13,8 +13,8 @@
  * failed), 2 unusable input.
  */
 import { InputError, isGlRlError } from "../../errors.js";
-import { executionMatch, type QueryOutcome } from "../../sql/executionMatch.js";
-import type { SqlExecutor } from "../../sql/sqlExecutor.js";
+import { executionMatch } from "../../sql/executionMatch.js";
+import { type ExecutionOutcome, failedOutcome, type SqlExecutor } from "../../sql/sqlExecutor.js";
 import { toJsonLine } from "../formatQueryResult.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
@@ -41,16 +41,16 @@ export function hasOuterOrderBy(sql: string): boolean {
   return /\border\s+by\b/i.test(top);
 }
 
-async function outcome(db: SqlExecutor, sql: string, timeoutMs: number): Promise<QueryOutcome> {
+async function outcome(db: SqlExecutor, sql: string, timeoutMs: number): Promise<ExecutionOutcome> {
   try {
     await refuseUnsafe(sql);
     const result = await db.execute(sql, { timeoutMs, maxRows: COMPARE_MAX_ROWS });
     if (result.truncated)
-      return { ok: false, error: { code: "too_many_rows", message: `more than ${COMPARE_MAX_ROWS} rows` } };
+      return { ok: false, kind: "error", code: "too_many_rows", error: `more than ${COMPARE_MAX_ROWS} rows` };
     return { ok: true, result };
   } catch (error) {
     if (!isGlRlError(error)) throw error;
-    return { ok: false, error: { code: error.code, message: error.message } };
+    return failedOutcome(error);
   }
 }
 

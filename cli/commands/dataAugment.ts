@@ -18,7 +18,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import { DATASET_SPLITS, loadDataset, type DatasetSplit } from "../../data/loadDataset.js";
-import { augmentFromDatabase } from "../../trainers/databaseValues.js";
+import { augmentFromDatabase } from "../../data/databaseValues.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 

@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("gl-rl eval", () => {
   test("a quick demo model is built once, and eval --json prints one report object", async () => {
-    const path = await ensureDemoModel({ steps: 4, progress: false, threads: 1 });
+    const path = await ensureDemoModel({ steps: 4, threads: 1 });
     expect(path).toBe(demoModelPath({ steps: 4 }));
     expect(path).not.toBe(demoModelPath()); // the quick model never shadows the real one
     const built = statSync(path).mtimeMs;

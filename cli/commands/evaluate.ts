@@ -21,7 +21,7 @@ import { loadModel, type LoadedModel } from "../../models/loadModel.js";
 import type { PromptStyle } from "../../models/promptTemplates.js";
 import { demoModelPath, ensureDemoModel } from "../../trainers/demoModel.js";
 import { evaluateModel } from "../../trainers/evaluateModel.js";
-import { createProgressBar } from "../../trainers/progressBar.js";
+import { createProgressBar } from "../progressBar.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 
@@ -61,7 +61,7 @@ async function openModel(model: string, adapter: string | undefined, threads: nu
 async function demoModel(): Promise<string> {
   if (!existsSync(demoModelPath()))
     process.stderr.write("gl-rl: building the tiny demo model (first use only, ≈ 7–10 min on 2 cores)…\n");
-  return ensureDemoModel();
+  return ensureDemoModel({ progress: createProgressBar });
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { InputError } from "../../errors.js";
-import { renderMetricsPlot } from "../../trainers/renderMetricsPlot.js";
+import { renderMetricsPlot } from "../renderMetricsPlot.js";
 import { parseCommandArgs } from "../parseCommandArgs.js";
 
 export async function run(argv: string[]): Promise<number> {

@@ -16,6 +16,7 @@
  * A run whose <out>/checkpoint exists resumes from it. Progress bar with ETA on stderr; the summary JSON on
  * stdout. Exit codes: 0 trained; 2 unusable input (bad config, missing model or dataset).
  */
+import { createProgressBar } from "../progressBar.js";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../../errors.js";
@@ -78,7 +79,7 @@ export async function resolveTrainGrpoConfig(
   if (flags.threads !== undefined) Object.assign(config, { threads: flags.threads, samplerThreads: flags.threads });
   if (config.model === undefined || config.model === "demo") {
     process.stderr.write("gl-rl: using the tiny demo model (built and cached on first use, ≈ 7–10 min on 2 cores)\n");
-    config.model = await ensureDemoModel();
+    config.model = await ensureDemoModel({ progress: createProgressBar });
   }
   config.outDir = resolve(config.outDir ?? "runs/grpo");
   return config;
@@ -116,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(maxMinutes === undefined ? {} : { maxMinutes }),
     ...(threads === undefined ? {} : { threads }),
   });
-  const result = await runGrpo(config, { progress: true });
+  const result = await runGrpo(config, { progress: createProgressBar });
   const summary = {
     steps: result.steps,
     resumedFrom: result.resumedFrom,

@@ -19,6 +19,7 @@
  * exists resumes from it (after a kill it continues exactly). Progress bar with ETA on stderr; the
  * summary JSON on stdout. Exit codes: 0 trained; 2 unusable input (bad config, missing model or dataset).
  */
+import { createProgressBar } from "../progressBar.js";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../../errors.js";
@@ -203,6 +204,7 @@ export async function run(argv: string[]): Promise<number> {
       train,
       dev,
       config: config.sft,
+      progress: createProgressBar,
       ...(db ? { evaluate: devExecutionCheck(policy, base, config, db, devItems, threads) } : {}),
     });
     const finalPath = join(config.sft.outDir, config.trainable === "lora" ? "adapter.gguf" : "model.gguf");

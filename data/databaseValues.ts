@@ -21,7 +21,7 @@
 import { introspectSchema } from "../sql/schemaModel.js";
 import type { QueryResult, SqlExecutor } from "../sql/sqlExecutor.js";
 import { augmentLiterals, copiedLiterals, escapeRegExp } from "./literalAugmentation.js";
-import type { PromptItem } from "./sftExamples.js";
+import type { QuestionSqlPair } from "./loadDataset.js";
 
 export interface DatabaseTextValuesOptions {
   /** Columns with more distinct values than this are skipped. Default 200. */
@@ -107,7 +107,7 @@ export interface AugmentFromDatabaseOptions extends DatabaseTextValuesOptions {
    * Held-out pairs (dev / test): a variant whose question or gold SQL equals one of theirs (case and
    * whitespace ignored) is dropped — a swap can land exactly on a held-out question.
    */
-  exclude?: readonly Pick<PromptItem, "question" | "sql">[];
+  exclude?: readonly Pick<QuestionSqlPair, "question" | "sql">[];
 }
 
 export interface AugmentFromDatabaseResult<T> {
@@ -130,7 +130,7 @@ const normalise = (text: string): string => text.toLowerCase().replace(/\s+/g, "
  * so it rewards wrong queries). For GRPO prompts that look like held-out questions: same templates, the
  * database's other values.
  */
-export async function augmentFromDatabase<T extends PromptItem & { id?: string }>(
+export async function augmentFromDatabase<T extends QuestionSqlPair & { id?: string }>(
   items: readonly T[],
   executor: Pick<SqlExecutor, "execute" | "description">,
   options: AugmentFromDatabaseOptions = {},

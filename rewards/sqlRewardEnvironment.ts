@@ -9,15 +9,15 @@
  *                    syntaxValid = no `syntax_error` / `sql_too_complex`
  *                    schemaValid = syntax valid and no unknown table / column / alias, no ambiguous column
  *   analyze(sql)   sql/analyzeSql.ts `createSchemaItemsAnalyzer`: `table` and `table.column` items, lower-cased
- *   match          DESIGN.md "Execution match" (sql/executionMatch.ts), ordered iff the gold query's
+ *   match          docs/execution-match.md (sql/executionMatch.ts), ordered iff the gold query's
  *                  outermost SELECT has ORDER BY
  *
  * @example
  * const env = await createSqlRewardEnvironment(await openDatabase("demo"));
  * const samples = await prepareRewardSamples([{ question, completion, sql, goldSql }], env);
  */
-import type { RewardEnvironment } from "../rewards/prepareRewardSamples.js";
-import type { SampleValidation } from "../rewards/rewardSample.js";
+import type { RewardEnvironment } from "./prepareRewardSamples.js";
+import type { SampleValidation } from "./rewardSample.js";
 import { createSchemaItemsAnalyzer } from "../sql/analyzeSql.js";
 import { executionMatch } from "../sql/executionMatch.js";
 import { parseSql } from "../sql/parseSql.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { loadDataset } from "../data/loadDataset.js";
+import { loadDataset } from "./loadDataset.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { augmentFromDatabase, databaseTextValues, sameColumnSubstitutes } from "./databaseValues.js";

@@ -1,7 +1,7 @@
 /**
  * Literal-swap augmentation for SFT: teaches a small model to COPY a filter value from the question into
  * the SQL instead of recalling one it memorised (dev/test reuse the train templates with other values —
- * DESIGN.md "The dataset's splits" — so copying is most of what the tiny model must generalise).
+ * data/DATASET.md "The demo dataset" — so copying is most of what the tiny model must generalise).
  *
  * For each item and each copy k = 1..copies:
  *   1. literals = the SQL's quoted strings ('…') and integers that also occur in the question as a whole
@@ -19,8 +19,8 @@
  * augmentLiterals([{ question: "customers in Sweden", evidence: "", sql: "SELECT name FROM customers WHERE country = 'Sweden'" }], { copies: 1, seed: 0, pool: ["Chile"] });
  * // → the item itself, then { question: "customers in Chile", sql: "… WHERE country = 'Chile'" }
  */
-import type { PromptItem } from "./sftExamples.js";
-import { mulberry32 } from "../data/mulberry32.js";
+import type { QuestionSqlPair } from "./loadDataset.js";
+import { mulberry32 } from "../runtime/mulberry32.js";
 import { sqlStringLiteralsOf, withoutStringLiterals } from "../sql/sqlLiterals.js";
 
 export interface AugmentLiteralsOptions {
@@ -59,7 +59,7 @@ export function copiedLiterals(question: string, sql: string): { text: string; k
 }
 
 /** The items followed by their literal-swapped variants (see the file comment). */
-export function augmentLiterals<T extends PromptItem>(items: readonly T[], options: AugmentLiteralsOptions): T[] {
+export function augmentLiterals<T extends QuestionSqlPair>(items: readonly T[], options: AugmentLiteralsOptions): T[] {
   const random = mulberry32(options.seed);
   const pool = options.pool ?? sqlStringLiterals(items);
   const out: T[] = [...items];

@@ -1,5 +1,5 @@
 /**
- * Group-relative advantages (GRPO; DESIGN.md "GRPO, exactly").
+ * Group-relative advantages (GRPO; docs/grpo.md).
  *
  * Rewards come in consecutive groups of G (the G completions of one prompt), [n_groups·G].
  *   mean_g = (1/G) Σ r_i

@@ -1,6 +1,6 @@
 /**
  * A TextGenerator that answers from a script instead of a model — for unit tests of the agents and the
- * graph (STYLE.md #12: fakes for the model only), and for measuring orchestration overhead without
+ * graph (CONTRIBUTING.md "How the code reads" #12: fakes for the model only), and for measuring orchestration overhead without
  * model time.
  *
  * `answer(promptText, i)` returns the text of candidate i; log-probs are a fixed −0.1 per token (one
@@ -10,8 +10,8 @@
  * const fake = createScriptedTextGenerator((prompt) => prompt.includes("projects") ? "SELECT count(*) FROM projects" : "nonsense");
  */
 import { AbortError } from "../errors.js";
-import { renderPrompt } from "../models/promptTemplates.js";
-import type { CandidateOptions, Completion, GenerationParams, Prompt, TextGenerator } from "../models/textGenerator.js";
+import { renderPrompt } from "./promptTemplates.js";
+import type { CandidateOptions, Completion, GenerationParams, Prompt, TextGenerator } from "./textGenerator.js";
 
 export interface ScriptedTextGenerator extends TextGenerator {
   /** Each call: the rendered prompt, n and the temperatures. */

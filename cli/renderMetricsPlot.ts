@@ -6,6 +6,7 @@
  * KL (klMean), loss (loss), dev loss (devLoss). Each panel is
  * 640×160 px with its own y range [min, max] (padded 5 %), a polyline, and min/max/last labels.
  */
+import { parseJsonlLines } from "../data/jsonlLines.js";
 import { InputError } from "../errors.js";
 
 interface Series {
@@ -32,16 +33,14 @@ const PANELS: { key: string | RegExp; title: (key: string) => string; eval: bool
 
 /** Parses metrics JSONL text into the series it holds. Bad lines → InputError with the line number. */
 export function metricsSeries(text: string, file = "metrics.jsonl"): Series[] {
-  const records = text.split("\n").flatMap((line, i) => {
-    if (line.trim() === "") return [];
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch (error) {
-      throw new InputError(`${file} line ${i + 1} is not JSON: ${(error as Error).message}`, {
+  const records = parseJsonlLines(text).map((parsed) => {
+    if (parsed.error !== undefined) {
+      throw new InputError(`${file} line ${parsed.line} ${parsed.error}`, {
         hint: "pass the metrics.jsonl a gl-rl trainer wrote",
-        context: { file, line: i + 1 },
+        context: { file, line: parsed.line },
       });
     }
+    return parsed.value;
   });
   const keysOf = (p: (typeof PANELS)[number]): string[] => {
     if (typeof p.key === "string") return [p.key];
