@@ -2,8 +2,10 @@
  * The one-way dependency rule (docs/architecture.md "Dependencies run one way"), checked by `npm run lint:deps`
  * (part of `npm test`). Layers, lowest first; a folder imports only folders below it:
  *
- *   errors.ts → runtime/ → sql/ → data/ → models/ → rewards/ → agents/ → orchestrator/
- *                                                      └──────→ trainers/ (→ models, sql, rewards, data)
+ *   errors.ts → runtime/ → sql/ → data/ → models/ → task/ → rewards/ → agents/ → orchestrator/
+ *                                                                       └──────→ trainers/
+ *   task/ is the text-to-SQL task definition (question + evidence + database → prompt), shared by the
+ *   orchestrator and the trainers so that a model is trained on exactly what it is asked.
  *   cli/ and the entry points (index.ts, sql.ts, train.ts, models.ts) sit on top; examples/ import only the
  *   entry points; bench/ and tests may import anything below them; nothing imports bench/ or examples/.
  *
@@ -16,7 +18,7 @@ const layer = (from, allowed) => ({
   severity: "error",
   from: { path: `^${from}/`, pathNot: "\\.test\\.ts$" },
   to: {
-    path: "^(errors\\.ts|index\\.ts|sql\\.ts|train\\.ts|models\\.ts|runtime|sql|data|models|rewards|agents|orchestrator|trainers|cli|bench|examples|test)(/|$)",
+    path: "^(errors\\.ts|index\\.ts|sql\\.ts|train\\.ts|models\\.ts|runtime|sql|data|models|task|rewards|agents|orchestrator|trainers|cli|bench|examples|test)(/|$)",
     pathNot: `^(${allowed.map((a) => a.replace(".", "\\.")).join("|")})(/|$)`,
   },
 });
@@ -35,7 +37,7 @@ module.exports = {
       comment: "errors.ts is the lowest layer and imports nothing of ours",
       severity: "error",
       from: { path: "^errors\\.ts$" },
-      to: { path: "^(runtime|sql|data|models|rewards|agents|orchestrator|trainers|cli)/" },
+      to: { path: "^(runtime|sql|data|models|task|rewards|agents|orchestrator|trainers|cli)/" },
     },
     layer("runtime", ["errors.ts", "runtime"]),
     {
@@ -43,16 +45,18 @@ module.exports = {
     },
     layer("data", ["errors.ts", "runtime", "sql", "data"]),
     layer("models", ["errors.ts", "runtime", "models"]),
+    layer("task", ["errors.ts", "runtime", "sql", "data", "models", "task"]),
     layer("rewards", ["errors.ts", "runtime", "sql", "rewards"]),
-    layer("agents", ["errors.ts", "runtime", "sql", "models", "rewards", "agents"]),
-    layer("orchestrator", ["errors.ts", "runtime", "sql", "models", "rewards", "agents", "orchestrator"]),
-    layer("trainers", ["errors.ts", "runtime", "sql", "data", "models", "rewards", "trainers"]),
+    layer("agents", ["errors.ts", "runtime", "sql", "models", "task", "rewards", "agents"]),
+    layer("orchestrator", ["errors.ts", "runtime", "sql", "models", "task", "rewards", "agents", "orchestrator"]),
+    layer("trainers", ["errors.ts", "runtime", "sql", "data", "models", "task", "rewards", "trainers"]),
     layer("cli", [
       "errors.ts",
       "runtime",
       "sql",
       "data",
       "models",
+      "task",
       "rewards",
       "agents",
       "orchestrator",
@@ -64,7 +68,7 @@ module.exports = {
       comment: "examples/ import only the package's entry points (index.ts, sql.ts, train.ts, models.ts)",
       severity: "error",
       from: { path: "^examples/", pathNot: "\\.test\\.ts$" },
-      to: { path: "^(runtime|sql|data|models|rewards|agents|orchestrator|trainers|cli|bench|test)/" },
+      to: { path: "^(runtime|sql|data|models|task|rewards|agents|orchestrator|trainers|cli|bench|test)/" },
     },
     {
       name: "nothing-imports-bench-or-examples",
