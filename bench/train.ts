@@ -1,10 +1,12 @@
 /**
  * Training throughput of the native gradient extension (forward + backward + AdamW update) and peak memory,
- * on the tiny demo model and on a 0.5B-shaped Qwen2 with random weights (no download).
- * `npx tsx bench/train.ts [--layers N] [--skip-large] [--torch]` — prints a Markdown table; never part of the tests.
- * `--torch` adds the same configurations in PyTorch (Debian's /usr/bin/python3 with python3-torch:
- * `apt-get install -y python3-torch libopenblas0-openmp`, torch 1.13): an equivalent Qwen2 in eager PyTorch
- * (matmul + softmax causal attention), the same LoRA targets/rank and AdamW, the same threads — a reference point, not part of gl-rl.
+ * on the tiny demo model and on a 0.5B-shaped Qwen2 with random weights (no download), f32 and q8_0, on the
+ * CPU and on Vulkan (lavapipe: Mesa's CPU implementation — it shows the GPU code path runs, not GPU speed).
+ * `GL_RL_THREADS=2 npx tsx bench/train.ts [--layers N] [--skip-large] [--skip-vulkan] [--torch]` — prints a
+ * Markdown table; never part of the tests. `--torch` adds the same configurations in PyTorch (Debian's
+ * /usr/bin/python3 with python3-torch: `apt-get install -y python3-torch libopenblas0-openmp`, torch 1.13): an
+ * equivalent Qwen2 in eager PyTorch (matmul + softmax causal attention), the same LoRA targets/rank and AdamW,
+ * the same threads — a reference point, not part of gl-rl.
  *
  * Each configuration runs in its own child process (`--child <json>`), so peak RSS is that run's alone.
  * tokens/s counts every token of the batch (the forward and backward cover them all; the loss covers the
@@ -18,7 +20,8 @@ import { fileURLToPath } from "node:url";
 import { mulberry32 } from "../runtime/mulberry32.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../models/writeTinyModel.js";
 import { defaultCpuThreads } from "../runtime/environment.js";
-import { NativePolicy } from "../trainers/nativePolicy.js";
+import { quantizeModel } from "../trainers/native/quantizeModel.js";
+import { NativePolicy, type PolicyDevice } from "../trainers/nativePolicy.js";
 import type { TokenSequence } from "../trainers/policyBackend.js";
 
 interface Run {
@@ -32,6 +35,12 @@ interface Run {
   tokensPerSequence: number;
   steps: number;
   vocab: number;
+  /** Default "cpu". */
+  gpu?: PolicyDevice;
+  /** Extra environment of the child (Vulkan's device list). */
+  env?: Record<string, string>;
+  /** No PyTorch row for this one (same shapes as the row above it). */
+  noTorch?: boolean;
 }
 
 interface Result {
@@ -41,6 +50,11 @@ interface Result {
   trainableParameters: number;
   firstLoss: number;
   lastLoss: number;
+  /** Where the graph ran and the share of its nodes there (gl-rl only). */
+  device?: string;
+  nodeShare?: number | null;
+  /** GPU memory in use after the steps (the scheduler keeps its buffers: ≈ the peak), MiB. */
+  deviceMemoryMiB?: number;
 }
 
 /** VmHWM of this process (Linux): unlike getrusage's maxRSS it is not inherited from the parent across exec. */
@@ -53,7 +67,9 @@ async function child(run: Run): Promise<Result> {
   const policy = await NativePolicy.create({
     modelPath: run.modelPath,
     trainable: run.trainable,
-    lora: { rank: run.rank, alpha: 2 * run.rank },
+    gpu: run.gpu ?? "cpu",
+    // No dropout: the PyTorch reference has none (NativePolicy's default for real-sized models is 0.1).
+    lora: { rank: run.rank, alpha: 2 * run.rank, dropout: 0 },
   });
   const random = mulberry32(12345);
   const next = (): number => Math.floor(random() * run.vocab);
@@ -74,9 +90,12 @@ async function child(run: Run): Promise<Result> {
   let lastLoss = firstLoss;
   for (let i = 0; i < run.steps; i++) lastLoss = await trainStep();
   const seconds = (performance.now() - t0) / 1000;
-  const trainableParameters = policy.info().trainableParameters;
+  const { trainableParameters, device, deviceNodeShare, deviceMemory } = policy.info();
   await policy.dispose();
   return {
+    device,
+    nodeShare: deviceNodeShare,
+    ...(deviceMemory ? { deviceMemoryMiB: deviceMemory.usedMiB } : {}),
     tokensPerSecond: (run.steps * run.sequences * run.tokensPerSequence) / seconds,
     secondsPerStep: seconds / run.steps,
     peakRssMiB: peakRssMiB(),
@@ -94,41 +113,24 @@ if (argv[0] === "--child") {
 
 const layersArg = argv.indexOf("--layers");
 const largeLayers = layersArg >= 0 ? Number(argv[layersArg + 1]) : 24;
+const deviceArg = argv.indexOf("--device");
+/** `--device <gpu>`: the device table (bench/device.sh): tiny and 0.5B-shaped, LoRA r 8 and r 64, CPU vs that device. */
+const deviceTable = deviceArg >= 0 ? (argv[deviceArg + 1] as PolicyDevice) : undefined;
 const dir = mkdtempSync(join(tmpdir(), "bench-train-"));
 const runs: Run[] = [];
 const tiny = await writeTinyModel({ out: join(dir, "tiny.gguf"), seed: 1 });
-const tinyDims = [
-  tiny.dims.embedding,
-  tiny.dims.layers,
-  tiny.dims.heads,
-  tiny.dims.kvHeads,
-  tiny.dims.ffn,
-  tiny.vocabSize,
-];
-runs.push(
-  {
-    label: `tiny demo (d=${tiny.dims.embedding}, ${tiny.dims.layers} layers, V=${tiny.vocabSize}), all weights`,
-    dims: tinyDims,
-    modelPath: tiny.path,
-    trainable: "all",
-    rank: 8,
-    sequences: 8,
-    tokensPerSequence: 64,
-    steps: 10,
-    vocab: tiny.vocabSize,
-  },
-  {
-    label: "tiny demo, LoRA r=8 (7 targets)",
-    dims: tinyDims,
-    modelPath: tiny.path,
-    trainable: "lora",
-    rank: 8,
-    sequences: 8,
-    tokensPerSequence: 64,
-    steps: 10,
-    vocab: tiny.vocabSize,
-  },
-);
+const tinyLora: Run = {
+  label: "tiny demo, LoRA r=8 (7 targets)",
+  dims: [tiny.dims.embedding, tiny.dims.layers, tiny.dims.heads, tiny.dims.kvHeads, tiny.dims.ffn, tiny.vocabSize],
+  modelPath: tiny.path,
+  trainable: "lora",
+  rank: 8,
+  sequences: 8,
+  tokensPerSequence: 64,
+  steps: 10,
+  vocab: tiny.vocabSize,
+};
+let largeRun: Run | undefined;
 if (!argv.includes("--skip-large")) {
   const dims: TinyModelDims = {
     ...DEFAULT_TINY_MODEL_DIMS,
@@ -141,7 +143,7 @@ if (!argv.includes("--skip-large")) {
     tied: true,
   };
   const large = await writeTinyModel({ out: join(dir, "qwen2-0.5b-shaped.gguf"), seed: 2, dims, vocabulary: "full" });
-  runs.push({
+  largeRun = {
     label: `0.5B-shaped Qwen2 (d=896, ${largeLayers} layers, 14/2 heads, FFN 4864, V=${large.vocabSize} tied, f32), LoRA r=8`,
     dims: [896, largeLayers, 14, 2, 4864, large.vocabSize],
     modelPath: large.path,
@@ -151,7 +153,55 @@ if (!argv.includes("--skip-large")) {
     tokensPerSequence: 256,
     steps: 3,
     vocab: large.vocabSize,
-  });
+  };
+}
+if (deviceTable) {
+  // CPU vs the device, r 8 and r 64; `--skip-large-gpu` keeps the 0.5B model off a slow device (lavapipe).
+  const vulkan: Record<string, string> =
+    deviceTable === "vulkan" ? { GGML_VK_VISIBLE_DEVICES: process.env.GGML_VK_VISIBLE_DEVICES ?? "0" } : {};
+  for (const base of [tinyLora, largeRun]) {
+    if (!base) continue;
+    for (const rank of [8, 64]) {
+      for (const gpu of ["cpu", deviceTable] as PolicyDevice[]) {
+        if (gpu !== "cpu" && base === largeRun && argv.includes("--skip-large-gpu")) continue;
+        // lavapipe runs a tiny step in seconds: 3 timed steps there.
+        const steps = gpu === "vulkan" ? Math.min(3, base.steps) : base.steps;
+        runs.push({
+          ...base,
+          label: base.label.replace("r=8", `r=${rank}`),
+          rank,
+          gpu,
+          env: vulkan,
+          steps,
+          noTorch: true,
+        });
+      }
+    }
+  }
+} else {
+  runs.push(
+    {
+      ...tinyLora,
+      label: `tiny demo (d=${tiny.dims.embedding}, ${tiny.dims.layers} layers, V=${tiny.vocabSize}), all weights`,
+      trainable: "all",
+    },
+    tinyLora,
+  );
+  if (largeRun) {
+    const q8 = join(dir, "qwen2-0.5b-shaped-q8_0.gguf");
+    await quantizeModel(largeRun.modelPath, q8, "q8_0");
+    runs.push(largeRun, { ...largeRun, label: largeRun.label.replace("f32", "q8_0"), modelPath: q8, noTorch: true });
+  }
+  if (!argv.includes("--skip-vulkan")) {
+    runs.push({
+      ...tinyLora,
+      label: "tiny demo, LoRA r=8, Vulkan (lavapipe: a CPU posing as a GPU; no target)",
+      gpu: "vulkan",
+      env: { GGML_VK_VISIBLE_DEVICES: "0" },
+      steps: 3,
+      noTorch: true,
+    });
+  }
 }
 
 // The PyTorch reference: same shapes, same batch, same update (argv[1] = the run as JSON, dims in it).
@@ -229,21 +279,31 @@ function torchRun(run: Run, dims: number[]): Result | undefined {
 const self = fileURLToPath(import.meta.url);
 console.log(`threads ${defaultCpuThreads()}, batch = sequences × tokens, loss on the second half of each sequence`);
 console.log(
-  "| configuration | engine | trainable params | batch | s/step | tokens/s | peak RSS MiB | loss first → last |\n|---|---|---:|---|---:|---:|---:|---|",
+  "| configuration | engine | trainable params | batch | s/step | tokens/s | peak RSS MiB | loss first → last | ratio |\n|---|---|---:|---|---:|---:|---:|---|---:|",
 );
-const row = (run: Run, engine: string, r: Result): void =>
+const row = (run: Run, engine: string, r: Result, ratio = ""): void =>
   console.log(
-    `| ${run.label} | ${engine} | ${r.trainableParameters.toLocaleString("en")} | ${run.sequences}×${run.tokensPerSequence} | ${r.secondsPerStep.toFixed(3)} | ${r.tokensPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} |`,
+    `| ${run.label} | ${engine} | ${r.trainableParameters.toLocaleString("en")} | ${run.sequences}×${run.tokensPerSequence} | ${r.secondsPerStep.toFixed(3)} | ${r.tokensPerSecond.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} | ${ratio} |`,
   );
 for (const run of runs) {
   const out = execFileSync(process.execPath, [...process.execArgv, self, "--child", JSON.stringify(run)], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, ...run.env },
   });
-  row(run, "gl-rl native (ggml)", JSON.parse(out.trim().split("\n").pop()!) as Result);
-  if (argv.includes("--torch")) {
-    const r = torchRun(run, run.dims);
-    if (r) row(run, "PyTorch (reference)", r);
-  }
+  const ours = JSON.parse(out.trim().split("\n").pop()!) as Result;
+  const share =
+    (ours.nodeShare === null || ours.nodeShare === undefined
+      ? ""
+      : `, ${(100 * ours.nodeShare).toFixed(0)} % of nodes`) +
+    (ours.deviceMemoryMiB === undefined ? "" : `, ${ours.deviceMemoryMiB.toFixed(0)} MiB device memory in use`);
+  const torch = argv.includes("--torch") && !run.noTorch ? torchRun(run, run.dims) : undefined;
+  row(
+    run,
+    `gl-rl native (ggml, ${ours.device}${share})`,
+    ours,
+    torch ? `${(ours.tokensPerSecond / torch.tokensPerSecond).toFixed(2)}×` : "",
+  );
+  if (torch) row(run, "PyTorch (reference)", torch);
 }
 rmSync(dir, { recursive: true, force: true });

@@ -5,15 +5,30 @@
  * (4 on a 2-core machine) made the tiny model decode at 1.8 tok/s instead of 76–148 (docs/ecosystem.md).
  */
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
-import { GlRlError, ModelError } from "../errors.js";
+import { GlRlError, InputError, ModelError } from "../errors.js";
 import { defaultCpuThreads } from "../runtime/environment.js";
 
-export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | false;
+/** node-llama-cpp's `gpu` option; "cpu" is the same as false (no GPU build, CPU only). */
+export type GpuChoice = "auto" | "cpu" | "cuda" | "vulkan" | "metal" | false;
+
+/** The GPU choices a user can name (CLI `--gpu`, config files). */
+export const GPU_CHOICES = ["auto", "cpu", "cuda", "vulkan", "metal"] as const;
+export type GpuName = (typeof GPU_CHOICES)[number];
+
+/** A `--gpu` value (default "auto"); InputError naming the choices otherwise. */
+export function parseGpuChoice(value: string | undefined, flag = "--gpu"): GpuName {
+  if (value === undefined) return "auto";
+  if ((GPU_CHOICES as readonly string[]).includes(value)) return value as GpuName;
+  throw new InputError(`${flag} must be one of ${GPU_CHOICES.join(", ")}, got '${value}'`, {
+    hint: '"auto" uses the best GPU node-llama-cpp finds (else the CPU); "cpu" never touches a GPU',
+  });
+}
 
 const runtimes = new Map<string, Promise<Llama>>();
 
 /** The shared Llama for a GPU choice. */
-export function getLlamaRuntime(gpu: GpuChoice = "auto"): Promise<Llama> {
+export function getLlamaRuntime(choice: GpuChoice = "auto"): Promise<Llama> {
+  const gpu = choice === "cpu" ? false : choice;
   const key = String(gpu);
   let runtime = runtimes.get(key);
   if (!runtime) {
@@ -32,7 +47,10 @@ export function getLlamaRuntime(gpu: GpuChoice = "auto"): Promise<Llama> {
             hint:
               gpu === false || gpu === "auto"
                 ? "reinstall node-llama-cpp (npm install)"
-                : `use gpu: "auto" or false, or install node-llama-cpp's ${key} build`,
+                : `use gpu "auto" or "cpu", or install node-llama-cpp's ${key} build` +
+                  (gpu === "vulkan"
+                    ? " (a CPU-type Vulkan device such as llvmpipe needs GGML_VK_VISIBLE_DEVICES=0)"
+                    : ""),
             context: { gpu: key },
             cause: error,
           },

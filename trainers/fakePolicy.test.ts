@@ -40,3 +40,30 @@ describe("FakePolicy at a sampling temperature", () => {
     for (const x of Array.from(lp!)) expect(x).toBeCloseTo(-Math.log(4), 6);
   });
 });
+
+describe("FakePolicy: coefficients from the same forward, and the frozen start as reference", () => {
+  test("a CoefficientFunction gives the two-call result with one forward", async () => {
+    const twoCalls = new FakePolicy(4, [0.3, -0.2, 0.9, 0.1]);
+    const oneCall = new FakePolicy(4, [0.3, -0.2, 0.9, 0.1]);
+    const fn = (lp: Float32Array[]): Float32Array[] => lp.map((row) => row.map((x) => -Math.exp(x)));
+    const lp = await twoCalls.logprobs(batch, { temperature: 0.7 });
+    const two = await twoCalls.accumulateGradients(batch, fn(lp), { temperature: 0.7 });
+    const one = await oneCall.accumulateGradients(batch, fn, { temperature: 0.7 });
+    expect(one.objective).toBeCloseTo(two.objective, 12);
+    expect(Array.from(oneCall.grad)).toEqual(Array.from(twoCalls.grad));
+    expect(oneCall.forwardPasses).toBe(1);
+  });
+
+  test("the reference is θ at creation: KL 0 before a step, not after", async () => {
+    const policy = new FakePolicy(4, [0.5, 0, -0.5, 0]);
+    const kl = async (): Promise<number> => {
+      const [now] = await policy.logprobs(batch);
+      const [ref] = await policy.logprobs(batch, { reference: true });
+      return now!.reduce((a, x, t) => a + Math.abs(x - ref![t]!), 0);
+    };
+    expect(await kl()).toBe(0);
+    await policy.accumulateGradients(batch, coefficients);
+    await policy.step({ learningRate: 0.1, maxGradNorm: 0, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    expect(await kl()).toBeGreaterThan(0);
+  });
+});

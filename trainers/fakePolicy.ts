@@ -1,21 +1,31 @@
 /**
  * A fake PolicyBackend for unit tests (nanochat's MockModel): a unigram softmax over V token ids,
- * log π(y) = θ_y/T − logsumexp(θ/T), ignoring context (T = temperature, default 1); the reference is θ = 0 (uniform). Gradients are
+ * log π(y) = θ_y/T − logsumexp(θ/T), ignoring context (T = temperature, default 1); the reference is the θ it was
+ * created with, frozen (θ = 0, uniform, unless `initialTheta` is given — as a native policy started from an adapter). Gradients are
  * exact; `step` is plain gradient descent with the given learning rate (AdamW is the native
  * extension's business). Checkpoints hold θ and the step count as JSON.
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
+import type { CoefficientFunction, PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
 
 export class FakePolicy implements PolicyBackend {
   readonly trainable = "all" as const;
   theta: Float64Array;
   grad: Float64Array;
   steps = 0;
+  /** Forward passes of accumulateGradients (one per call, with arrays or a CoefficientFunction alike). */
+  forwardPasses = 0;
   saved: string[] = [];
 
-  constructor(readonly vocabulary: number) {
-    this.theta = new Float64Array(vocabulary);
+  /** The reference policy: θ at creation, never updated. */
+  readonly referenceTheta: Float64Array;
+
+  constructor(
+    readonly vocabulary: number,
+    initialTheta?: ArrayLike<number>,
+  ) {
+    this.theta = initialTheta ? Float64Array.from(initialTheta) : new Float64Array(vocabulary);
+    this.referenceTheta = this.theta.slice();
     this.grad = new Float64Array(vocabulary);
   }
 
@@ -33,18 +43,22 @@ export class FakePolicy implements PolicyBackend {
     batch: TokenSequence[],
     options: { reference?: boolean; temperature?: number } = {},
   ): Promise<Float32Array[]> {
-    const theta = this.scaled(options.reference ? new Float64Array(this.vocabulary) : this.theta, options.temperature);
+    const theta = this.scaled(options.reference ? this.referenceTheta : this.theta, options.temperature);
     const z = this.logZ(theta);
     return batch.map((s) => Float32Array.from(s.tokens.slice(s.completionStart), (y) => theta[y]! - z));
   }
 
   async accumulateGradients(
     batch: TokenSequence[],
-    coefficients: Float32Array[],
+    coefficientsOrFn: Float32Array[] | CoefficientFunction,
     options: { temperature?: number } = {},
   ): Promise<{ objective: number; logprobs: Float32Array[] }> {
     const temperature = options.temperature ?? 1;
     const logprobs = await this.logprobs(batch, { temperature });
+    this.forwardPasses += 1;
+    // A function sees copies: what it does to its argument cannot change the returned log-probs.
+    const coefficients =
+      typeof coefficientsOrFn === "function" ? coefficientsOrFn(logprobs.map((row) => row.slice())) : coefficientsOrFn;
     const theta = this.scaled(this.theta, temperature);
     const z = this.logZ(theta);
     const p = Array.from(theta, (t) => Math.exp(t - z));

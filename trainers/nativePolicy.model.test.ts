@@ -7,11 +7,18 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mulberry32 } from "../runtime/mulberry32.js";
 import { isNativeError } from "../errors.js";
 import { GGML_TYPE, readGguf, writeGguf } from "../models/ggufFile.js";
-import { loadModel } from "../models/loadModel.js";
 import { writeTinyModel } from "../models/writeTinyModel.js";
+import {
+  gradientError,
+  llamaLogprobs,
+  meanAbsDelta,
+  objectiveOf,
+  randomizeLoraB,
+  sampleBatch,
+  sampleCoefficients,
+} from "./native/policyChecks.js";
 import { NativePolicy } from "./nativePolicy.js";
 import type { StepOptions, TokenSequence } from "./policyBackend.js";
 
@@ -21,19 +28,8 @@ const untiedPath = join(dir, "untied.gguf");
 const dims = { embedding: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context: 128 };
 let vocab = 0;
 
-/** A deterministic pseudo-random batch of two sequences of different lengths. */
-function makeBatch(seed: number): TokenSequence[] {
-  const random = mulberry32(seed);
-  const next = (): number => Math.floor(random() * vocab);
-  return [
-    { tokens: Array.from({ length: 9 }, next), completionStart: 4 },
-    { tokens: Array.from({ length: 6 }, next), completionStart: 2 },
-  ];
-}
-const coefficientsFor = (batch: TokenSequence[]): Float32Array[] =>
-  batch.map((seq, b) =>
-    Float32Array.from({ length: seq.tokens.length - seq.completionStart }, (_, i) => (b === 0 ? -1 : 0.7) + 0.1 * i),
-  );
+const makeBatch = (seed: number): TokenSequence[] => sampleBatch(seed, vocab);
+const coefficientsFor = sampleCoefficients;
 const adamw: StepOptions = {
   learningRate: 1e-2,
   maxGradNorm: 1,
@@ -43,16 +39,7 @@ const adamw: StepOptions = {
   epsilon: 1e-8,
 };
 
-async function objectiveOf(policy: NativePolicy, batch: TokenSequence[], c: Float32Array[]): Promise<number> {
-  const lp = await policy.logprobs(batch);
-  return lp.reduce((sum, row, b) => sum + row.reduce((s, x, i) => s + x * c[b]![i]!, 0), 0);
-}
-
-const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
-  return s / a.length;
-};
+const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => meanAbsDelta([a], [b]);
 
 /** node-llama-cpp's log-probs of each sequence's completion (f32 KV cache) are within 1e-3 (mean |Δ|) of `expected`. */
 async function expectLlamaLogprobs(
@@ -61,68 +48,11 @@ async function expectLlamaLogprobs(
   expected: Float32Array[],
   adapter?: string,
 ): Promise<void> {
-  const model = await loadModel({
-    model: modelPath,
-    gpu: false,
-    sequences: 1,
-    contextSize: 128,
-    kvCacheF32: true,
-    ...(adapter ? { adapter } : {}),
-  });
-  try {
-    for (const [b, { tokens, completionStart }] of batch.entries()) {
-      const llama = await model.logprobsOf(tokens.slice(0, completionStart), tokens.slice(completionStart));
-      expect(llama.length).toBe(expected[b]!.length);
-      expect(meanAbs(llama, expected[b]!)).toBeLessThanOrEqual(1e-3);
-    }
-  } finally {
-    await model.dispose();
+  const llama = await llamaLogprobs(modelPath, batch, adapter ? { adapter } : {});
+  for (const [b, row] of llama.entries()) {
+    expect(row.length).toBe(expected[b]!.length);
+    expect(meanAbs(row, expected[b]!)).toBeLessThanOrEqual(1e-3);
   }
-}
-
-/** Deterministic non-zero LoRA B so that every A has a gradient (B = 0 at init makes ∂/∂A vanish). */
-function randomizeLoraB(policy: NativePolicy, scale: number): void {
-  for (const name of policy.trainableNames().filter((n) => n.endsWith(".lora_b"))) {
-    const t = policy.getTensor(name);
-    for (let i = 0; i < t.length; i++) t[i] = scale * Math.sin(i * 12.9898 + name.length * 78.233);
-    policy.setTensor(name, t);
-  }
-}
-
-/**
- * rel-L2 of analytic vs central-difference gradients over the `k` entries of a tensor with the largest
- * analytic |gradient| (f32 central differences have ~1e-4 absolute noise; tiny entries would only measure it).
- */
-async function gradientError(
-  policy: NativePolicy,
-  name: string,
-  batch: TokenSequence[],
-  c: Float32Array[],
-  k = 4,
-  eps = 1e-2,
-): Promise<number> {
-  const grad = policy.getGrad(name);
-  const weights = policy.getTensor(name);
-  const order = Array.from(grad.keys())
-    .sort((i, j) => Math.abs(grad[j]!) - Math.abs(grad[i]!))
-    .slice(0, k);
-  let num = 0;
-  let den = 0;
-  for (const i of order) {
-    const original = weights[i]!;
-    weights[i] = original + eps;
-    policy.setTensor(name, weights);
-    const plus = await objectiveOf(policy, batch, c);
-    weights[i] = original - eps;
-    policy.setTensor(name, weights);
-    const minus = await objectiveOf(policy, batch, c);
-    weights[i] = original;
-    policy.setTensor(name, weights);
-    const fd = (plus - minus) / (2 * eps);
-    num += (grad[i]! - fd) ** 2;
-    den += fd ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
 beforeAll(async () => {
@@ -380,94 +310,6 @@ describe("NativePolicy vs node-llama-cpp", () => {
       await policy.dispose();
     }
     await expectLlamaLogprobs(out, batch, trained);
-  }, 60_000);
-});
-
-/** IEEE half from f32, round to nearest even (normals and subnormals; the test weights are far from overflow). */
-function toHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  const exp = ((u >>> 23) & 0xff) - 127 + 15;
-  let mant = u & 0x7fffff;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    const half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
-  }
-  const rest = mant & 0x1fff;
-  let h = sign | (exp << 10) | (mant >>> 13);
-  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h += 1;
-  return h;
-}
-
-/** ggml block_q8_0: per 32 values, d = max|x|/127 as f16, then 32 int8 round(x/d). */
-function toQ8_0(x: Float32Array): Uint8Array {
-  const out = new Uint8Array((x.length / 32) * 34);
-  const view = new DataView(out.buffer);
-  for (let b = 0; b < x.length / 32; b++) {
-    let amax = 0;
-    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[b * 32 + i]!));
-    const d = amax / 127;
-    const id = d ? 1 / d : 0;
-    view.setUint16(b * 34, toHalf(d), true);
-    for (let i = 0; i < 32; i++) view.setInt8(b * 34 + 2 + i, Math.round(x[b * 32 + i]! * id));
-  }
-  return out;
-}
-
-/** f16 bits → number. */
-function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  return exp === 0 ? sign * mant * 2 ** -24 : sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
-describe("NativePolicy on quantized GGUFs", () => {
-  test("f16 and q8_0 weights are dequantized at load: log-probs match node-llama-cpp on the same weights in f32", async () => {
-    const source = readGguf(untiedPath, { data: true });
-    const batch = makeBatch(31);
-    for (const type of [GGML_TYPE.F16, GGML_TYPE.Q8_0]) {
-      // The quantized file for the extension; the same values dequantized here (independently of ggml) as an
-      // f32 file for node-llama-cpp, whose own q8_0/f16 matmuls would also round the activations.
-      const quantizedPath = join(dir, `quantized-${type}.gguf`);
-      const dequantizedPath = join(dir, `dequantized-${type}.gguf`);
-      const quantized = source.tensors.map((t) => {
-        if (t.shape.length !== 2) return { quantized: t, dequantized: t };
-        const data = t.data as Float32Array;
-        if (type === GGML_TYPE.F16) {
-          const halves = Uint16Array.from(data, toHalf);
-          return {
-            quantized: { ...t, type, data: halves },
-            dequantized: { ...t, data: Float32Array.from(halves, fromHalf) },
-          };
-        }
-        const blocks = toQ8_0(data);
-        const view = new DataView(blocks.buffer);
-        const values = Float32Array.from(
-          data,
-          (_, i) =>
-            fromHalf(view.getUint16(Math.floor(i / 32) * 34, true)) *
-            view.getInt8(Math.floor(i / 32) * 34 + 2 + (i % 32)),
-        );
-        return { quantized: { ...t, type, data: blocks }, dequantized: { ...t, data: values } };
-      });
-      writeGguf(quantizedPath, { metadata: source.metadata, tensors: quantized.map((q) => q.quantized) });
-      writeGguf(dequantizedPath, { metadata: source.metadata, tensors: quantized.map((q) => q.dequantized) });
-      const policy = await NativePolicy.create({ modelPath: quantizedPath, lora: { rank: 2, alpha: 2 } });
-      let ours: Float32Array[];
-      try {
-        ours = await policy.logprobs(batch);
-      } finally {
-        await policy.dispose();
-      }
-      await expectLlamaLogprobs(dequantizedPath, batch, ours);
-    }
   }, 60_000);
 });
 

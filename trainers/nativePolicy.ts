@@ -1,13 +1,17 @@
 /**
  * NativePolicy: the PolicyBackend (trainers/policyBackend.ts) backed by the native gradient extension —
- * a Qwen2/Qwen3 GGUF trained in ggml on the CPU, either through LoRA adapters or (for the tiny demo model)
- * every weight.
+ * a Qwen2/Qwen3 GGUF trained in ggml on the CPU or a GPU (CUDA, Vulkan, Metal: the ggml build node-llama-cpp
+ * loads for `gpu`), either through LoRA adapters on the frozen weights as the file stores them (f32, f16,
+ * q8_0, k-quants) or, for the tiny demo model, every weight. docs/native.md describes the extension.
  *
  * What it computes (trainers/native/src/qwen2Graph.cpp states the graph):
- *   - logprobs: log softmax(logits / T)[y_t] of every completion token; `reference: true` = LoRA off.
- *   - accumulateGradients: adds ∇θ Σ_b Σ_t c[b][t]·log π_θ(y_t | y_<t) to f32 gradient buffers; a batch's
- *     sequences are right-padded to the longest (batches of similar lengths waste least).
- *   - step: global-norm clip, PyTorch AdamW (decoupled weight decay, bias correction), zero gradients.
+ *   - logprobs: log softmax(logits / T)[y_t] of every completion token; `reference: true` = the policy as
+ *     loaded, frozen (base + `lora.initPath`; the base for a fresh LoRA).
+ *   - accumulateGradients: adds ∇θ Σ_b Σ_t c[b][t]·log π_θ(y_t | y_<t) to gradient accumulators on the
+ *     device; c given, or computed by a function from the same forward's log-probs (one forward, one
+ *     backward). Sequences that share a prompt are packed into one row when that is cheaper.
+ *   - step: global-norm clip, PyTorch AdamW (decoupled weight decay, bias correction) on the device, zero
+ *     gradients.
  *   - saveWeights: a LoRA GGUF as llama.cpp/node-llama-cpp load it, or the full f32 model for "all";
  *     checkpoints hold trainables + AdamW moments + step. Every file is written to a temp name and renamed.
  * Calls are queued: the addon runs one at a time per policy, off the main thread.
@@ -23,14 +27,11 @@
 import { InputError } from "../errors.js";
 import { defaultCpuThreads } from "../runtime/environment.js";
 import { ggufNumber, ggufString, readGguf } from "../models/ggufFile.js";
-import {
-  ggmlBinsDir,
-  loadNativeAddon,
-  toNativeError,
-  type AddonPolicy,
-  type AddonPolicyInfo,
-} from "./native/nativeAddon.js";
-import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
+import { loadNativeAddon, toNativeError, type AddonPolicy, type AddonPolicyInfo } from "./native/nativeAddon.js";
+import type { CoefficientFunction, PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
+
+/** Where a policy computes: node-llama-cpp's `gpu` choices; "cpu" = node-llama-cpp's `gpu: false`. */
+export type PolicyDevice = "auto" | "cpu" | "cuda" | "vulkan" | "metal";
 
 export interface NativePolicyOptions {
   /** The base model GGUF (qwen2 / qwen3 dense). */
@@ -52,11 +53,25 @@ export interface NativePolicyOptions {
     dropout?: number;
     /** Seed of A's init (B = 0) and of the dropout masks, default 42. */
     seed?: number;
-    /** Start from an existing adapter GGUF instead (same rank, alpha and targets). */
+    /**
+     * Start from an adapter GGUF: rank (tensor shapes), alpha (`adapter.lora.alpha`) and targets (tensor names)
+     * come from the file — given options must agree — and it is the frozen reference of `logprobs({ reference })`.
+     */
     initPath?: string;
   };
   /** ggml CPU threads; default `GL_RL_THREADS` or the physical cores (runtime/environment.ts): oversubscribed ggml threads spin. */
   threads?: number;
+  /**
+   * The device, default "auto" (node-llama-cpp's meaning: its best installed build — CUDA, Vulkan, Metal — and
+   * that build's GPU when it sees one, else the CPU). "cpu" never touches a GPU; "cuda" | "vulkan" | "metal"
+   * fail (NativeError "native.backend" / ModelError "model.backend") when that device is missing.
+   */
+  gpu?: PolicyDevice;
+  /**
+   * Sequences with the same prompt (tokens[0:completionStart]) computed as one row — the prompt once, then each
+   * completion — when the cost model says it is cheaper ("auto", default); "always" / "never" force it.
+   */
+  sharePrompts?: "auto" | "always" | "never";
 }
 
 export type NativePolicyInfo = AddonPolicyInfo;
@@ -102,18 +117,20 @@ export class NativePolicy implements PolicyBackend {
     this.trainable = native.info().trainable;
   }
 
-  /** Loads the model (dequantized to f32) and creates the LoRA tensors; rejects with NativeError on a bad file. */
+  /** Loads the model onto the device and creates the LoRA tensors; rejects with NativeError on a bad file. */
   static async create(options: NativePolicyOptions): Promise<NativePolicy> {
     if (typeof options.modelPath !== "string" || options.modelPath === "") {
       throw new InputError("NativePolicy: modelPath is required", { hint: "pass the path of a qwen2 GGUF model" });
     }
-    const addon = loadNativeAddon();
+    const gpu = options.gpu ?? "auto";
+    const addon = await loadNativeAddon(gpu);
     try {
       const native = await addon.loadPolicy({
         modelPath: options.modelPath,
         trainable: options.trainable ?? "lora",
         threads: options.threads ?? defaultCpuThreads(),
-        ggmlBinsDir: ggmlBinsDir(),
+        gpu,
+        sharePrompts: options.sharePrompts ?? "auto",
         lora: withLoraDefaults(options),
       });
       return new NativePolicy(native, options.modelPath);
@@ -122,9 +139,18 @@ export class NativePolicy implements PolicyBackend {
     }
   }
 
-  /** Architecture, dimensions, trainable parameter count and AdamW step count. */
+  /**
+   * Architecture, dimensions, trainable parameter count, AdamW step count, the LoRA in effect, the device
+   * ("CPU", "Vulkan0 (llvmpipe …)", "CUDA0 (NVIDIA H200)") and the share of the last graph's nodes it ran.
+   */
   info(): NativePolicyInfo {
     return this.#raw().info();
+  }
+
+  /** The device and the share of the last graph's nodes on it (PolicyBackend.deviceInfo). */
+  deviceInfo(): { device: string; nodeShare: number | null } {
+    const { device, deviceNodeShare } = this.#raw().info();
+    return { device, nodeShare: deviceNodeShare };
   }
 
   logprobs(
@@ -136,7 +162,7 @@ export class NativePolicy implements PolicyBackend {
 
   accumulateGradients(
     batch: TokenSequence[],
-    coefficients: Float32Array[],
+    coefficients: Float32Array[] | CoefficientFunction,
     options: { temperature?: number } = {},
   ): Promise<{ objective: number; logprobs: Float32Array[] }> {
     return this.#enqueue((native) => native.accumulate(batch, coefficients, options.temperature ?? 1));

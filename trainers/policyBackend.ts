@@ -27,21 +27,31 @@ export interface StepOptions {
   epsilon: number;
 }
 
+/**
+ * Coefficients computed from the log-probs of the same call: `accumulateGradients(batch, fn)` runs one forward,
+ * hands its log-probs [B][C_b] to `fn` (detached: no gradient flows through them), then runs the backward of
+ * Σ fn(log π)·log π on the same graph — one forward and one backward instead of a `logprobs` call and an
+ * `accumulateGradients` call. `fn` returns one Float32Array per sequence, [B][C_b].
+ */
+export type CoefficientFunction = (logprobs: Float32Array[]) => Float32Array[];
+
 export interface PolicyBackend {
   /** What is trained: the LoRA A/B matrices, or every weight (the tiny demo model). */
   readonly trainable: "lora" | "all";
   /**
-   * log π(y_t | y_<t) of every completion token, [B][C_b]. `reference: true` evaluates the base model
-   * (LoRA off) — the KL reference of GRPO. `temperature` T: log softmax(logits / T), as sampled (default 1).
+   * log π(y_t | y_<t) of every completion token, [B][C_b]. `reference: true` evaluates the reference policy
+   * of GRPO's KL: the policy as it was loaded, frozen (base + the starting adapter `lora.initPath`; base alone
+   * for a fresh LoRA, whose B = 0). `temperature` T: log softmax(logits / T), as sampled (default 1).
    */
   logprobs(batch: TokenSequence[], options?: { reference?: boolean; temperature?: number }): Promise<Float32Array[]>;
   /**
    * Forward + backward of Σ c·log π (π at `temperature`, default 1); adds into the gradient buffers.
+   * `coefficients` are c, [B][C_b], or a CoefficientFunction computing c from this forward's log-probs.
    * Returns Σ c·log π and the log-probs, [B][C_b].
    */
   accumulateGradients(
     batch: TokenSequence[],
-    coefficients: Float32Array[],
+    coefficients: Float32Array[] | CoefficientFunction,
     options?: { temperature?: number },
   ): Promise<{ objective: number; logprobs: Float32Array[] }>;
   /** Clips, applies AdamW to the accumulated gradients, zeroes them. Returns the pre-clip gradient norm. */
@@ -52,4 +62,26 @@ export interface PolicyBackend {
   saveCheckpoint(path: string): Promise<void>;
   loadCheckpoint(path: string): Promise<void>;
   dispose(): Promise<void>;
+  /**
+   * Where the graphs run ("CPU", "Vulkan0 (llvmpipe …)", "CUDA0 (NVIDIA H200)") and the share of the last
+   * graph's nodes the scheduler put there (null before the first call). Optional: fakes have no device.
+   */
+  deviceInfo?(): { device: string; nodeShare: number | null };
+}
+
+/**
+ * Wraps a metrics logger so that every line carries the policy's `device` and `device_node_share` (when the
+ * policy reports a device).
+ *
+ * @example
+ * const log = withDeviceMetrics(openMetricsLog(path, resumedFrom), policy);
+ */
+export function withDeviceMetrics(
+  log: (record: Record<string, unknown>) => void,
+  policy: Pick<PolicyBackend, "deviceInfo">,
+): (record: Record<string, unknown>) => void {
+  return (record) => {
+    const info = policy.deviceInfo?.();
+    log(info ? { ...record, device: info.device, device_node_share: info.nodeShare } : record);
+  };
 }

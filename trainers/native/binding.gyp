@@ -1,29 +1,40 @@
 {
   # The gradient extension: our C++ compiled against the headers of the llama.cpp release node-llama-cpp ships,
-  # linked with its prebuilt ggml libraries (no ggml build). GGML_BINS is set by buildNative.mjs.
+  # linked with libggml-base only, by soname and without an rpath: at run time node-llama-cpp has already loaded
+  # the libggml-base of its variant (CPU, CUDA, Vulkan, Metal build — the file is the same in each), and the
+  # backend registry is found in that variant's libggml (src/ggmlBackends.cpp; docs/native.md, "Finding ggml").
+  # GGML_INCLUDE_DIR, GGML_BASE_DIR (a folder holding libggml-base.so, for the link step only) and
+  # NODE_ADDON_API_DIR are set by buildNative.mjs (resolved from the package, so that a build elsewhere works).
   "targets": [
     {
       "target_name": "gl_rl_native",
       "sources": [
         "src/addon.cpp",
         "src/AddonPolicy.cpp",
+        "src/backwardRewrite.cpp",
+        "src/ggmlBackends.cpp",
+        "src/ggufFile.cpp",
+        "src/qwen2Graph.cpp",
+        "src/qwen2Load.cpp",
+        "src/qwen2Lora.cpp",
         "src/qwen2Model.cpp",
-        "src/qwen2Graph.cpp"
+        "src/qwen2Step.cpp"
       ],
       "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-        "vendor/ggml/include"
+        "<!(echo $NODE_ADDON_API_DIR)",
+        "<!(echo $GGML_INCLUDE_DIR)"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
-      "libraries": [
-        "-L<!(echo $GGML_BINS)",
-        "-l:libggml-base.so",
-        "-l:libggml.v0.5.0.so",
-        "-Wl,-rpath,'$$ORIGIN/../../../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64'",
-        "-Wl,-rpath,<!(echo $GGML_BINS)"
-      ]
+      "conditions": [
+        ["OS=='mac'", {}, {"libraries": ["-L<!(echo $GGML_BASE_DIR)", "-l:libggml-base.so", "-ldl"]}]
+      ],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_LDFLAGS": ["-undefined", "dynamic_lookup"]
+      }
     }
   ]
 }

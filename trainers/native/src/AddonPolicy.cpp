@@ -2,84 +2,12 @@
 
 #include <functional>
 
+#include "CoefficientBridge.h"
+#include "PromiseWorker.h"
+
 namespace glrl {
 
-// ─── a Promise-returning worker around a C++ closure ─────────────────────────────────────────────────────
 namespace {
-
-Napi::Error make_error(Napi::Env env, const std::string & code, const std::string & message) {
-    Napi::Error error = Napi::Error::New(env, message);
-    error.Value().Set("code", Napi::String::New(env, code));
-    return error;
-}
-
-class PromiseWorker : public Napi::AsyncWorker {
-public:
-    using Work = std::function<void()>;
-    using Done = std::function<Napi::Value(Napi::Env)>;
-
-    PromiseWorker(Napi::Env env, AddonPolicy * owner, Work work, Done done)
-        : Napi::AsyncWorker(env, "gl-rl-native"), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-          work_(std::move(work)), done_(std::move(done)) {
-        if (owner_) {
-            owner_->busy = true;
-            owner_->Ref();  // keep the JS object (and the model) alive while the worker runs
-        }
-    }
-    Napi::Promise Promise() const { return deferred_.Promise(); }
-
-protected:
-    void Execute() override {
-        try {
-            work_();
-        } catch (const NativeFailure & e) {
-            code_ = e.code;
-            SetError(e.what());
-        } catch (const std::bad_alloc &) {
-            code_ = "native.memory";
-            SetError("out of memory");
-        } catch (const std::exception & e) {
-            code_ = "native.error";
-            SetError(e.what());
-        }
-    }
-    void OnOK() override {
-        release();
-        Napi::Value value;
-        try {
-            value = done_(Env());
-        } catch (const Napi::Error & e) {
-            deferred_.Reject(e.Value());
-            return;
-        }
-        deferred_.Resolve(value);
-    }
-    void OnError(const Napi::Error & e) override {
-        release();
-        deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
-    }
-
-private:
-    void release() {
-        if (owner_) {
-            owner_->busy = false;
-            owner_->Unref();
-            owner_ = nullptr;
-        }
-    }
-    Napi::Promise::Deferred deferred_;
-    AddonPolicy * owner_;
-    Work work_;
-    Done done_;
-    std::string code_ = "native.error";
-};
-
-Napi::Value run_async(Napi::Env env, AddonPolicy * owner, PromiseWorker::Work work, PromiseWorker::Done done) {
-    auto * worker = new PromiseWorker(env, owner, std::move(work), std::move(done));
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
-}
 
 // JS [{ tokens: Int32Array | number[], completionStart }] → C++ (on the main thread).
 std::vector<SequenceInput> read_batch(Napi::Env env, Napi::Value value) {
@@ -176,18 +104,25 @@ Napi::Value AddonPolicy::Load(const Napi::CallbackInfo & info) {
     options->model_path = o.Get("modelPath").As<Napi::String>().Utf8Value();
     if (o.Get("trainable").IsString()) options->trainable = o.Get("trainable").As<Napi::String>().Utf8Value();
     if (o.Get("threads").IsNumber()) options->n_threads = o.Get("threads").As<Napi::Number>().Int32Value();
-    if (o.Get("ggmlBinsDir").IsString()) options->ggml_bins_dir = o.Get("ggmlBinsDir").As<Napi::String>().Utf8Value();
+    if (o.Get("gpu").IsString()) options->gpu = o.Get("gpu").As<Napi::String>().Utf8Value();
+    if (o.Get("sharePrompts").IsString()) options->share_prompts = o.Get("sharePrompts").As<Napi::String>().Utf8Value();
     if (o.Get("lora").IsObject()) {
         Napi::Object l = o.Get("lora").As<Napi::Object>();
-        if (l.Get("rank").IsNumber()) options->lora.rank = l.Get("rank").As<Napi::Number>().Int32Value();
+        if (l.Get("rank").IsNumber()) {
+            options->lora.rank = l.Get("rank").As<Napi::Number>().Int32Value();
+            if (options->lora.rank < 1) throw make_error(env, "native.input", "LoRA rank must be ≥ 1, got " + std::to_string(options->lora.rank));
+        }
         options->lora.alpha = number_or(l, "alpha", options->lora.alpha);
         options->lora.dropout = number_or(l, "dropout", options->lora.dropout);
         if (l.Get("seed").IsNumber()) options->lora.seed = (uint64_t) l.Get("seed").As<Napi::Number>().Int64Value();
         if (l.Get("initPath").IsString()) options->lora.init_path = l.Get("initPath").As<Napi::String>().Utf8Value();
         if (l.Get("targets").IsArray()) {
             Napi::Array t = l.Get("targets").As<Napi::Array>();
-            options->lora.targets.clear();
-            for (uint32_t i = 0; i < t.Length(); ++i) options->lora.targets.push_back(t.Get(i).As<Napi::String>().Utf8Value());
+            options->lora.targets_set = true;
+            for (uint32_t i = 0; i < t.Length(); ++i) {
+                if (!t.Get(i).IsString()) throw make_error(env, "native.input", "lora.targets must be an array of strings");
+                options->lora.targets.push_back(t.Get(i).As<Napi::String>().Utf8Value());
+            }
         }
     }
     auto loaded = std::make_shared<Qwen2Model *>(nullptr);
@@ -223,18 +158,27 @@ Napi::Value AddonPolicy::Accumulate(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     Qwen2Model & m = checked(env);
     auto batch = std::make_shared<std::vector<SequenceInput>>(read_batch(env, info[0]));
-    auto coeff = std::make_shared<std::vector<std::vector<float>>>(read_coefficients(env, info[1]));
     const float temperature = info[2].IsNumber() ? info[2].As<Napi::Number>().FloatValue() : 1.0f;
     auto out = std::make_shared<std::vector<std::vector<float>>>();
     auto objective = std::make_shared<double>(0.0);
+    auto done = [out, objective](Napi::Env env) -> Napi::Value {
+        Napi::Object result = Napi::Object::New(env);
+        result.Set("objective", Napi::Number::New(env, *objective));
+        result.Set("logprobs", to_js(env, *out));
+        return result;
+    };
+    if (info[1].IsFunction()) {
+        auto bridge = std::make_shared<CoefficientBridge>(env, info[1].As<Napi::Function>());
+        return run_async(env, this,
+            [&m, batch, bridge, temperature, out, objective]() {
+                CoefficientFn fn = [bridge](const std::vector<std::vector<float>> & lp) { return bridge->call(lp); };
+                *objective = m.accumulate(*batch, fn, temperature, *out);
+            },
+            done, [bridge]() { bridge->release(); });
+    }
+    auto coeff = std::make_shared<std::vector<std::vector<float>>>(read_coefficients(env, info[1]));
     return run_async(env, this,
-        [&m, batch, coeff, temperature, out, objective]() { *objective = m.accumulate(*batch, *coeff, temperature, *out); },
-        [out, objective](Napi::Env env) -> Napi::Value {
-            Napi::Object result = Napi::Object::New(env);
-            result.Set("objective", Napi::Number::New(env, *objective));
-            result.Set("logprobs", to_js(env, *out));
-            return result;
-        });
+        [&m, batch, coeff, temperature, out, objective]() { *objective = m.accumulate(*batch, *coeff, temperature, *out); }, done);
 }
 
 Napi::Value AddonPolicy::Step(const Napi::CallbackInfo & info) {
@@ -292,6 +236,40 @@ Napi::Value AddonPolicy::Info(const Napi::CallbackInfo & info) {
     o.Set("trainable", m.trainable());
     o.Set("trainableParameters", Napi::Number::New(env, (double) m.trainable_parameter_count()));
     o.Set("step", Napi::Number::New(env, (double) m.step_count()));
+    o.Set("device", m.device());
+    const PlacementReport & placed = m.placement();
+    o.Set("deviceNodeShare", placed.n_nodes == 0 ? env.Null() : Napi::Number::New(env, (double) placed.n_on_device / placed.n_nodes));
+    o.Set("graphSplits", Napi::Number::New(env, placed.n_splits));
+    Napi::Object layout = Napi::Object::New(env);
+    layout.Set("sequences", placed.n_sequences);
+    layout.Set("rows", placed.n_rows);
+    layout.Set("rowTokens", placed.n_row_tokens);
+    o.Set("lastBatch", layout);
+    size_t free = 0, total = 0;
+    if (m.device_memory(free, total)) {
+        Napi::Object memory = Napi::Object::New(env);
+        memory.Set("usedMiB", Napi::Number::New(env, (double) (total - free) / (1 << 20)));
+        memory.Set("totalMiB", Napi::Number::New(env, (double) total / (1 << 20)));
+        o.Set("deviceMemory", memory);
+    } else {
+        o.Set("deviceMemory", env.Null());
+    }
+    Napi::Object passes = Napi::Object::New(env);
+    passes.Set("forward", Napi::Number::New(env, (double) m.forward_passes()));
+    passes.Set("backward", Napi::Number::New(env, (double) m.backward_passes()));
+    o.Set("passes", passes);
+    Napi::Object types = Napi::Object::New(env);
+    for (const auto & [type, count] : m.weight_types()) types.Set(type, count);
+    o.Set("weightTypes", types);
+    if (m.trainable() == "lora") {
+        Napi::Object lora = Napi::Object::New(env);
+        lora.Set("rank", m.lora_rank());
+        lora.Set("alpha", m.lora_alpha());
+        Napi::Array targets = Napi::Array::New(env, m.lora_targets().size());
+        for (size_t i = 0; i < m.lora_targets().size(); ++i) targets.Set((uint32_t) i, m.lora_targets()[i]);
+        lora.Set("targets", targets);
+        o.Set("lora", lora);
+    }
     return o;
 }
 

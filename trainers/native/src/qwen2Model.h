@@ -1,30 +1,26 @@
-// A Qwen2 / Qwen3-dense causal LM held in ggml tensors for training: frozen weights dequantized to f32,
-// optional LoRA A/B pairs, gradient buffers and AdamW moments for whatever is trainable.
-// Plain C++ (no N-API): the addon layer (AddonPolicy.cpp) wraps it.
+// A Qwen2 / Qwen3-dense causal LM held in ggml tensors for training on one ggml device (CPU, CUDA, Vulkan,
+// Metal): frozen weights as the file stores them (f32, f16, q8_0, k-quants …) plus a transposed copy for the
+// backward, optional LoRA A/B pairs, and gradients and AdamW moments on the device. Plain C++ (no N-API): the
+// addon layer (AddonPolicy.cpp) wraps it. docs/native.md describes the design.
 //
-// Letters: B = sequences in a batch, T_b = tokens of sequence b, T = max T_b (the padded length),
-// M = Σ completion tokens (the positions the loss needs), V = vocabulary, E = n_embd.
+// Letters: B = sequences in a batch, R = packed rows, T = tokens per row, M = Σ completion tokens (the
+// positions the loss needs), V = vocabulary, E = n_embd.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
-#include <memory>
-#include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ggml.h"
 #include "ggml-backend.h"
-#include "gguf.h"
+#include "ggufFile.h"
 
 namespace glrl {
-
-// An error with a stable code ("native.gguf", "native.shape", "native.input", …); the addon turns it into a
-// rejected Promise whose `code` the TS layer maps onto NativeError.
-struct NativeFailure : std::runtime_error {
-    std::string code;
-    NativeFailure(std::string code_, const std::string & message) : std::runtime_error(message), code(std::move(code_)) {}
-};
 
 struct Qwen2Hparams {
     std::string architecture;  // "qwen2" | "qwen3"
@@ -36,9 +32,15 @@ struct Qwen2Hparams {
     int n_ff = 0;
     int n_ctx_train = 0;
     int n_vocab = 0;
-    float rope_freq_base = 10000.0f;
     float rms_eps = 1e-6f;
     bool tied_output = true;
+    // RoPE (NEOX) as llama.cpp applies it to qwen2/qwen3, scaling included (none, linear, yarn).
+    float rope_freq_base = 10000.0f;
+    float rope_freq_scale = 1.0f;   // 1 / rope.scaling.factor
+    float rope_ext_factor = 0.0f;   // 1 for YaRN
+    float rope_attn_factor = 1.0f;
+    float rope_beta_fast = 32.0f, rope_beta_slow = 1.0f;
+    int rope_n_ctx_orig = 0;        // rope.scaling.original_context_length, else context_length
 };
 
 struct Qwen2Layer {
@@ -60,10 +62,13 @@ struct LoraPair {
     ggml_tensor * b = nullptr;
 };
 
+// rank, alpha and targets: given by the caller, or (with init_path) read from the adapter file — both given and
+// different is an error. Unset without a file: r 8, alpha 16, all seven targets.
 struct LoraOptions {
-    int rank = 8;
-    float alpha = 16.0f;
-    std::vector<std::string> targets = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
+    int rank = 0;                      // 0 = unset
+    float alpha = NAN;                 // NaN = unset
+    std::vector<std::string> targets;  // used when targets_set
+    bool targets_set = false;
     uint64_t seed = 42;
     float dropout = 0.0f;   // PEFT's lora_dropout on the LoRA branch input, in accumulate() only (logprobs() = eval)
     std::string init_path;  // optional: start from this GGUF adapter instead of A ~ Kaiming-uniform, B = 0
@@ -72,9 +77,10 @@ struct LoraOptions {
 struct ModelOptions {
     std::string model_path;
     std::string trainable = "lora";   // "lora" | "all"
+    std::string gpu = "auto";         // "auto" | "cpu" | "cuda" | "vulkan" | "metal" (ggmlBackends.h)
+    std::string share_prompts = "auto";  // "auto" | "always" | "never": one row per shared prompt (qwen2Graph.cpp)
     LoraOptions lora;
     int n_threads = 2;
-    std::string ggml_bins_dir;        // where node-llama-cpp's CPU backend variants live
 };
 
 struct SequenceInput {
@@ -87,10 +93,19 @@ struct AdamWOptions {
     float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
 };
 
-// One trainable tensor: the weight (in the backend buffer), its accumulated gradient and AdamW moments (host).
+// Computes a training call's coefficients from its log-probs (detached), between the forward and the backward.
+using CoefficientFn = std::function<std::vector<std::vector<float>>(const std::vector<std::vector<float>> &)>;
+
+// One trainable tensor and its device-side gradient accumulator and AdamW moments.
 struct TrainableTensor {
     ggml_tensor * tensor = nullptr;
-    std::vector<float> grad, m, v;
+    ggml_tensor * grad = nullptr, * m = nullptr, * v = nullptr;
+};
+
+// What the scheduler did with the last graph, and how that call's batch was laid out.
+struct PlacementReport {
+    int n_nodes = 0, n_on_device = 0, n_splits = 0;
+    int n_sequences = 0, n_rows = 0, n_row_tokens = 0;   // B, R, T
 };
 
 class Qwen2Model {
@@ -104,13 +119,30 @@ public:
     const std::string & trainable() const { return options_.trainable; }
     int64_t trainable_parameter_count() const;
     int64_t step_count() const { return step_; }
+    // Forward and backward passes computed since load (a training call is one of each).
+    int64_t forward_passes() const { return forward_passes_; }
+    int64_t backward_passes() const { return backward_passes_; }
+    // The LoRA shape in effect (from the options or the init adapter).
+    int lora_rank() const { return options_.lora.rank; }
+    float lora_alpha() const { return options_.lora.alpha; }
+    const std::vector<std::string> & lora_targets() const { return options_.lora.targets; }
+    // "CPU", "Vulkan0 (llvmpipe …)": where the graphs run; and the share of the last graph's nodes it ran.
+    std::string device() const;
+    const PlacementReport & placement() const { return placement_; }
+    // The GPU device's free and total memory in bytes (false on the CPU).
+    bool device_memory(size_t & free, size_t & total) const;
+    // Weight types as loaded, e.g. {"q8_0": 168, "f32": 121}.
+    std::map<std::string, int> weight_types() const;
 
-    // log π(y_t | y_<t) / T of every completion token, [B][C_b]. reference = LoRA off.
+    // log π(y_t | y_<t) / T of every completion token, [B][C_b]. reference = the LoRA as loaded, frozen.
     std::vector<std::vector<float>> logprobs(const std::vector<SequenceInput> & batch, bool reference, float temperature);
-    // Adds ∇ Σ c·log π to the gradient buffers; returns Σ c·log π and the log-probs.
+    // Adds ∇ Σ c·log π to the gradient accumulators; returns Σ c·log π and the log-probs.
     double accumulate(const std::vector<SequenceInput> & batch, const std::vector<std::vector<float>> & coefficients,
                       float temperature, std::vector<std::vector<float>> & logprobs_out);
-    // Global-norm clip, AdamW, zero the gradients; returns the pre-clip norm.
+    // The same with c = coefficient_fn(log π) computed between the forward and the backward of ONE graph.
+    double accumulate(const std::vector<SequenceInput> & batch, const CoefficientFn & coefficient_fn,
+                      float temperature, std::vector<std::vector<float>> & logprobs_out);
+    // Global-norm clip, AdamW (on the device), zero the gradients; returns the pre-clip norm.
     double step(const AdamWOptions & options);
     void zero_grad();
 
@@ -119,84 +151,77 @@ public:
     void load_checkpoint(const std::string & path);
     void set_threads(int n_threads);
 
-    // For tests: the trainable tensors by name, their gradient buffers, and raw weight access.
+    // For tests: the trainable tensors by name, their gradients, and raw weight access (f32 values).
     std::vector<std::string> trainable_names() const;
     std::vector<float> get_tensor(const std::string & name) const;
     void set_tensor(const std::string & name, const std::vector<float> & values);
     std::vector<float> get_grad(const std::string & name) const;
 
-private:
-    void load_gguf();
-    void create_lora();
-    void load_lora_init(const std::string & path);
-    ggml_tensor * weight(const std::string & name, std::vector<int64_t> shape, bool required = true);
-    ggml_tensor * find_tensor(const std::string & name) const;
-
-    // Builds, allocates and runs one forward(+backward) graph; fills log-probs; with coefficients, adds grads.
-    double run_graph(const std::vector<SequenceInput> & batch, const std::vector<std::vector<float>> * coefficients,
-                     bool reference, float temperature, std::vector<std::vector<float>> & logprobs_out);
-
-    void free_buffers();
-
-    ModelOptions options_;
-    Qwen2Hparams hp_;
-    const gguf_context * loading_ = nullptr;   // the file being loaded (load_gguf only)
-    ggml_context * lora_ctx_ = nullptr;
-    ggml_backend_buffer_t lora_buf_ = nullptr;
-    ggml_context * seed_ctx_ = nullptr;           // holds seed_, the objective's gradient accumulator (= 1)
-    ggml_backend_buffer_t seed_buf_ = nullptr;
-    ggml_tensor * seed_ = nullptr;
-    struct ggml_gallocr * galloc_ = nullptr;       // compute-graph allocator, reused by every call
-    ggml_backend_t backend_ = nullptr;
-    ggml_context * ctx_weights_ = nullptr;
-    ggml_backend_buffer_t buf_weights_ = nullptr;
-
-public:
-    // Read by the graph builder (qwen2Graph.cpp).
+    // ── read by the graph builder (qwen2Graph.cpp) and the backward rewrite ──
     ggml_tensor * tok_embd = nullptr;      // [E, V]
     ggml_tensor * output_norm = nullptr;   // [E]
     ggml_tensor * output = nullptr;        // [E, V] or nullptr when tied
     std::vector<Qwen2Layer> layers;
     std::vector<LoraPair> lora;
+    // The KL reference's LoRA: a frozen copy of the init adapter (empty for a fresh LoRA, whose B = 0 makes
+    // the reference the base model).
+    std::vector<LoraPair> reference_lora;
     float lora_scale = 0.0f;               // alpha / rank
     float lora_dropout = 0.0f;
+    // dX = Wᵀ·dY is a mul_mat against row-contiguous memory (backwardRewrite.cpp): the output head's transpose
+    // [V, E] is made once at load (f16, or q8_0 for quantized heads); the layers' (frozen_matrices) are made inside
+    // the graph and freed after use. arange: 0, 1, … for get_rows.
+    std::unordered_map<const ggml_tensor *, ggml_tensor *> transposed;
+    std::unordered_set<const ggml_tensor *> frozen_matrices;
+    ggml_tensor * arange = nullptr;
 
 private:
+    // qwen2Load.cpp
+    void init_backends();
+    void load_gguf();
+    void read_hparams(const GgufFile & f);
+    ggml_tensor * weight(const GgufFile & f, const std::string & name, std::vector<int64_t> shape, bool required = true);
+    void upload_weights(const GgufFile & f);
+    void make_transposes();
+    // qwen2Lora.cpp
+    void create_lora();
+    void create_trainable_state();
+    // qwen2Model.cpp
+    double run_graph(const std::vector<SequenceInput> & batch, const std::vector<std::vector<float>> * coefficients,
+                     const CoefficientFn * coefficient_fn, bool reference, float temperature,
+                     std::vector<std::vector<float>> & logprobs_out);
+    ggml_tensor * find_tensor(const std::string & name) const;
+    const TrainableTensor * find_trainable(const std::string & name) const;
+    void free_all();
+
+    ModelOptions options_;
+    Qwen2Hparams hp_;
+
+    ggml_backend_dev_t gpu_dev_ = nullptr;          // nullptr: CPU only
+    ggml_backend_t gpu_backend_ = nullptr, cpu_backend_ = nullptr;
+    ggml_backend_buffer_type_t buft_ = nullptr;     // where weights, LoRA, optimizer state and inputs live
+    ggml_backend_sched_t sched_ = nullptr;          // over [gpu, cpu] or [cpu], created once
+    size_t graph_size_ = 0;
+
+    // Each group of tensors: a no_alloc context + one device buffer.
+    struct Arena {
+        ggml_context * ctx = nullptr;
+        ggml_backend_buffer_t buf = nullptr;
+        void free();
+    };
+    Arena weights_, transposes_, lora_, reference_, grads_, optimizer_;
+    ggml_backend_buffer_t inputs_ = nullptr;   // every call's input tensors, placed here (grows to the largest call)
+    ggml_tensor * seed_ = nullptr;          // d objective / d objective = 1 (the loss's gradient accumulator)
+    ggml_tensor * adamw_params_ = nullptr;  // [7]: lr, β1, β2, ε, wd, 1/(1−β1^t), 1/(1−β2^t)
+
     std::map<std::string, ggml_tensor *> by_name_;
     std::vector<TrainableTensor> trainables_;
+    std::vector<std::string> tensor_order_;      // model tensors in file order (save_weights "all")
+    std::map<std::string, int> weight_types_;
     int64_t step_ = 0;
+    int64_t forward_passes_ = 0, backward_passes_ = 0;
     int64_t calls_in_step_ = 0;   // accumulate() calls since the last step (seeds the dropout masks)
-    // Saved for save_weights("all"): the source file's metadata is copied into the new model.
-    std::vector<std::string> tensor_order_;
+    PlacementReport placement_;
 };
-
-// ─── graph building (qwen2Graph.cpp) ─────────────────────────────────────────────────────────────────────────
-
-// Inputs of one batch: B sequences right-padded to T = the longest; one causal mask shared by all.
-struct PackedBatch {
-    int n_tokens = 0;                 // T
-    int n_seqs = 0;                   // B
-    std::vector<int32_t> tokens;      // [T·B] — sequence b at b·T.., padded with token 0
-    std::vector<int32_t> positions;   // [T·B] — 0..T-1 per sequence
-    std::vector<float> mask;          // [T, T] — 0 where key j ≤ query i, -inf otherwise
-    std::vector<int32_t> rows;        // [M] — index in [T·B] of the position that predicts each completion token
-    std::vector<int32_t> targets;     // [M] — flat index target + V·m into the [V, M] probabilities
-    std::vector<int> counts;          // [B] — completion tokens per sequence
-};
-
-PackedBatch pack_batch(const std::vector<SequenceInput> & batch, int n_vocab, int n_ctx_max);
-
-struct GraphTensors {
-    ggml_tensor * tokens = nullptr, * positions = nullptr, * mask = nullptr, * rows = nullptr, * targets = nullptr;
-    ggml_tensor * coefficients = nullptr;  // [M] (training only)
-    ggml_tensor * logprobs = nullptr;      // [M]
-    ggml_tensor * objective = nullptr;     // scalar Σ c·log p (training only)
-    // LoRA dropout masks, one per pair in model.lora order: [n_in, T·B], 0 or 1/(1−p) (training with dropout only)
-    std::vector<ggml_tensor *> dropout_masks;
-};
-
-// Builds the forward pass (and, with `training`, the scalar objective) into ctx; reference = no LoRA.
-GraphTensors build_qwen2_graph(ggml_context * ctx, const Qwen2Model & model, const PackedBatch & packed,
-                               bool reference, float temperature, bool training);
 
 }  // namespace glrl

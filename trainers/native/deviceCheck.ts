@@ -1,0 +1,171 @@
+/**
+ * The native extension's checks on one ggml device, in a process of its own (a GPU backend's device list and
+ * precision settings are fixed when node-llama-cpp first loads it). docs/native.md, "Checks".
+ *
+ *   1. Gradients: a LoRA policy on the device (tiny tied Qwen2, r 4, B ≠ 0); every LoRA tensor of the last layer
+ *      vs central finite differences (worst rel-L2; with `fd`), every LoRA gradient vs the CPU's (rel-L2), and the
+ *      same gradients with the coefficients computed by a function inside the graph (one forward, one backward).
+ *   2. Log-probs with a saved adapter (tiny untied Qwen2) vs node-llama-cpp on the same device and on the CPU
+ *      (mean |Δ|, f32 KV cache).
+ *   3. Where the training graph ran: the device's name and the share of graph nodes the scheduler put there.
+ *
+ * `node --import tsx trainers/native/deviceCheck.ts --gpu vulkan` prints the report, its precision and its
+ * failures (deviceCheckFailures) as one JSON line, or `{ "error": { code, message } }`; the model tests and
+ * bench/device.sh run it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { writeTinyModel } from "../../models/writeTinyModel.js";
+import { NativePolicy, type PolicyDevice } from "../nativePolicy.js";
+import {
+  llamaLogprobs,
+  meanAbsDelta,
+  randomizeLoraB,
+  sampleBatch,
+  sampleCoefficients,
+  worstGradientError,
+} from "./policyChecks.js";
+
+export interface DeviceCheckReport {
+  gpu: PolicyDevice;
+  /** info().device of the policy, e.g. "Vulkan0 (llvmpipe (LLVM 15.0.6, 256 bits))". */
+  device: string;
+  /** Share of the training graph's nodes on the device, and the scheduler's splits. */
+  nodeShare: number;
+  splits: number;
+  /** Worst rel-L2 of analytic vs central-difference gradients (null without `fd`). */
+  gradientError: number | null;
+  /** Worst rel-L2 of the device's analytic gradients vs the CPU's. */
+  gradientVsCpu: number;
+  /** Worst rel-L2 between a coefficient function's gradients (one graph) and the same coefficients passed in. */
+  coefficientFunctionDelta: number;
+  /** Mean |Δ log p| vs node-llama-cpp on the same device, and on the CPU. */
+  logprobDelta: number;
+  logprobDeltaCpu: number;
+  seconds: number;
+}
+
+const DIMS = { embedding: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context: 128 };
+
+async function gradients(modelPath: string, gpu: PolicyDevice, vocab: number) {
+  const policy = await NativePolicy.create({ modelPath, gpu, lora: { rank: 4, alpha: 8, seed: 1 } });
+  randomizeLoraB(policy, 0.2);
+  const batch = sampleBatch(7, vocab);
+  const c = sampleCoefficients(batch);
+  await policy.accumulateGradients(batch, c);
+  return { policy, batch, c, grads: new Map(policy.trainableNames().map((n) => [n, policy.getGrad(n)])) };
+}
+
+/** Runs the checks on `gpu`; throws what NativePolicy.create throws when the device is missing. */
+export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } = {}): Promise<DeviceCheckReport> {
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), "gl-rl-device-check-"));
+  try {
+    const tied = await writeTinyModel({
+      out: join(dir, "tied.gguf"),
+      seed: 3,
+      initStd: 0.3,
+      dims: { ...DIMS, tied: true },
+    });
+    const untied = await writeTinyModel({
+      out: join(dir, "untied.gguf"),
+      seed: 4,
+      initStd: 0.3,
+      dims: { ...DIMS, tied: false },
+    });
+
+    const onDevice = await gradients(tied.path, gpu, tied.vocabSize);
+    const info = onDevice.policy.info();
+    const onCpu = await gradients(tied.path, "cpu", tied.vocabSize);
+    await onCpu.policy.dispose();
+    let gradientVsCpu = 0;
+    for (const [name, g] of onDevice.grads) {
+      const reference = onCpu.grads.get(name)!;
+      const norm = Math.max(Math.hypot(...reference), 1e-30);
+      gradientVsCpu = Math.max(gradientVsCpu, Math.hypot(...g.map((x, i) => x - reference[i]!)) / norm);
+    }
+    // The same gradient with the coefficients computed from the forward of the same graph.
+    const viaFunction = await NativePolicy.create({ modelPath: tied.path, gpu, lora: { rank: 4, alpha: 8, seed: 1 } });
+    randomizeLoraB(viaFunction, 0.2);
+    await viaFunction.accumulateGradients(onDevice.batch, () => onDevice.c);
+    let coefficientFunctionDelta = 0;
+    for (const [name, g] of onDevice.grads) {
+      const other = viaFunction.getGrad(name);
+      const norm = Math.max(Math.hypot(...g), 1e-30);
+      coefficientFunctionDelta = Math.max(
+        coefficientFunctionDelta,
+        Math.hypot(...other.map((x, i) => x - g[i]!)) / norm,
+      );
+    }
+    await viaFunction.dispose();
+    const lastLayer = onDevice.policy.trainableNames().filter((n) => n.startsWith(`blk.${DIMS.layers - 1}.`));
+    const gradientError =
+      options.fd === false ? null : await worstGradientError(onDevice.policy, lastLayer, onDevice.batch, onDevice.c, 2);
+    await onDevice.policy.dispose();
+
+    const adapter = join(dir, "adapter.gguf");
+    const batch = sampleBatch(21, untied.vocabSize);
+    const policy = await NativePolicy.create({ modelPath: untied.path, gpu, lora: { rank: 4, alpha: 8, seed: 2 } });
+    let ours: Float32Array[];
+    try {
+      randomizeLoraB(policy, 0.3);
+      ours = await policy.logprobs(batch);
+      await policy.saveWeights(adapter);
+    } finally {
+      await policy.dispose();
+    }
+    return {
+      gpu,
+      device: info.device,
+      nodeShare: info.deviceNodeShare ?? 0,
+      splits: info.graphSplits,
+      gradientError,
+      gradientVsCpu,
+      coefficientFunctionDelta,
+      logprobDelta: meanAbsDelta(await llamaLogprobs(untied.path, batch, { adapter, gpu }), ours),
+      logprobDeltaCpu: meanAbsDelta(await llamaLogprobs(untied.path, batch, { adapter, gpu: "cpu" }), ours),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a report must satisfy, as a list of failures (empty = pass). "f32": the device computes in f32 (CPU, CUDA,
+ * Vulkan with GGML_VK_DISABLE_F16=1) and must give the CPU's numbers; "f16": Vulkan's default shaders round
+ * activations to f16 (node-llama-cpp's own Vulkan log-probs differ from its CPU ones too), so looser bounds and no
+ * finite differences (they would measure the f16 rounding).
+ */
+export function deviceCheckFailures(report: DeviceCheckReport, precision: "f32" | "f16"): string[] {
+  const f32 = precision === "f32";
+  const bounds: [string, number | null, number][] = [
+    ["gradientError", report.gradientError, 1e-2],
+    ["gradientVsCpu", report.gradientVsCpu, f32 ? 1e-3 : 3e-2],
+    ["coefficientFunctionDelta", report.coefficientFunctionDelta, 1e-5],
+    ["logprobDelta", report.logprobDelta, f32 ? 1e-3 : 5e-3],
+    ["logprobDeltaCpu", f32 ? report.logprobDeltaCpu : null, 1e-3],
+  ];
+  const failures = bounds
+    .filter(([, value, bound]) => value !== null && !(value <= bound))
+    .map(([name, value, bound]) => `${name} ${value} > ${bound}`);
+  if (report.gpu !== "cpu" && !(report.nodeShare >= 0.9))
+    failures.push(`nodeShare ${report.nodeShare} < 0.9 (CPU fallback)`);
+  return failures;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = process.argv.slice(2);
+  const gpu = (argv[argv.indexOf("--gpu") + 1] ?? "auto") as PolicyDevice;
+  const precision = process.env.GGML_VK_DISABLE_F16 || gpu !== "vulkan" ? "f32" : "f16";
+  try {
+    const report = await checkDevice(gpu, { fd: precision === "f32" });
+    console.log(JSON.stringify({ ...report, precision, failures: deviceCheckFailures(report, precision) }));
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    console.log(JSON.stringify({ error: { code: code ?? "error", message: message ?? String(error) } }));
+  }
+  process.exit(0);
+}
