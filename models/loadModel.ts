@@ -7,9 +7,15 @@
  *    Threads = `GL_RL_THREADS` or physical cores (llama.cpuMathCores); optional f32 KV cache (exact log-probs, docs/native.md).
  * 3. Sampling: node-llama-cpp's sampler (`sequence.evaluate`) with topK always set, per-candidate
  *    temperature and seed, optional GBNF grammar, stop strings, EOG tokens yielded and kept in `tokens`.
+ *    `fullDistribution` (GRPO): exactly softmax(logits / T) — no top-k/top-p/min-p stage at all. node-llama-cpp
+ *    3.22.1 turns an absent topK into 40 and topK ≤ 0 into k = n_vocab, and llama.cpp's top-k with k = n_vocab
+ *    sorts the whole vocabulary every token (llama_sampler_top_k_impl → partial_sort_inplace(n_vocab)); a topK
+ *    of null is dropped before the addon, which then builds no top-k sampler: the chain is temperature → dist,
+ *    and dist draws from the softmax in one pass without sorting (docs/grpo.md "Sampling").
  *    `tokens`/`logprobs` hold every sampled token (the EOG token and the tokens that completed a stop
  *    string included: what the trainer scores); `text` excludes the EOG token and cuts before the stop.
- * 4. Log-probs of the sampled tokens under the RAW model distribution (no temperature/topK/grammar):
+ * 4. Log-probs of the sampled tokens under the RAW model distribution (no temperature/topK/grammar), unless
+ *    `scoreLogprobs: false` (GRPO: the trainer computes its own, so the re-evaluation would be wasted):
  *    after sampling, the completion's tokens are erased from the sequence's KV cache and re-evaluated in
  *    one batch with `controlledEvaluate` (logits filter `includeTop: 1` + `totalLogitWeight`:
  *    log p = logit − maxLogit − log Σ exp(logit − maxLogit)). Why afterwards and not per step: the
@@ -59,7 +65,7 @@ export const SUPPORTED_ARCHITECTURES: readonly string[] = ["qwen2", "qwen3", "qw
 export interface LoadModelOptions {
   /** A local .gguf path or an `hf:<user>/<repo>/<file>.gguf` URI (downloaded into GL_RL_CACHE_DIR/models). */
   model: string;
-  /** Default "auto" (falls back to CPU). */
+  /** "auto" (default: node-llama-cpp's best build, falling back to CPU), "cpu" (= false), "cuda", "vulkan", "metal". */
   gpu?: GpuChoice;
   /** Tokens per context, default min(training context, 2048). */
   contextSize?: number;
@@ -238,7 +244,13 @@ export class LoadedModel implements TextGenerator {
   ): Promise<Completion[]> {
     if (!Number.isInteger(n) || n < 1)
       throw new InputError(`generateCandidates: n must be a positive integer, got ${n}`);
-    const { temperatures = temperatureLadder(n), seeds, ...rest } = params;
+    const {
+      temperatures = temperatureLadder(n),
+      seeds,
+      fullDistribution = false,
+      scoreLogprobs = true,
+      ...rest
+    } = params;
     const base = resolveGenerationParams(rest);
     if (temperatures.length !== n || (seeds && seeds.length !== n)) {
       throw new InputError(
@@ -259,6 +271,7 @@ export class LoadedModel implements TextGenerator {
             promptTokens,
             { ...base, temperature, seed: seeds?.[i] ?? base.seed + i },
             grammar,
+            { fullDistribution, scoreLogprobs },
             signal,
           );
         } finally {
@@ -340,6 +353,7 @@ export class LoadedModel implements TextGenerator {
     promptTokens: number[],
     p: GenerationParams,
     grammar: LlamaGrammar | undefined,
+    mode: { fullDistribution: boolean; scoreLogprobs: boolean },
     signal?: AbortSignal,
   ): Promise<Completion> {
     await seq.clearHistory();
@@ -351,11 +365,13 @@ export class LoadedModel implements TextGenerator {
     const grammarEvaluationState = grammar
       ? new LlamaGrammarEvaluationState({ model: this.model, grammar })
       : undefined;
+    // null (not undefined, which node-llama-cpp turns into its default 40) removes the stage; see 3. above.
+    const filters = mode.fullDistribution
+      ? { topK: null as unknown as undefined, topP: null as unknown as undefined, minP: 0 }
+      : { topK: p.topK, topP: p.topP, minP: p.minP };
     const iterator = seq.evaluate(promptTokens as Token[], {
       temperature: p.temperature,
-      topK: p.topK,
-      topP: p.topP,
-      minP: p.minP,
+      ...filters,
       seed: p.seed,
       grammarEvaluationState,
       repeatPenalty:
@@ -395,7 +411,7 @@ export class LoadedModel implements TextGenerator {
     if (finishReason !== "stop") text = this.detokenize(finishReason === "eos" ? tokens.slice(0, -1) : tokens);
     // Raw log-probs: drop the completion (and the last prompt token's cached state) and re-evaluate them.
     let logprobs: number[] = [];
-    if (tokens.length > 0) {
+    if (tokens.length > 0 && mode.scoreLogprobs) {
       await seq.eraseContextTokenRanges([{ start: promptTokens.length - 1, end: seq.nextTokenIndex }]);
       logprobs = await this.scoreTokens(seq, [], promptTokens[promptTokens.length - 1]!, tokens);
     }

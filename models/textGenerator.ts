@@ -32,7 +32,7 @@ export interface Completion {
   text: string;
   /** Sampled token ids, [n_tokens]. */
   tokens: number[];
-  /** log p of each sampled token under the model's raw distribution, [n_tokens]. */
+  /** log p of each sampled token under the model's raw distribution, [n_tokens]; empty with `scoreLogprobs: false`. */
   logprobs: number[];
   finishReason: FinishReason;
   timings: { promptMs: number; generateMs: number; tokensPerSecond: number };
@@ -45,6 +45,13 @@ export interface CandidateOptions {
   temperatures?: number[];
   /** Per-candidate seeds; default seed + i. */
   seeds?: number[];
+  /**
+   * Sample exactly from softmax(logits / T): no top-k, top-p or min-p stage (so no sort of the vocabulary per
+   * token); `topK`/`topP`/`minP` are ignored. GRPO sets it: the trainer scores that distribution. Default false.
+   */
+  fullDistribution?: boolean;
+  /** Fill `logprobs` by re-scoring the sampled tokens (one batched evaluation per completion). Default true; false leaves it empty. */
+  scoreLogprobs?: boolean;
 }
 
 export interface TextGenerator {

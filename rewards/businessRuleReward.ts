@@ -1,7 +1,8 @@
 /**
  * Business-rule compliance: the fraction of applicable rules the candidate SQL obeys.
  *
- * The rules are sql/businessRules.ts's (`DEMO_BUSINESS_RULES` by default). A rule applies to a sample
+ * The rules are the caller's (sql/businessRules.ts; none by default — rules are opt-in, the demo database's
+ * are DEMO_BUSINESS_RULES, see `defaultBusinessRules`). A rule applies to a sample
  * when it concerns the gold query and the gold query obeys it (the gold shows that it matters); the
  * candidate holds it when the rule's `check` finds nothing wrong with the candidate. Score = rules held /
  * rules applicable. Range [0, 1]; null when no rule applies (or no gold query, or the gold query does not
@@ -13,21 +14,19 @@
  * await rules([{ …, sql: "SELECT sum(amount) FROM invoices", goldSql: "SELECT sum(amount) FROM invoices WHERE status <> 'void'" }]);
  */
 import { analyzeSql } from "../sql/analyzeSql.js";
-import { DEMO_BUSINESS_RULES, type BusinessRule } from "../sql/businessRules.js";
+import type { BusinessRule } from "../sql/businessRules.js";
 import type { SchemaModel } from "../sql/schemaModel.js";
 import type { RewardFunction } from "./rewardSample.js";
 
-export { DEMO_BUSINESS_RULES, type BusinessRule };
-
 export interface BusinessRuleOptions {
-  /** Default DEMO_BUSINESS_RULES. */
+  /** The rules to hold; default none (the reward is then null for every sample). */
   rules?: readonly BusinessRule[];
   /** Resolves unqualified columns to their tables. Default: none (single-table queries still resolve). */
   schema?: SchemaModel;
 }
 
 export function createBusinessRuleReward(options: BusinessRuleOptions = {}): RewardFunction {
-  const rules = options.rules ?? DEMO_BUSINESS_RULES;
+  const rules = options.rules ?? [];
   return async (samples) =>
     samples.map((s) => {
       if (s.goldSql === undefined) return null;

@@ -1,8 +1,9 @@
 /**
  * Partial credit for SQL that runs but gives the wrong answer (Arctic-Text2SQL-R1: 0.1).
  *
- * Range {0, credit}: `credit` when the candidate executed without error and does not match gold; 0 when
- * it matches (the match reward pays for that) or did not execute. null without a gold query.
+ * Range {0, credit}: `credit` when the candidate executed without error and does not match gold (a
+ * `readsNoTable` constant counts as not matching, as in executionMatchReward); 0 when it matches (the match
+ * reward pays for that) or did not execute. null without a gold query.
  *
  * @example
  * const reward = createExecutesButWrongReward({ credit: 0.1 });
@@ -20,6 +21,6 @@ export function createExecutesButWrongReward(options: ExecutesButWrongOptions = 
   return async (samples) =>
     samples.map((s) => {
       if (s.goldSql === undefined) return null;
-      return s.execution?.ok === true && s.match !== true ? credit : 0;
+      return s.execution?.ok === true && (s.match !== true || s.readsNoTable === true) ? credit : 0;
     });
 }

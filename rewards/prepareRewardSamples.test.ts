@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import type { QueryResult } from "../sql/sqlExecutor.js";
 import { createGoldResultCache, prepareRewardSamples, type RewardEnvironment } from "./prepareRewardSamples.js";
+import { executionMatchReward } from "./executionMatchReward.js";
+import { rowOverlapReward } from "./rowOverlapReward.js";
 
 /** A tiny table-backed executor: `SELECT n` returns [[n]]; anything with "bad" throws. */
 function environment(): RewardEnvironment & { executed: string[] } {
@@ -49,5 +51,42 @@ describe("prepareRewardSamples", () => {
     expect(env.executed.filter((s) => s === "SELECT 1 FROM t")).toHaveLength(1);
     expect(env.executed).not.toContain("DELETE FROM t");
     expect(gold.size).toBe(1);
+  });
+});
+
+describe("prepareRewardSamples: the count hack", () => {
+  it("a candidate that reads no table against a gold that does collects no result-based reward", async () => {
+    const env = environment();
+    const matchCalls: [string, string][] = [];
+    env.match = async (gold, candidate, goldSql, candidateSql) => {
+      matchCalls.push([goldSql, candidateSql]);
+      return JSON.stringify(gold.rows) === JSON.stringify(candidate.rows);
+    };
+    const samples = await prepareRewardSamples(
+      [
+        // gold `SELECT 72 FROM t` (a count over t) vs the constant `SELECT 72`: same result, no table read
+        { question: "q", completion: "SELECT 72", sql: "SELECT 72", goldSql: "SELECT 72 FROM t" },
+        { question: "q", completion: "SELECT 72 FROM t", sql: "SELECT 72 FROM t", goldSql: "SELECT 72 FROM t" },
+        // a gold that reads no table itself: the constant is a fair answer
+        { question: "q", completion: "SELECT 5", sql: "SELECT 5", goldSql: "SELECT 5" },
+      ],
+      env,
+    );
+    expect(samples.map((s) => s.match)).toEqual([true, true, true]);
+    expect(samples.map((s) => s.readsNoTable)).toEqual([true, undefined, undefined]);
+    expect(await executionMatchReward(samples)).toEqual([0, 1, 1]);
+    expect(await rowOverlapReward(samples)).toEqual([0, 1, 1]);
+    expect(matchCalls).toContainEqual(["SELECT 72 FROM t", "SELECT 72"]); // match gets the candidate's SQL
+  });
+
+  it("a candidate the analyser cannot read is not marked", async () => {
+    const env = environment();
+    env.analyze = (sql) =>
+      sql.includes("INTERSECT") ? null : { tables: sql.includes("FROM t") ? ["t"] : [], columns: [] };
+    const [s] = await prepareRewardSamples(
+      [{ question: "q", completion: "", sql: "SELECT 72 INTERSECT SELECT 72", goldSql: "SELECT 72 FROM t" }],
+      env,
+    );
+    expect(s!.readsNoTable).toBeUndefined();
   });
 });

@@ -1,8 +1,14 @@
 /**
  * The scoring step before the rewards: for each candidate, validate → execute (if allowed) → compare with
- * the gold result → analyse the tables/columns used. Gold queries are executed and analysed once and
- * cached (`createGoldResultCache`). Candidates are processed concurrently (the executor serialises what
- * it must), so validation and execution overlap with whatever else is awaiting.
+ * the gold result (on complete results: `match` may re-execute a cut one) → analyse the tables/columns used.
+ * Gold queries are executed and analysed once and cached (`createGoldResultCache`). Candidates are processed
+ * concurrently (the executor serialises what it must), so validation and execution overlap with whatever
+ * else is awaiting.
+ *
+ * The count hack is closed here: when the gold query reads a table and the candidate reads none (`SELECT 72`
+ * against `SELECT count(*) FROM …`), the sample is marked `readsNoTable` and the result-based rewards
+ * (execution match, row overlap) give it nothing — its result can equal the gold's only by copying a
+ * number, not by querying. A candidate the analyser cannot parse is not marked (it may read tables).
  *
  * The SQL toolkit is injected (`RewardEnvironment`) so that rewards/ depends only on interfaces; the
  * trainers wire sql/validateSql, sql/executionMatch and sql/analyzeSql into it.
@@ -19,8 +25,11 @@ import type { RewardSample, SampleValidation, SchemaItems } from "./rewardSample
 export interface RewardEnvironment {
   executor: Pick<SqlExecutor, "execute">;
   validate(sql: string): Promise<SampleValidation> | SampleValidation;
-  /** docs/execution-match.md of a candidate result against the gold result. */
-  match(gold: QueryResult, candidate: QueryResult, goldSql: string): boolean;
+  /**
+   * docs/execution-match.md of a candidate result against the gold result, decided on complete results
+   * (sql/executionMatch.ts `executionMatchComplete`: a cut result is fetched again, bounded).
+   */
+  match(gold: QueryResult, candidate: QueryResult, goldSql: string, candidateSql: string): boolean | Promise<boolean>;
   /** Tables and columns a query uses; null when it cannot be analysed. */
   analyze(sql: string): SchemaItems | null;
   executeOptions?: ExecuteOptions;
@@ -81,8 +90,10 @@ export async function prepareRewardSamples(
       if (sample.validation.refused) return sample;
       sample.execution = await executeOutcome(env.executor, c.sql, env.executeOptions);
       if (sample.execution.ok && goldEntry?.execution.ok === true && c.goldSql !== undefined) {
-        sample.match = env.match(goldEntry.execution.result, sample.execution.result, c.goldSql);
+        sample.match = await env.match(goldEntry.execution.result, sample.execution.result, c.goldSql, c.sql);
       }
+      if ((goldEntry?.items?.tables.length ?? 0) > 0 && items !== null && items.tables.length === 0)
+        sample.readsNoTable = true;
       return sample;
     }),
   );

@@ -38,6 +38,11 @@ export interface RewardSample {
   goldExecution?: ExecutionOutcome;
   /** docs/execution-match.md of candidate vs gold; undefined when either did not execute. */
   match?: boolean;
+  /**
+   * The gold query reads a table and the candidate reads none (a constant such as `SELECT 72`): the
+   * result-based rewards give it nothing (prepareRewardSamples.ts). Undefined otherwise.
+   */
+  readsNoTable?: boolean;
   schemaItems?: SchemaItems;
   goldSchemaItems?: SchemaItems;
 }

@@ -6,8 +6,8 @@
  * matter, as in execution match. precision = |cand ∩ gold| / |cand|, recall = |cand ∩ gold| / |gold|,
  * F1 = 2PR/(P+R). Both empty → 1; one empty → 0.
  *
- * Range [0, 1]. 0 when the candidate did not execute; null without a gold query or when the gold query
- * itself failed.
+ * Range [0, 1]. 0 when the candidate did not execute or reads no table while the gold does (`readsNoTable`,
+ * the count hack); null without a gold query or when the gold query itself failed.
  *
  * @example
  * // gold rows [[1],[2],[3],[4]], candidate rows [[1],[2]] → P = 1, R = 0.5, F1 = 0.667
@@ -59,6 +59,6 @@ export function rowOverlapF1(
 export const rowOverlapReward: RewardFunction = async (samples) =>
   samples.map((s) => {
     if (s.goldSql === undefined || s.goldExecution?.ok !== true) return null;
-    if (s.execution?.ok !== true) return 0;
+    if (s.execution?.ok !== true || s.readsNoTable === true) return 0;
     return rowOverlapF1(s.execution.result.rows, s.goldExecution.result.rows);
   });

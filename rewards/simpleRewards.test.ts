@@ -1,6 +1,9 @@
 /** Table-driven tests of the rewards that read prepared samples (no database needed). */
 import { describe, expect, it } from "@jest/globals";
+import { DEMO_BUSINESS_RULES, defaultBusinessRules } from "../sql/businessRules.js";
 import { createBusinessRuleReward } from "./businessRuleReward.js";
+
+const demoRules = createBusinessRuleReward({ rules: defaultBusinessRules("demo") });
 import { createExecutesButWrongReward } from "./executesButWrongReward.js";
 import { executionMatchReward } from "./executionMatchReward.js";
 import type { RewardFunction, RewardSample } from "./rewardSample.js";
@@ -19,6 +22,18 @@ const table: [string, RewardFunction, RewardSample, number | null][] = [
   ["match: wrong result", executionMatchReward, sample({ execution: ok, match: false }), 0],
   ["match: no SQL", executionMatchReward, sample({ sql: null }), 0],
   ["match: no gold", executionMatchReward, sample({ goldSql: undefined, match: true }), null],
+  [
+    "match: a constant against a gold that reads tables (readsNoTable)",
+    executionMatchReward,
+    sample({ execution: ok, match: true, readsNoTable: true }),
+    0,
+  ],
+  [
+    "executes: a readsNoTable constant counts as wrong",
+    createExecutesButWrongReward(),
+    sample({ execution: ok, match: true, readsNoTable: true }),
+    0.1,
+  ],
   ["executes: runs but wrong", createExecutesButWrongReward(), sample({ execution: ok, match: false }), 0.1],
   ["executes: correct gets nothing here", createExecutesButWrongReward(), sample({ execution: ok, match: true }), 0],
   ["executes: failed", createExecutesButWrongReward({ credit: 0.3 }), sample({ execution: failed }), 0],
@@ -118,7 +133,7 @@ const table: [string, RewardFunction, RewardSample, number | null][] = [
   ["safety: fine", createSafetyPenalty(), sample({ validation: valid }), 0],
   [
     "rules: void excluded as gold does",
-    createBusinessRuleReward(),
+    demoRules,
     sample({
       sql: "SELECT sum(amount) FROM invoices WHERE status <> 'void'",
       goldSql: "SELECT sum(amount) FROM invoices WHERE status != 'void'",
@@ -127,17 +142,26 @@ const table: [string, RewardFunction, RewardSample, number | null][] = [
   ],
   [
     "rules: void not excluded",
-    createBusinessRuleReward(),
+    demoRules,
     sample({
       sql: "SELECT sum(amount) FROM invoices",
       goldSql: "SELECT sum(amount) FROM invoices WHERE status != 'void'",
     }),
     0,
   ],
-  ["rules: none applies", createBusinessRuleReward(), sample({ goldSql: "SELECT name FROM projects" }), null],
+  ["rules: none applies", demoRules, sample({ goldSql: "SELECT name FROM projects" }), null],
+  [
+    "rules: opt-in — no rules given, nothing applies",
+    createBusinessRuleReward(),
+    sample({
+      sql: "SELECT sum(amount) FROM invoices",
+      goldSql: "SELECT sum(amount) FROM invoices WHERE status != 'void'",
+    }),
+    null,
+  ],
   [
     "rules: one of two held",
-    createBusinessRuleReward(),
+    demoRules,
     sample({
       sql: "SELECT sum(debit) FROM journal_lines",
       goldSql: "SELECT sum(jl.debit) FROM journal_lines jl JOIN journal_entries e ON true WHERE e.source <> 'void'",
@@ -168,5 +192,14 @@ describe("rewards over prepared samples", () => {
       sample({ goldSql: undefined }),
     ]);
     expect(values).toEqual([1, 0, null]);
+  });
+});
+
+describe("defaultBusinessRules", () => {
+  it("gives the demo database its GL rules and every other database none", () => {
+    expect(defaultBusinessRules("demo")).toBe(DEMO_BUSINESS_RULES);
+    expect(defaultBusinessRules(undefined)).toBe(DEMO_BUSINESS_RULES);
+    expect(defaultBusinessRules("postgres://reader@localhost/erp")).toEqual([]);
+    expect(defaultBusinessRules("pglite:./library-db")).toEqual([]);
   });
 });

@@ -9,8 +9,9 @@
  *                    syntaxValid = no `syntax_error` / `sql_too_complex`
  *                    schemaValid = syntax valid and no unknown table / column / alias, no ambiguous column
  *   analyze(sql)   sql/analyzeSql.ts `createSchemaItemsAnalyzer`: `table` and `table.column` items, lower-cased
- *   match          docs/execution-match.md (sql/executionMatch.ts), ordered iff the gold query's
- *                  outermost SELECT has ORDER BY
+ *   match          docs/execution-match.md (sql/executionMatch.ts `executionMatchComplete`), ordered iff the
+ *                  gold query's outermost SELECT has ORDER BY; a cut (truncated) result is executed again up to
+ *                  COMPLETE_RESULT_MAX_ROWS rows (the gold's once, cached) so that no verdict rests on partial rows
  *
  * @example
  * const env = await createSqlRewardEnvironment(await openDatabase("demo"));
@@ -19,10 +20,10 @@
 import type { RewardEnvironment } from "./prepareRewardSamples.js";
 import type { SampleValidation } from "./rewardSample.js";
 import { createSchemaItemsAnalyzer } from "../sql/analyzeSql.js";
-import { executionMatch } from "../sql/executionMatch.js";
+import { executeComplete, executionMatchComplete } from "../sql/executionMatch.js";
 import { parseSql } from "../sql/parseSql.js";
 import { introspectSchema, type SchemaModel } from "../sql/schemaModel.js";
-import type { ExecuteOptions, SqlExecutor } from "../sql/sqlExecutor.js";
+import type { ExecuteOptions, ExecutionOutcome, SqlExecutor } from "../sql/sqlExecutor.js";
 import { validateSql } from "../sql/validateSql.js";
 
 const SCHEMA_ERRORS = new Set(["unknown_table", "unknown_column", "unknown_alias", "ambiguous_column"]);
@@ -63,13 +64,28 @@ export async function createSqlRewardEnvironment(
     execute: (sql, options) => executor.execute(sql, options),
     description: executor.description ?? "the database",
   });
+  const completeGold = new Map<string, Promise<ExecutionOutcome>>();
   return {
     executor,
     validate: (sql) => validateCandidate(sql, schema),
     analyze: createSchemaItemsAnalyzer(schema),
-    match: (gold, candidate, goldSql) =>
-      executionMatch({ ok: true, result: gold }, { ok: true, result: candidate }, { ordered: hasOuterOrderBy(goldSql) })
-        .match,
+    match: async (gold, candidate, goldSql, candidateSql) => {
+      const complete = (which: "gold" | "candidate"): Promise<ExecutionOutcome> => {
+        if (which === "candidate") return executeComplete(executor, candidateSql, executeOptions);
+        let entry = completeGold.get(goldSql);
+        if (entry === undefined) {
+          entry = executeComplete(executor, goldSql, executeOptions);
+          completeGold.set(goldSql, entry);
+        }
+        return entry;
+      };
+      const verdict = await executionMatchComplete(
+        { ok: true, result: gold },
+        { ok: true, result: candidate },
+        { ordered: hasOuterOrderBy(goldSql), complete },
+      );
+      return verdict.match;
+    },
     ...(executeOptions === undefined ? {} : { executeOptions }),
   };
 }

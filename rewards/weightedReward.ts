@@ -11,6 +11,7 @@
  * const { totals, components } = await reward(samples);
  * // totals[i] === Σ_k weight_k · (components[k][i] ?? 0)
  */
+import type { BusinessRule } from "../sql/businessRules.js";
 import { createBusinessRuleReward } from "./businessRuleReward.js";
 import { createExecutesButWrongReward } from "./executesButWrongReward.js";
 import { executionMatchReward } from "./executionMatchReward.js";
@@ -48,7 +49,12 @@ export type WeightedReward = (samples: readonly RewardSample[]) => Promise<Weigh
  * InputError that lists the known ones.
  */
 export function DEFAULT_REWARD_COMPONENTS(
-  options: { bareSql?: boolean; weights?: Readonly<Record<string, number>> } = {},
+  options: {
+    bareSql?: boolean;
+    weights?: Readonly<Record<string, number>>;
+    /** The database's business rules (sql/businessRules.ts `defaultBusinessRules`); default none. */
+    businessRules?: readonly BusinessRule[];
+  } = {},
 ): Record<string, RewardComponent> {
   const components: Record<string, RewardComponent> = {
     execution_match: { fn: executionMatchReward, weight: 1 },
@@ -58,7 +64,7 @@ export function DEFAULT_REWARD_COMPONENTS(
     value_linking: { fn: valueLinkingReward, weight: 0 },
     validity: { fn: validityReward, weight: 0.1 },
     format: { fn: createFormatReward({ bareSql: options.bareSql ?? false }), weight: 0.1 },
-    business_rules: { fn: createBusinessRuleReward(), weight: 0.1 },
+    business_rules: { fn: createBusinessRuleReward({ rules: options.businessRules ?? [] }), weight: 0.1 },
     safety: { fn: createSafetyPenalty({ penalty: -1 }), weight: 1 },
   };
   for (const [name, weight] of Object.entries(options.weights ?? {})) {

@@ -1,4 +1,4 @@
-import { executionMatch } from "./executionMatch.js";
+import { COMPLETE_RESULT_MAX_ROWS, executionMatch, executionMatchComplete } from "./executionMatch.js";
 import type { ExecutionOutcome } from "./sqlExecutor.js";
 
 function ok(cols: string[], rows: unknown[][]): ExecutionOutcome {
@@ -84,5 +84,72 @@ describe("executionMatch", () => {
     );
     expect(v.match).toBe(true);
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+/** The first `kept` rows of `rows`, marked cut when there were more. */
+function cutAt(cols: string[], rows: unknown[][], kept: number): ExecutionOutcome {
+  const o = ok(cols, rows.slice(0, kept));
+  if (o.ok) o.result.truncated = rows.length > kept;
+  return o;
+}
+const count = (n: number, from = 0) => Array.from({ length: n }, (_, i) => [from + i]);
+
+describe("executionMatch on cut (truncated) results", () => {
+  it("never calls two results equal because their first rows agree", () => {
+    // gold: 1..1500, candidate: 1..1000 then 7s — the same first 1000 rows, cut at 1000.
+    const gold = cutAt(["n"], count(1500), 1000);
+    const candidate = cutAt(["n"], [...count(1000), ...Array.from({ length: 500 }, () => [7])], 1000);
+    const v = executionMatch(gold, candidate, { ordered: true });
+    expect(v).toMatchObject({ match: false, incomplete: true });
+  });
+
+  it("decides from the counts when they settle it: a cut result has more rows than the other's complete count", () => {
+    expect(executionMatch(cutAt(["n"], count(1500), 1000), ok(["n"], count(40)), { ordered: false })).toMatchObject({
+      match: false,
+      reason: expect.stringMatching(/row count differs/),
+    });
+    expect(
+      executionMatch(cutAt(["n"], count(1500), 1000), ok(["n"], count(40)), { ordered: false }).incomplete,
+    ).toBeUndefined();
+    // Cut by bytes at 3 rows while the other kept 10: the counts cannot settle it.
+    expect(executionMatch(ok(["n"], count(10)), cutAt(["n"], count(10), 3), { ordered: false }).incomplete).toBe(true);
+  });
+
+  it("executionMatchComplete compares the complete results it fetches again, only for the cut side", async () => {
+    const asked: string[] = [];
+    const complete = (rows: Record<"gold" | "candidate", unknown[][]>) => async (which: "gold" | "candidate") => {
+      asked.push(which);
+      return ok(["n"], rows[which]);
+    };
+    const gold = cutAt(["n"], count(1500), 1000);
+    const same = await executionMatchComplete(gold, cutAt(["n"], count(1500), 1000), {
+      ordered: false,
+      complete: complete({ gold: count(1500), candidate: count(1500) }),
+    });
+    expect(same.match).toBe(true);
+    expect(asked.sort()).toEqual(["candidate", "gold"]);
+    asked.length = 0;
+    const tail = [...count(1000), ...count(500, 5000)];
+    const differ = await executionMatchComplete(gold, cutAt(["n"], tail, 1000), {
+      ordered: false,
+      complete: complete({ gold: count(1500), candidate: tail }),
+    });
+    expect(differ.match).toBe(false);
+    asked.length = 0;
+    // Only the candidate was cut: the gold is not fetched again.
+    const bytes = await executionMatchComplete(ok(["n"], count(10)), cutAt(["n"], count(10), 3), {
+      ordered: false,
+      complete: complete({ gold: [], candidate: count(10) }),
+    });
+    expect(bytes.match).toBe(true);
+    expect(asked).toEqual(["candidate"]);
+  });
+
+  it("a result still cut at COMPLETE_RESULT_MAX_ROWS is no match", async () => {
+    const big = cutAt(["n"], count(10), 5);
+    const v = await executionMatchComplete(big, big, { ordered: false, complete: async () => big });
+    expect(v.match).toBe(false);
+    expect(v.reason).toContain(String(COMPLETE_RESULT_MAX_ROWS));
   });
 });

@@ -2,6 +2,11 @@
  * executionMatch — do two query outcomes count as the same answer (docs/execution-match.md)?
  *
  * Algorithm:
+ *  0. Never equal on partial data: when a result was cut (`truncated`: more rows than maxRows, or more bytes
+ *     than maxResultBytes), the verdict is decided only if the row counts alone settle it (a cut result has
+ *     more rows than it kept: if it kept at least as many rows as the other, complete, result has, they
+ *     differ); otherwise it is no match with `incomplete: true` — `executionMatchComplete` then re-executes
+ *     the cut side(s) up to COMPLETE_RESULT_MAX_ROWS rows and compares those complete results.
  *  1. Either outcome an error (refusal, timeout, SQL error) → no match. Column counts differ → no match.
  *  2. Cells are canonicalised: NULL/undefined → null; numbers and numeric strings (numeric, bigint
  *     arrive as strings) → finite number; everything else → String(value). Numbers are equal when
@@ -12,12 +17,22 @@
  *  4. For a permutation: ordered → rows compared in sequence; unordered → multisets compared by
  *     sorting both row lists on a canonical key then comparing pairwise.
  */
-import type { ExecutionOutcome } from "./sqlExecutor.js";
+import { executeOutcome, type ExecuteOptions, type ExecutionOutcome, type SqlExecutor } from "./sqlExecutor.js";
 
 export interface MatchVerdict {
   match: boolean;
   reason: string;
+  /** A result was cut and the rows kept could not decide: compare complete results (executionMatchComplete). */
+  incomplete?: true;
 }
+
+/**
+ * Rows up to which `executionMatchComplete` re-executes a cut result (100× the default cap): bigger results
+ * are never called equal. Why re-execute rather than compare in the database: execution match allows column
+ * permutations, numbers equal within a tolerance across types and NULL = NULL, which a SQL EXCEPT ALL cannot
+ * express; one comparison (this file) on complete data keeps one meaning (docs/grpo.md "Rewards").
+ */
+export const COMPLETE_RESULT_MAX_ROWS = 100_000;
 
 const REL_TOL = 1e-6;
 type Cell = null | number | string;
@@ -79,6 +94,8 @@ export function executionMatch(
 ): MatchVerdict {
   if (!gold.ok) return { match: false, reason: `gold failed: ${gold.code}: ${gold.error}` };
   if (!candidate.ok) return { match: false, reason: `candidate failed: ${candidate.code}: ${candidate.error}` };
+  const cut = truncationVerdict(gold.result, candidate.result);
+  if (cut !== null) return cut;
   const g = gold.result.rows.map((r) => r.map(canon));
   const c = candidate.result.rows.map((r) => r.map(canon));
   const gCols = gold.result.columns.length;
@@ -114,4 +131,69 @@ export function executionMatch(
   if (search(0))
     return { match: true, reason: options.ordered ? "same rows in the same order" : "same multiset of rows" };
   return { match: false, reason: options.ordered ? "rows differ (order compared)" : "rows differ (as multisets)" };
+}
+
+/** Step 0: null when neither result was cut; else the verdict the row counts settle, or `incomplete`. */
+function truncationVerdict(
+  gold: { rowCount: number; truncated: boolean },
+  candidate: { rowCount: number; truncated: boolean },
+): MatchVerdict | null {
+  if (!gold.truncated && !candidate.truncated) return null;
+  // A cut result has more rows than the rowCount it kept.
+  if (gold.truncated && !candidate.truncated && gold.rowCount >= candidate.rowCount)
+    return {
+      match: false,
+      reason: `row count differs: gold has more than ${gold.rowCount}, candidate ${candidate.rowCount}`,
+    };
+  if (candidate.truncated && !gold.truncated && candidate.rowCount >= gold.rowCount)
+    return {
+      match: false,
+      reason: `row count differs: gold ${gold.rowCount}, candidate more than ${candidate.rowCount}`,
+    };
+  const which =
+    gold.truncated && candidate.truncated
+      ? "both results were"
+      : gold.truncated
+        ? "the gold result was"
+        : "the candidate result was";
+  return { match: false, incomplete: true, reason: `${which} cut (truncated): not compared on partial rows` };
+}
+
+/** Runs `sql` sandboxed with the row cap raised to COMPLETE_RESULT_MAX_ROWS. */
+export function executeComplete(
+  executor: Pick<SqlExecutor, "execute">,
+  sql: string,
+  options: ExecuteOptions = {},
+): Promise<ExecutionOutcome> {
+  return executeOutcome(executor, sql, { ...options, maxRows: COMPLETE_RESULT_MAX_ROWS });
+}
+
+/**
+ * executionMatch decided on complete data: when a result was cut and the counts cannot decide, the cut side(s)
+ * are fetched again by `complete` (normally `executeComplete`, the gold one cached by the caller) and compared;
+ * a result still cut at that bound is no match ("too large to compare").
+ * @example
+ * await executionMatchComplete(gold, candidate, {
+ *   ordered: false,
+ *   complete: (which) => executeComplete(db, which === "gold" ? goldSql : candidateSql),
+ * });
+ */
+export async function executionMatchComplete(
+  gold: ExecutionOutcome,
+  candidate: ExecutionOutcome,
+  options: { ordered: boolean; complete: (which: "gold" | "candidate") => Promise<ExecutionOutcome> },
+): Promise<MatchVerdict> {
+  const first = executionMatch(gold, candidate, options);
+  if (!first.incomplete) return first;
+  const cut = (o: ExecutionOutcome) => o.ok && o.result.truncated;
+  const [g, c] = await Promise.all([
+    cut(gold) ? options.complete("gold") : gold,
+    cut(candidate) ? options.complete("candidate") : candidate,
+  ]);
+  const second = executionMatch(g, c, options);
+  if (!second.incomplete) return second;
+  return {
+    match: false,
+    reason: `a result has more than ${COMPLETE_RESULT_MAX_ROWS} rows (or bytes past the cap): too large to compare`,
+  };
 }

@@ -13,11 +13,29 @@ describe("groupAdvantages", () => {
     expect(r.stds[0]).toBeCloseTo(0.57735027, 7);
   });
 
-  it("Dr. GRPO subtracts the mean only", () => {
-    const r = groupAdvantages([2, 0, 1, 1], { groupSize: 2, scaleByStd: false });
+  it("Dr. GRPO (scaleRewards none) subtracts the mean only", () => {
+    const r = groupAdvantages([2, 0, 1, 1], { groupSize: 2, scaleRewards: "none" });
     expect(r.advantages).toEqual([1, -1, 0, 0]);
     expect(r.means).toEqual([1, 1]);
     expect(r.zeroVarianceGroups).toBe(1);
+  });
+
+  it("scaleRewards batch: the group's mean, the whole batch's unbiased std (TRL)", () => {
+    const rewards = [1, 0, 0, 0.5, 0.5, 0.5, 2, 0, 1];
+    const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
+    const batchStd = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / (rewards.length - 1));
+    const r = groupAdvantages(rewards, { groupSize: 3, scaleRewards: "batch", epsilon: 0 });
+    expect(r.advantages[0]).toBeCloseTo((1 - 1 / 3) / batchStd, 12);
+    expect(r.advantages[6]).toBeCloseTo((2 - 1) / batchStd, 12);
+    expect(r.advantages[8]).toBeCloseTo(0, 12);
+    expect(r.advantages.slice(3, 6)).toEqual([0, 0, 0]);
+    expect(r.zeroVarianceGroupIndices).toEqual([1]); // zero variance is a group's property at every scale
+    // and differs from the group scale, where group 2 (std 1) is divided by its own std
+    expect(groupAdvantages(rewards, { groupSize: 3, epsilon: 0 }).advantages[6]).toBeCloseTo(1, 12);
+  });
+
+  it("refuses an unknown scale", () => {
+    expect(() => groupAdvantages([1, 0], { groupSize: 2, scaleRewards: "std" as never })).toThrow(/group, batch, none/);
   });
 
   it("adds ε to the std", () => {

@@ -1,28 +1,42 @@
 /**
- * The GRPO surrogate loss and its per-token coefficients (docs/grpo.md).
+ * The GRPO surrogate loss and its per-token coefficients (docs/grpo.md), as TRL's GRPOTrainer computes it.
  *
- * Letters: B = sequences in the batch (all groups together), C_i = completion tokens of sequence i.
- * Inputs per sequence i: logp_i,t (current policy), old_i,t (policy that sampled; = logp when μ = 1),
- * ref_i,t (reference = LoRA off; needed only when β > 0), the advantage A_i. All log-probs are at the
- * sampling temperature (logits / T), as TRL computes them.
+ * Letters: B = sequences in the batch (all groups together, masked ones included), n_i = completion tokens
+ * of sequence i, m_i = 0 when sequence i is masked (a completion cut at the token limit), else 1,
+ * N = Σ_i m_i·n_i (tokens in the loss), L = maxCompletionLength.
+ * Inputs per sequence i: logp_i,t (current policy), old_i,t (the policy that sampled; = logp detached when
+ * μ = 1), ref_i,t (reference = the policy the run started from, frozen; needed only when β > 0), the
+ * advantage A_i. All log-probs are at the sampling temperature (logits / T), as TRL computes them.
  *
- *   ρ_t   = exp(logp_t − old_t)
- *   l_t   = −min(ρ_t·A, clip(ρ_t, 1−ε_low, 1+ε_high)·A) + β·k3_t
- *   k3_t  = exp(ref_t − logp_t) − (ref_t − logp_t) − 1                 (≥ 0, the k3 KL estimator)
- *   L     = Σ_i Σ_t w_i,t · l_i,t, with the aggregation weights of `lossType`:
- *             grpo:    w = 1 / (B · C_i)           (mean over a sequence's tokens, then over sequences)
- *             dr_grpo: w = 1 / (B · maxLen)        (maxLen = max completion length, a constant)
- *             dapo:    w = 1 / Σ_i C_i            (token mean over the whole batch)
- *   c_i,t = ∂L/∂logp_i,t = w_i,t · ( −ρ_t·A·[unclipped term is the min] + β·(1 − exp(ref_t − logp_t)) )
- * The clipped term has zero gradient where the clip is active; where ρ lies inside the bounds both terms
- * are equal and the gradient is −ρA. `c` is what PolicyBackend.accumulateGradients takes.
+ *   importance ratio, by `importanceSampling`:
+ *     token:     ρ_i,t = exp(logp_i,t − old_i,t)                                       (GRPO / PPO)
+ *     sequence:  ρ_i,t = s_i = exp((1/n_i) Σ_u (logp_i,u − old_i,u)) for every t        (GSPO)
+ *   l_i,t = −min(ρ·A_i, clip(ρ, 1−ε_low, 1+ε_high)·A_i) + β·k3_i,t
+ *   k3_i,t = exp(ref − logp) − (ref − logp) − 1                                        (≥ 0, the k3 KL estimator)
+ *   Loss = Σ_i Σ_t w_i · l_i,t, with the aggregation weights of `lossType`:
+ *     grpo:        w_i = m_i / (B · max(1, n_i))   (mean over a sequence's tokens, then over all B sequences)
+ *     dr_grpo:     w_i = m_i / (B · L)             (Dr. GRPO: a constant normaliser)
+ *     bnpo, dapo:  w_i = m_i / max(1, N)           (token mean over the batch; identical here, see below)
+ *   c_i,t = ∂Loss/∂logp_i,t:
+ *     token:     w_i · ( g(ρ_i,t) + β·(1 − exp(ref_i,t − logp_i,t)) )
+ *     sequence:  w_i · ( g(s_i)   + β·(1 − exp(ref_i,t − logp_i,t)) )   — ∂s_i/∂logp_i,t = s_i / n_i, and the
+ *                ratio term is repeated on n_i tokens, so the n_i cancel: the gradient is spread evenly
+ *     g(ρ) = −ρ·A when the unclipped term is the min (ρ·A ≤ clip(ρ)·A), else 0 — the clip is active and its
+ *     term is constant in logp. Inside the bounds both terms are equal and the gradient is −ρA.
+ * TRL's bnpo divides by the tokens of the local batch, dapo by the tokens of the whole generation batch
+ * (across processes and gradient-accumulation steps); one step here is one batch, so the two coincide.
+ * `c` is what PolicyBackend.accumulateGradients takes.
  *
- * Logged: clip fraction = tokens where the clip is active and binding (ρ < 1−ε_low with A < 0, or
- * ρ > 1+ε_high with A > 0) / all tokens; KL mean = token mean of k3.
+ * Logged (over the N tokens in the loss): clip fraction = tokens whose ratio is clipped and binding
+ * (ρ < 1−ε_low with A < 0, or ρ > 1+ε_high with A > 0); KL mean = mean of k3; ratio mean = mean of ρ.
  */
 import { InputError } from "../errors.js";
 
-export type LossType = "grpo" | "dr_grpo" | "dapo";
+export type LossType = "grpo" | "dr_grpo" | "dapo" | "bnpo";
+export const LOSS_TYPES: readonly LossType[] = ["grpo", "dr_grpo", "dapo", "bnpo"];
+
+export type ImportanceSampling = "token" | "sequence";
+export const IMPORTANCE_SAMPLING_LEVELS: readonly ImportanceSampling[] = ["token", "sequence"];
 
 export interface GrpoLossOptions {
   lossType: LossType;
@@ -32,41 +46,48 @@ export interface GrpoLossOptions {
   epsilonHigh: number;
   /** KL coefficient; 0 disables the KL term (and ref log-probs are not needed). */
   beta: number;
-  /** dr_grpo's constant length; default the longest completion in the batch. */
+  /** token (GRPO) or sequence (GSPO). Default "token". */
+  importanceSampling?: ImportanceSampling;
+  /** dr_grpo's constant length L; default the longest completion in the batch. */
   maxCompletionLength?: number;
 }
 
 export interface GrpoLossInput {
-  /** Current policy log-probs, [B][C_i]. */
+  /** Current policy log-probs, [B][n_i]. */
   logprobs: readonly ArrayLike<number>[];
-  /** Sampling policy's log-probs, [B][C_i]. */
+  /** Sampling policy's log-probs, [B][n_i]. */
   oldLogprobs: readonly ArrayLike<number>[];
-  /** Reference log-probs, [B][C_i]; required when β > 0. */
+  /** Reference log-probs, [B][n_i]; required when β > 0. */
   refLogprobs?: readonly ArrayLike<number>[];
   /** A_i, [B]. */
   advantages: readonly number[];
+  /** true = sequence i gets no loss and leaves the token count N (a truncated completion), [B]. Default none. */
+  masked?: readonly boolean[];
 }
 
 export interface GrpoLossResult {
   loss: number;
-  /** ∂L/∂logp, [B][C_i]. */
+  /** ∂Loss/∂logp, [B][n_i] (all 0 on masked sequences). */
   coefficients: Float32Array[];
   clipFraction: number;
-  /** Token mean of k3 (0 when β = 0 and no ref given). */
+  /** Token mean of k3 over the tokens in the loss (0 when no reference is given). */
   klMean: number;
-  /** Token mean of ρ. */
+  /** Token mean of ρ over the tokens in the loss. */
   ratioMean: number;
+  /** N: tokens in the loss. */
+  tokens: number;
 }
 
-export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLossResult {
+function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
   const B = input.logprobs.length;
   if (
     input.oldLogprobs.length !== B ||
     input.advantages.length !== B ||
-    (input.refLogprobs !== undefined && input.refLogprobs.length !== B)
+    (input.refLogprobs !== undefined && input.refLogprobs.length !== B) ||
+    (input.masked !== undefined && input.masked.length !== B)
   ) {
     throw new InputError(
-      `grpoLoss: batch sizes differ (logprobs ${B}, old ${input.oldLogprobs.length}, advantages ${input.advantages.length}, ref ${input.refLogprobs?.length ?? "none"})`,
+      `grpoLoss: batch sizes differ (logprobs ${B}, old ${input.oldLogprobs.length}, advantages ${input.advantages.length}, ref ${input.refLogprobs?.length ?? "none"}, masked ${input.masked?.length ?? "none"})`,
       { hint: "pass one entry per sequence in every array" },
     );
   }
@@ -75,40 +96,75 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
       hint: "compute policy.logprobs(batch, { reference: true }) or set beta to 0",
     });
   }
-  const lengths = input.logprobs.map((l) => l.length);
-  const totalTokens = lengths.reduce((a, b) => a + b, 0);
-  const maxLen = options.maxCompletionLength ?? Math.max(1, ...lengths);
-  const weight = (i: number): number => {
-    if (options.lossType === "grpo") return lengths[i]! === 0 ? 0 : 1 / (B * lengths[i]!);
-    if (options.lossType === "dr_grpo") return 1 / (B * maxLen);
-    return totalTokens === 0 ? 0 : 1 / totalTokens;
-  };
-  let loss = 0;
-  let clipped = 0;
-  let klSum = 0;
-  let ratioSum = 0;
-  const coefficients: Float32Array[] = [];
-  for (let i = 0; i < B; i += 1) {
-    const lp = input.logprobs[i]!;
+  input.logprobs.forEach((lp, i) => {
     const old = input.oldLogprobs[i]!;
     const ref = input.refLogprobs?.[i];
-    const A = input.advantages[i]!;
-    const w = weight(i);
     if (old.length !== lp.length || (ref !== undefined && ref.length !== lp.length)) {
       throw new InputError(
         `grpoLoss: sequence ${i} has ${lp.length} log-probs but ${old.length} old / ${ref?.length ?? "-"} reference`,
         { hint: "all log-prob arrays must cover the same completion tokens" },
       );
     }
-    const c = new Float32Array(lp.length);
-    for (let t = 0; t < lp.length; t += 1) {
-      const rho = Math.exp(lp[t]! - old[t]!);
-      const clippedRho = Math.min(Math.max(rho, 1 - options.epsilonLow), 1 + options.epsilonHigh);
+  });
+}
+
+/** The aggregation weight w_i of every sequence, [B]. */
+function aggregationWeights(
+  lengths: readonly number[],
+  inLoss: readonly boolean[],
+  lossType: LossType,
+  maxCompletionLength: number,
+): number[] {
+  const B = lengths.length;
+  const N = lengths.reduce((a, n, i) => a + (inLoss[i] ? n : 0), 0);
+  return lengths.map((n, i) => {
+    if (!inLoss[i]) return 0;
+    if (lossType === "grpo") return 1 / (B * Math.max(1, n));
+    if (lossType === "dr_grpo") return 1 / (B * maxCompletionLength);
+    return 1 / Math.max(1, N);
+  });
+}
+
+export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLossResult {
+  checkInput(input, options);
+  const B = input.logprobs.length;
+  const level = options.importanceSampling ?? "token";
+  const lengths = input.logprobs.map((l) => l.length);
+  const inLoss = lengths.map((_, i) => input.masked?.[i] !== true);
+  const maxLen = options.maxCompletionLength ?? Math.max(1, ...lengths);
+  const weights = aggregationWeights(lengths, inLoss, options.lossType, maxLen);
+  const low = 1 - options.epsilonLow;
+  const high = 1 + options.epsilonHigh;
+
+  let loss = 0;
+  let clipped = 0;
+  let klSum = 0;
+  let ratioSum = 0;
+  let tokens = 0;
+  const coefficients: Float32Array[] = [];
+  for (let i = 0; i < B; i += 1) {
+    const lp = input.logprobs[i]!;
+    const old = input.oldLogprobs[i]!;
+    const ref = input.refLogprobs?.[i];
+    const A = input.advantages[i]!;
+    const w = weights[i]!;
+    const n = lp.length;
+    const c = new Float32Array(n);
+    coefficients.push(c);
+    if (!inLoss[i]) continue;
+    // s_i: the sequence's ratio (GSPO), the geometric mean of its token ratios.
+    let sequenceLogRatio = 0;
+    if (level === "sequence") {
+      for (let t = 0; t < n; t += 1) sequenceLogRatio += lp[t]! - old[t]!;
+      sequenceLogRatio /= Math.max(1, n);
+    }
+    for (let t = 0; t < n; t += 1) {
+      const rho = Math.exp(level === "sequence" ? sequenceLogRatio : lp[t]! - old[t]!);
       const unclippedTerm = rho * A;
-      const clippedTerm = clippedRho * A;
+      const clippedTerm = Math.min(Math.max(rho, low), high) * A;
       let tokenLoss = -Math.min(unclippedTerm, clippedTerm);
       let grad = unclippedTerm <= clippedTerm ? -rho * A : 0;
-      if ((rho < 1 - options.epsilonLow && A < 0) || (rho > 1 + options.epsilonHigh && A > 0)) clipped += 1;
+      if ((rho < low && A < 0) || (rho > high && A > 0)) clipped += 1;
       if (ref !== undefined) {
         const d = ref[t]! - lp[t]!;
         const k3 = Math.exp(d) - d - 1;
@@ -119,11 +175,11 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
         }
       }
       ratioSum += rho;
+      tokens += 1;
       loss += w * tokenLoss;
       c[t] = w * grad;
     }
-    coefficients.push(c);
   }
-  const n = Math.max(1, totalTokens);
-  return { loss, coefficients, clipFraction: clipped / n, klMean: klSum / n, ratioMean: ratioSum / n };
+  const N = Math.max(1, tokens);
+  return { loss, coefficients, clipFraction: clipped / N, klMean: klSum / N, ratioMean: ratioSum / N, tokens };
 }

@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDataset, type DatasetItem } from "../data/loadDataset.js";
+import { readGguf } from "../models/ggufFile.js";
+import { createLoraAdapter, writeLoraAdapter } from "../models/loraAdapter.js";
 import { writeTinyModel } from "../models/writeTinyModel.js";
 import { groupAdvantages } from "./groupAdvantages.js";
 import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../rewards/weightedReward.js";
@@ -41,6 +43,7 @@ beforeAll(async () => {
     groupSize: 4,
     promptsPerStep: 2,
     maxCompletionTokens: 10,
+    maskTruncatedCompletions: false, // a random model never stops: every completion hits the limit
     temperature: 1,
     learningRate: 2e-2,
     beta: 0.04,
@@ -60,6 +63,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The seven LoRA targets of every layer of a model file: name → [n_in, n_out]. */
+async function loadTinyTargets(modelPath: string): Promise<Map<string, number[]>> {
+  const targets = new Map<string, number[]>();
+  for (const t of readGguf(modelPath, { data: false }).tensors) {
+    if (/^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/.test(t.name))
+      targets.set(t.name, t.shape);
+  }
+  return targets;
+}
+
 const sum = (xs: Float32Array | number[]): number => Array.from(xs).reduce((a, b) => a + b, 0);
 
 describe("GRPO on the real stack", () => {
@@ -76,7 +89,9 @@ describe("GRPO on the real stack", () => {
         temperatures: [1, 1],
         seeds: [1, 2],
         maxTokens: 8,
+        scoreLogprobs: true, // GRPO's sampler skips the re-scoring; this probe asks for it
       });
+      expect(probe.every((c) => c.logprobs.length === c.tokens.length && c.tokens.length > 0)).toBe(true);
       const probeBatch = probe.map((c) => ({
         tokens: [...prompts[0]!.promptTokens, ...c.tokens],
         completionStart: prompts[0]!.promptTokens.length,
@@ -107,6 +122,7 @@ describe("GRPO on the real stack", () => {
       };
       const options = session.trainOptions();
       const adapterBefore = session.model.adapter;
+      const passesBefore = session.policy.info().passes;
       const metrics = await grpoStep(
         0,
         prompts,
@@ -124,6 +140,11 @@ describe("GRPO on the real stack", () => {
       );
 
       expect(batch).toHaveLength(8);
+      // β > 0, μ = 1: the reference forward and one training forward + backward — no separate π_old forward.
+      const passes = session.policy.info().passes;
+      expect(passes.forward - passesBefore.forward).toBe(2);
+      expect(passes.backward - passesBefore.backward).toBe(1);
+      expect(metrics.klMean).toBe(0); // the reference is the starting policy
       expect(session.scorer.lastSamples.every((s) => s.goldExecution?.ok === true)).toBe(true); // gold ran on PGlite
       expect(Object.keys(metrics.rewardComponents)).toEqual(
         expect.arrayContaining(["execution_match", "validity", "length"]),
@@ -161,6 +182,51 @@ describe("GRPO on the real stack", () => {
     }
   }, 60_000);
 
+  test("from an SFT adapter with r 64 / α 128: its shape is kept, KL is exactly 0 at step 0 and > 0 after", async () => {
+    const tiny = await loadTinyTargets(base.model!);
+    const adapterPath = join(dir, "sft-r64.gguf");
+    // B ≠ 0: the adapter changes the model, so "reference = base" and "reference = start" differ.
+    writeLoraAdapter(
+      adapterPath,
+      createLoraAdapter({ rank: 64, alpha: 128, targets: tiny, seed: 9, aStd: 0.05, bStd: 0.05 }),
+    );
+    const { loraRank: _r, loraAlpha: _a, ...fromAdapter } = base;
+    const session = await createGrpoSession(
+      { ...fromAdapter, adapter: adapterPath, outDir: join(dir, "from-sft") },
+      { executor, rewardComponents: rewardComponents(), trainItems },
+    );
+    try {
+      expect(session.policy.info().lora).toMatchObject({ rank: 64, alpha: 128 });
+      expect(session.model.adapter).toContain(adapterPath); // the sampler starts there too
+      const prompts = session.prompts.slice(0, 2);
+      const deps = { ...session.trainOptions(), adapterPath: (s: number) => join(dir, `sft-adapter-${s + 1}.gguf`) };
+      const first = await grpoStep(0, prompts, deps, session.config);
+      expect(first.klMean).toBe(0);
+      expect(first.gradNorm).toBeGreaterThan(0);
+      const second = await grpoStep(1, prompts, deps, session.config);
+      expect(second.klMean).toBeGreaterThan(0);
+      // The reference is the SFT adapter, not the base: with the adapter's B ≠ 0 they differ.
+      const probe = [
+        { tokens: [...prompts[0]!.promptTokens, 1, 2, 3], completionStart: prompts[0]!.promptTokens.length },
+      ];
+      const reference = await session.policy.logprobs(probe, { reference: true, temperature: 1 });
+      const baseOnly = await createGrpoSession(
+        { ...base, outDir: join(dir, "base-only") },
+        { executor, rewardComponents: rewardComponents(), trainItems },
+      );
+      try {
+        const baseLogprobs = await baseOnly.policy.logprobs(probe, { reference: true, temperature: 1 });
+        expect(Math.max(...Array.from(reference[0]!, (x, t) => Math.abs(x - baseLogprobs[0]![t]!)))).toBeGreaterThan(
+          1e-3,
+        );
+      } finally {
+        await baseOnly.dispose();
+      }
+    } finally {
+      await session.dispose();
+    }
+  }, 60_000);
+
   test("resume after a kill continues from the checkpoint: step 2 runs on the restored adapter and optimizer", async () => {
     const common = { executor, rewardComponents: rewardComponents(), trainItems };
     const killedDir = join(dir, "killed");
@@ -176,8 +242,9 @@ describe("GRPO on the real stack", () => {
     const lines = readFileSync(resumed.metricsPath, "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as GrpoStepMetrics & { eval?: boolean });
-    expect(lines.filter((l) => !l.eval).map((l) => l.step)).toEqual([1, 2]);
+      .map((l) => JSON.parse(l) as GrpoStepMetrics & { eval?: boolean; prompts?: unknown });
+    expect(lines.filter((l) => !l.eval && l.prompts === undefined).map((l) => l.step)).toEqual([1, 2]);
+    expect(lines[0]).toMatchObject({ step: 0, prompts: { total: 6, used: 6, emptyGold: 0, failedGold: 0 } });
     // Exact step-2 equality with an uninterrupted run is not asserted: the sampler's logits depend in the last
     // bits on how llama.cpp batches the tokens (a warm context reuses the prompt's KV cache, a fresh one
     // evaluates it whole), so at T = 1 a token can differ now and then. The policy side of resuming is exact:

@@ -2,7 +2,15 @@ import { describe, expect, test } from "@jest/globals";
 import type { RewardCandidate, RewardEnvironment } from "../rewards/prepareRewardSamples.js";
 import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
 import type { QueryResult } from "../sql/sqlExecutor.js";
-import { buildGrpoPrompts, createGrpoSampler, createRewardScorer, evalMetricPrefix } from "./grpoRun.js";
+import {
+  buildGrpoPrompts,
+  createGrpoSampler,
+  createRewardScorer,
+  evalMetricPrefix,
+  GRPO_SAMPLING,
+  grpoPolicyOptions,
+  resolveGrpoRunConfig,
+} from "./grpoRun.js";
 
 const result = (rows: unknown[][]): QueryResult => ({
   columns: [{ name: "n", type: "int4" }],
@@ -80,11 +88,19 @@ describe("createGrpoSampler", () => {
       },
       setAdapter: async (path: string | null) => path,
     };
-    const sampler = createGrpoSampler(model as never, { topK: 500, topP: 1 }, (_p, completions) =>
+    const sampler = createGrpoSampler(model as never, GRPO_SAMPLING, (_p, completions) =>
       groups.push(completions.map((c) => c.text)),
     );
-    await sampler.generateCandidates({ text: "q\nSQL:\n" }, 2, { temperatures: [1, 1], topP: 0.9 });
-    expect(seen[0]).toEqual({ topK: 500, topP: 0.9, temperatures: [1, 1] });
+    await sampler.generateCandidates({ text: "q\nSQL:\n" }, 2, { temperatures: [1, 1], maxTokens: 9 });
+    // Exactly softmax(logits / T), no re-scoring: what the trainer scores is what was sampled.
+    expect(seen[0]).toEqual({
+      fullDistribution: true,
+      scoreLogprobs: false,
+      minP: 0,
+      repeatPenalty: 1,
+      temperatures: [1, 1],
+      maxTokens: 9,
+    });
     expect(groups).toEqual([["t0", "t1"]]);
   });
 });
@@ -108,6 +124,7 @@ describe("buildGrpoPrompts", () => {
     expect(p!.promptTokens).toEqual([..."How many?\nSQL:\n"].map((ch) => ch.charCodeAt(0)));
     expect(calls[0]).toEqual(["How many?\nSQL:\n", true]);
     expect(p!.goldSql).toBe("SELECT 1");
+    expect(p!.id).toBe("a");
   });
 });
 
@@ -118,5 +135,34 @@ describe("evalMetricPrefix", () => {
     ["runs/held-out.v2.json", "held_out_v2"],
   ])("%s → %s", (split, prefix) => {
     expect(evalMetricPrefix(split)).toBe(prefix);
+  });
+});
+
+describe("grpoPolicyOptions", () => {
+  const base = { loraRank: 0, loraAlpha: 0, seed: 3, threads: 1 };
+  test("a fresh adapter: loraRank/loraAlpha when set, dropout 0", () => {
+    expect(grpoPolicyOptions({ ...base, loraRank: 16, loraAlpha: 32 }, "m.gguf")).toEqual({
+      modelPath: "m.gguf",
+      trainable: "lora",
+      lora: { rank: 16, alpha: 32, dropout: 0, seed: 45 },
+      threads: 1,
+    });
+    expect(grpoPolicyOptions(base, "m.gguf").lora).toEqual({ dropout: 0, seed: 45 }); // rank/alpha by model size
+  });
+
+  test("a starting adapter: no rank/alpha (they come from its file), dropout 0", () => {
+    expect(grpoPolicyOptions({ ...base, adapter: "sft.gguf" }, "m.gguf").lora).toEqual({
+      initPath: "sft.gguf",
+      dropout: 0,
+      seed: 45,
+    });
+  });
+
+  test("resolveGrpoRunConfig refuses loraRank/loraAlpha beside an adapter, and the removed topK/topP", () => {
+    expect(() => resolveGrpoRunConfig({ model: "m.gguf", adapter: "sft.gguf", loraRank: 8 })).toThrow(
+      /apply only to a fresh adapter/,
+    );
+    expect(() => resolveGrpoRunConfig({ model: "m.gguf", topK: 40 } as never)).toThrow(/'topK' no longer exists/);
+    expect(() => resolveGrpoRunConfig({ model: "m.gguf", topP: 0.9 } as never)).toThrow(/'topP' no longer exists/);
   });
 });

@@ -5,11 +5,16 @@
  *      (trainers/sqlRewardEnvironment.ts), a gold-result cache and the weighted reward
  *      (DEFAULT_REWARD_COMPONENTS, bare SQL for the "tiny" style)
  *   2. load the train split and build prompts; prompt tokens = the model's tokenizer on the rendered prompt
- *      with special tokens — exactly what LoadedModel.generateCandidates feeds the sampler
+ *      with special tokens — exactly what LoadedModel.generateCandidates feeds the sampler; prompts whose gold
+ *      result is empty (it would reward every empty result of its width) or whose gold fails are left out and
+ *      counted (filterGrpoPrompts.ts; logged at step 0 of metrics.jsonl)
  *   3. the sampler: LoadedModel on the base GGUF, f32 KV cache (its log-probs match the trainer's forward),
- *      `sequences` = groupSize, topK = the whole vocabulary and topP = 1 unless set (π_old is then the
- *      plain softmax(logits / T) that the trainer scores); starts on the SFT adapter when one is given
- *   4. the policy: NativePolicy on the SAME base GGUF, LoRA (initPath = the optional SFT adapter)
+ *      `sequences` = groupSize, sampling exactly softmax(logits / T) (`fullDistribution`: no top-k/top-p/min-p,
+ *      no sort of the vocabulary) without re-scoring completions (`scoreLogprobs: false`: the policy computes
+ *      the log-probs); starts on the SFT adapter when one is given
+ *   4. the policy: NativePolicy on the SAME base GGUF, LoRA, dropout 0 (the gradient must come from the
+ *      function the ratio uses); a fresh adapter takes loraRank/loraAlpha, a starting adapter (initPath) keeps
+ *      its own rank, alpha and targets; the KL reference is the policy as it starts (grpoPolicyOptions)
  *   5. scoring overlaps generation: as soon as one prompt's group is sampled, its candidates are extracted,
  *      validated and executed (the PGlite worker runs off the main thread) while other groups still decode;
  *      `scoreRewards` then awaits the prepared samples and applies the weighted reward
@@ -22,11 +27,13 @@
  * const result = await runGrpo({ model: "demo.gguf", maxSteps: 20, outDir: "runs/grpo" });
  * console.log(result.adapterPath, result.evaluations.at(-1));
  */
+import { defaultBusinessRules } from "../sql/businessRules.js";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { loadDataset, type DatasetItem } from "../data/loadDataset.js";
 import { InputError } from "../errors.js";
 import { extractSql } from "../models/extractSql.js";
+import { GPU_CHOICES, type GpuName } from "../models/llamaRuntime.js";
 import { loadModel, type LoadedModel } from "../models/loadModel.js";
 import { trainingTokens, type PromptStyle, type PromptTokenizer } from "../models/promptTemplates.js";
 import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../models/textGenerator.js";
@@ -47,14 +54,15 @@ import {
 } from "../rewards/weightedReward.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { demoSchemaSql } from "../sql/demoDatabase.js";
+import { taskDatabase } from "../task/taskDatabase.js";
+import { buildTaskPrompts, promptStyleForModel, taskPrompt } from "../task/text2sqlPrompt.js";
 import type { EvaluationReport } from "./evaluate.js";
 import { evaluateModel } from "./evaluateModel.js";
-import { datasetPrompt } from "./sftExamples.js";
 import { DEFAULT_GRPO_CONFIG, resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
 import type { GrpoPrompt, GrpoSampler } from "./grpoStep.js";
 import { trainGrpo, type GrpoRunOptions, type GrpoRunResult } from "./grpoTrainer.js";
-import { NativePolicy } from "./nativePolicy.js";
+import { filterGrpoPrompts, type GrpoPromptStats } from "./filterGrpoPrompts.js";
+import { NativePolicy, type NativePolicyOptions } from "./nativePolicy.js";
 import type { TrainingProgressFactory } from "./trainingProgress.js";
 import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
 
@@ -72,16 +80,19 @@ export interface GrpoRunConfig extends GrpoConfig {
   evalSplit: string;
   /** Evaluate on the first N examples of evalSplit; 0 = all. Default 0. */
   evalLimit: number;
-  /** Prompt style (models/promptTemplates.ts). Default "tiny" (the tiny demo model's question-only prompt). */
-  promptStyle: PromptStyle;
-  /** LoRA rank r; 0 = by model size (NativePolicy: 64 for real Qwen models, 8 for the tiny one). Default 0. */
+  /**
+   * Prompt style (docs/prompts.md). Default "auto": by model, as ask, eval and train sft choose it
+   * (task/text2sqlPrompt.ts `promptStyleForModel`: "tiny" for the tiny demo model, else "schemaAware");
+   * the session's config holds the resolved style.
+   */
+  promptStyle: PromptStyle | "auto";
+  /**
+   * LoRA rank r of a FRESH adapter; 0 = by model size (NativePolicy: 64 for real Qwen models, 8 for the tiny
+   * one). With `adapter` it must stay 0: the starting adapter's rank, alpha and targets come from its file. Default 0.
+   */
   loraRank: number;
-  /** LoRA alpha (scale alpha/r); 0 = by model size (128 / 16). Default 0. */
+  /** LoRA alpha (scale alpha/r) of a fresh adapter; 0 = by model size (128 / 16); 0 with `adapter`. Default 0. */
   loraAlpha: number;
-  /** Sampling top-k; 0 = the whole vocabulary (exactly on-policy). Default 0. */
-  topK: number;
-  /** Sampling top-p. Default 1. */
-  topP: number;
   /** Sampler sequences (parallel generations); 0 = groupSize. Default 0. */
   sequences: number;
   /** CPU threads of the policy (ggml); 0 = `GL_RL_THREADS` or physical cores. Default 1 (see samplerThreads; bench/grpo.ts: 2.1× faster here with 1). */
@@ -93,6 +104,8 @@ export interface GrpoRunConfig extends GrpoConfig {
   samplerThreads: number;
   /** Overlap validation/execution with generation. Default true. */
   overlapScoring: boolean;
+  /** Device of the policy and the sampler (NativePolicyOptions.gpu): "auto" (default), "cpu", "cuda", "vulkan", "metal". */
+  gpu: GpuName;
   /**
    * Reward weights by component name over DEFAULT_REWARD_COMPONENTS, e.g. `{ "value_linking": 0.2 }`
    * (rewards/weightedReward.ts). Default {} (the default mix).
@@ -106,15 +119,14 @@ export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "ad
   trainSplit: "train",
   evalSplit: "dev",
   evalLimit: 0,
-  promptStyle: "tiny" as PromptStyle,
+  promptStyle: "auto" as PromptStyle | "auto",
   loraRank: 0,
   loraAlpha: 0,
-  topK: 0,
-  topP: 1,
   sequences: 0,
   threads: 1,
   samplerThreads: 1,
   overlapScoring: true,
+  gpu: "auto" as GpuName,
   rewardWeights: {},
 });
 
@@ -144,14 +156,17 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
     "the path of an SFT LoRA adapter GGUF, or leave it out",
   );
   need(
-    ["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle),
+    ["auto", "tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"].includes(c.promptStyle),
     "promptStyle",
-    "tiny, zeroShot, fewShot, reasoningFirst or schemaAware",
+    "auto (by model), tiny, zeroShot, fewShot, reasoningFirst or schemaAware",
   );
   need(Number.isInteger(c.loraRank) && c.loraRank >= 0, "loraRank", "an integer ≥ 0 (0 = by model size), e.g. 8");
   need(c.loraAlpha >= 0, "loraAlpha", "a number ≥ 0 (0 = by model size), e.g. 2 × loraRank");
-  need(Number.isInteger(c.topK) && c.topK >= 0, "topK", "an integer ≥ 0 (0 = the whole vocabulary)");
-  need(c.topP > 0 && c.topP <= 1, "topP", "a number in (0, 1]");
+  if (c.adapter !== undefined && (c.loraRank > 0 || c.loraAlpha > 0))
+    throw new InputError(
+      `GRPO run config: loraRank/loraAlpha (${c.loraRank}/${c.loraAlpha}) apply only to a fresh adapter, but adapter = ${c.adapter}`,
+      { hint: "leave loraRank and loraAlpha out: a starting adapter's rank, alpha and targets come from its GGUF" },
+    );
   need(Number.isInteger(c.sequences) && c.sequences >= 0, "sequences", "an integer ≥ 0 (0 = groupSize)");
   need(Number.isInteger(c.threads) && c.threads >= 0, "threads", "an integer ≥ 0 (0 = physical cores)");
   need(
@@ -160,6 +175,7 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
     "an integer ≥ 0 (0 = llama.cpp's math cores)",
   );
   need(Number.isInteger(c.evalLimit) && c.evalLimit >= 0, "evalLimit", "an integer ≥ 0 (0 = the whole split)");
+  need((GPU_CHOICES as readonly string[]).includes(c.gpu), "gpu", GPU_CHOICES.join(", "));
   need(
     typeof c.rewardWeights === "object" &&
       c.rewardWeights !== null &&
@@ -175,18 +191,20 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
 // ─── prompts ─────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Dataset items → GRPO prompts (trainers/sftExamples.ts `datasetPrompt`, as SFT and evaluation render them)
- * whose token ids are the sampler's own tokenization of the rendered prompt (`trainingTokens`).
+ * Dataset items → GRPO prompts: the task's prompts (task/text2sqlPrompt.ts, exactly what `ask` sends; the
+ * non-tiny styles' come from `buildTaskPrompts(db, style, items)`, "tiny" needs none), with token ids that are
+ * the sampler's own tokenization of the rendered prompt (`trainingTokens`).
  */
 export function buildGrpoPrompts(
   tokenizer: PromptTokenizer,
   items: readonly DatasetItem[],
   style: PromptStyle,
-  schema?: string,
+  prompts?: readonly Prompt[],
 ): GrpoPrompt[] {
-  return items.map((item) => {
-    const prompt = datasetPrompt(style, item, schema);
+  return items.map((item, i) => {
+    const prompt = prompts?.[i] ?? taskPrompt(style, item);
     return {
+      id: item.id,
       question: item.question,
       goldSql: item.sql,
       prompt,
@@ -259,12 +277,24 @@ export function createRewardScorer(
 export const extractCandidateSql = (text: string): string | null => extractSql(text).sql;
 
 /**
- * The GRPO sampler over a LoadedModel: fixed sampling params (topK, topP) merged under the step's, and each
+ * What GRPO samples with: exactly softmax(logits / T) — no top-k/top-p/min-p stage, no repeat penalty — and no
+ * re-scoring of the completions (the policy computes the log-probs the loss uses). The step adds T, seeds and
+ * the token limit.
+ */
+export const GRPO_SAMPLING: Readonly<Partial<GenerationParams> & CandidateOptions> = Object.freeze({
+  fullDistribution: true,
+  scoreLogprobs: false,
+  minP: 0,
+  repeatPenalty: 1,
+});
+
+/**
+ * The GRPO sampler over a LoadedModel: fixed sampling params (GRPO_SAMPLING) merged under the step's, and each
  * finished group handed to `onGroup` (the scorer's prefetch) while other groups still generate.
  */
 export function createGrpoSampler(
   model: Pick<LoadedModel, "generateCandidates" | "setAdapter">,
-  params: Partial<GenerationParams>,
+  params: Partial<GenerationParams> & CandidateOptions,
   onGroup?: (prompt: Prompt, completions: readonly Completion[]) => void,
 ): GrpoSampler {
   return {
@@ -291,6 +321,34 @@ export function evalMetricPrefix(split: string): string {
   );
 }
 
+/**
+ * The policy of a GRPO run: LoRA on the base model with dropout 0 on every path (RL takes the gradient of the
+ * same function whose ratio and KL it computes). A fresh adapter gets loraRank/loraAlpha (0: by model size);
+ * a starting adapter (`adapter` → initPath) brings its own rank, alpha and targets from its GGUF, and is the
+ * frozen KL reference (KL = 0 at step 0).
+ */
+export function grpoPolicyOptions(
+  config: Pick<GrpoRunConfig, "adapter" | "loraRank" | "loraAlpha" | "seed" | "threads"> & { gpu?: GpuName },
+  modelPath: string,
+): NativePolicyOptions {
+  const lora: NonNullable<NativePolicyOptions["lora"]> =
+    config.adapter === undefined
+      ? {
+          ...(config.loraRank > 0 ? { rank: config.loraRank } : {}),
+          ...(config.loraAlpha > 0 ? { alpha: config.loraAlpha } : {}),
+          dropout: 0,
+          seed: config.seed + 42,
+        }
+      : { initPath: config.adapter, dropout: 0, seed: config.seed + 42 };
+  return {
+    modelPath,
+    trainable: "lora",
+    lora,
+    ...(config.threads > 0 ? { threads: config.threads } : {}),
+    ...(config.gpu && config.gpu !== "auto" ? { gpu: config.gpu } : {}),
+  };
+}
+
 // ─── session ─────────────────────────────────────────────────────────────────────────────────────────
 
 /** Everything a GRPO run holds open; `dispose()` releases what the session opened itself. */
@@ -303,6 +361,8 @@ export interface GrpoSession {
   scorer: RewardScorer;
   sampler: GrpoSampler;
   prompts: GrpoPrompt[];
+  /** What happened to the train split's prompts before training (left out for an empty or failing gold). */
+  promptStats: GrpoPromptStats;
   /** Dev execution accuracy (greedy) with the sampler's current adapter. */
   evaluate(limit?: number): Promise<EvaluationReport>;
   /** trainGrpo's options for this session. */
@@ -333,34 +393,30 @@ export async function createGrpoSession(
     if (!options.executor) opened.push({ dispose: () => executor.close() });
     const env = await createSqlRewardEnvironment(executor);
     const gold = createGoldResultCache(env);
-    const reward = createWeightedReward({
-      components:
-        options.rewardComponents ??
-        DEFAULT_REWARD_COMPONENTS({ bareSql: config.promptStyle === "tiny", weights: config.rewardWeights }),
-    });
-    const scorer = createRewardScorer(env, reward, gold);
 
     const model = await loadModel({
       model: config.model,
-      gpu: false,
+      gpu: config.gpu,
       kvCacheF32: true,
       sequences: config.sequences || config.groupSize,
       download: false,
       ...(config.samplerThreads > 0 ? { threads: config.samplerThreads } : {}),
     });
     opened.push(model);
-    if (config.adapter !== undefined) await model.setAdapter(config.adapter);
-    const policy = await NativePolicy.create({
-      modelPath: model.path,
-      trainable: "lora",
-      lora: {
-        ...(config.loraRank > 0 ? { rank: config.loraRank } : {}),
-        ...(config.loraAlpha > 0 ? { alpha: config.loraAlpha } : {}),
-        seed: config.seed + 42,
-        ...(config.adapter === undefined ? {} : { initPath: config.adapter }),
-      },
-      ...(config.threads > 0 ? { threads: config.threads } : {}),
+    const style: PromptStyle = config.promptStyle === "auto" ? promptStyleForModel(model) : config.promptStyle;
+    config.promptStyle = style; // config.json records the style the run used
+    const reward = createWeightedReward({
+      components:
+        options.rewardComponents ??
+        DEFAULT_REWARD_COMPONENTS({
+          bareSql: style === "tiny",
+          weights: config.rewardWeights,
+          businessRules: defaultBusinessRules(config.database),
+        }),
     });
+    const scorer = createRewardScorer(env, reward, gold);
+    if (config.adapter !== undefined) await model.setAdapter(config.adapter);
+    const policy = await NativePolicy.create(grpoPolicyOptions(config, model.path));
     opened.push(policy);
 
     const trainItems = options.trainItems ?? (await loadDataset(config.trainSplit));
@@ -368,19 +424,20 @@ export async function createGrpoSession(
       throw new InputError(`GRPO: the train split '${config.trainSplit}' holds no examples`, {
         hint: "point trainSplit at a non-empty JSONL dataset",
       });
-    // The non-tiny styles carry the schema DDL (the demo schema's, as SFT and evaluation use).
-    const schema = config.promptStyle === "tiny" ? undefined : await demoSchemaSql();
-    const prompts = buildGrpoPrompts(model, trainItems, config.promptStyle, schema);
+    // The task's prompts for THIS database (its linked tables and values; "tiny": the question alone).
+    const task = taskDatabase(executor);
+    const taskPrompts = await buildTaskPrompts(task, style, trainItems);
+    const built = buildGrpoPrompts(model, trainItems, style, taskPrompts);
+    const { prompts, stats: promptStats } = await filterGrpoPrompts(built, gold);
+    if (prompts.length === 0)
+      throw new InputError(
+        `GRPO: none of the ${built.length} prompts of '${config.trainSplit}' is usable (${promptStats.emptyGold} with an empty gold result, ${promptStats.failedGold} whose gold fails)`,
+        { hint: "train on prompts whose gold SQL runs and returns rows (gl-rl data augment drops the others)" },
+      );
     const byPrompt = new Map<Prompt, GrpoPrompt>(prompts.map((p) => [p.prompt, p]));
-    const sampling: Partial<GenerationParams> = {
-      topK: config.topK || Math.max(1, model.vocabularySize),
-      topP: config.topP,
-      minP: 0,
-      repeatPenalty: 1,
-    };
     const sampler = createGrpoSampler(
       model,
-      sampling,
+      GRPO_SAMPLING,
       config.overlapScoring
         ? (prompt, completions) => {
             const source = byPrompt.get(prompt);
@@ -406,14 +463,15 @@ export async function createGrpoSession(
       scorer,
       sampler,
       prompts,
+      promptStats,
       async evaluate(limit = config.evalLimit) {
         evalItems ??= await loadDataset(config.evalSplit);
         return evaluateModel({
           generator: model,
           items: limit > 0 ? evalItems.slice(0, limit) : evalItems,
           executor,
-          promptStyle: config.promptStyle,
-          ...(schema === undefined ? {} : { schema }),
+          promptStyle: style,
+          task,
           concurrency: config.sequences || config.groupSize,
           // evaluateModel's own token limit (as `gl-rl eval`): a long query cut at maxCompletionTokens would not count
         });
@@ -421,6 +479,7 @@ export async function createGrpoSession(
       trainOptions() {
         return {
           prompts,
+          promptStats: { ...promptStats },
           policy,
           sampler,
           extractSql: extractCandidateSql,
@@ -458,6 +517,8 @@ export interface RunGrpoOptions extends GrpoSessionOptions {
   /** Test hook: stop as if killed after this many steps. */
   stopAfterSteps?: number;
   onStep?: GrpoRunOptions["onStep"];
+  /** Told how many prompts the run trains on and why the others were left out, before the first step. */
+  onPrompts?: (stats: GrpoPromptStats) => void;
 }
 
 /** Writes the resolved config to <outDir>/config.json (temp + rename). */
@@ -472,10 +533,11 @@ function writeRunConfig(config: GrpoRunConfig): void {
 export async function runGrpo(
   partial: Partial<GrpoRunConfig>,
   options: RunGrpoOptions = {},
-): Promise<GrpoRunResult & { config: GrpoRunConfig }> {
+): Promise<GrpoRunResult & { config: GrpoRunConfig; promptStats: GrpoPromptStats }> {
   const session = await createGrpoSession(partial, options);
   try {
     writeRunConfig(session.config);
+    options.onPrompts?.(session.promptStats);
     const result = await trainGrpo({
       ...session.trainOptions(),
       config: session.config,
@@ -484,7 +546,7 @@ export async function runGrpo(
       ...(options.stopAfterSteps === undefined ? {} : { stopAfterSteps: options.stopAfterSteps }),
       ...(options.onStep === undefined ? {} : { onStep: options.onStep }),
     });
-    return { ...result, config: session.config };
+    return { ...result, config: session.config, promptStats: session.promptStats };
   } finally {
     await session.dispose();
   }

@@ -7,8 +7,11 @@ import type { Completion, Prompt } from "../models/textGenerator.js";
 import { executionMatchReward } from "../rewards/executionMatchReward.js";
 import { createWeightedReward } from "../rewards/weightedReward.js";
 import { FakePolicy } from "./fakePolicy.js";
-import { resolveGrpoConfig } from "./grpoConfig.js";
-import { grpoStep, type GrpoSampler } from "./grpoStep.js";
+import { groupAdvantages } from "./groupAdvantages.js";
+import { resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
+import { grpoLoss } from "./grpoLoss.js";
+import { grpoStep, type GrpoCompletionRecord, type GrpoSampler } from "./grpoStep.js";
+import type { PolicyBackend } from "./policyBackend.js";
 
 // Vocabulary: 0..5 are "words"; completion [1, 2] spells the right SQL, everything else is wrong.
 const WORDS = ["<p>", "SELECT", "1", "2", "FROM", "x"];
@@ -229,6 +232,185 @@ describe("grpoStep DAPO dynamic sampling with a reserve", () => {
     expect(m.zeroVarianceGroups).toBe(0);
     expect(seen.map((t) => t[0])).toEqual([3, 3]); // the replacement prompt's tokens, not the dropped one's
     expect(m.gradNorm).toBeGreaterThan(0);
+  });
+});
+
+/** Every call the step makes on a FakePolicy: options, and each coefficient function's input and output. */
+function spyPolicy(inner: FakePolicy) {
+  const calls = {
+    logprobs: [] as { reference?: boolean; temperature?: number }[],
+    accumulate: [] as { temperature: number | undefined; logprobs: Float32Array[]; coefficients: Float32Array[] }[],
+    arrays: 0,
+  };
+  const policy: PolicyBackend = {
+    trainable: inner.trainable,
+    logprobs: (b, o) => {
+      calls.logprobs.push({ ...o });
+      return inner.logprobs(b, o);
+    },
+    accumulateGradients: (b, c, o) => {
+      if (typeof c !== "function") {
+        calls.arrays += 1;
+        return inner.accumulateGradients(b, c, o);
+      }
+      return inner.accumulateGradients(
+        b,
+        (logprobs) => {
+          const coefficients = c(logprobs.map((row) => row.slice()));
+          calls.accumulate.push({ temperature: o?.temperature, logprobs, coefficients });
+          return coefficients;
+        },
+        o,
+      );
+    },
+    step: (o) => inner.step(o),
+    saveWeights: (p) => inner.saveWeights(p),
+    saveCheckpoint: (p) => inner.saveCheckpoint(p),
+    loadCheckpoint: (p) => inner.loadCheckpoint(p),
+    dispose: () => inner.dispose(),
+  };
+  return { policy, calls };
+}
+
+/** A sampler of fixed completions: tokens, and whether each was cut at the token limit. */
+function scriptedSampler(rows: { tokens: number[]; truncated?: boolean }[]): GrpoSampler {
+  return {
+    async generateCandidates(_p, n) {
+      return Array.from({ length: n }, (_, i) => {
+        const row = rows[i % rows.length]!;
+        return {
+          text: row.tokens.map((t) => WORDS[t]).join(" "),
+          tokens: row.tokens,
+          logprobs: [],
+          finishReason: row.truncated ? ("maxTokens" as const) : ("eos" as const),
+          timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+          adapter: null,
+        };
+      });
+    },
+    async setAdapter() {},
+  };
+}
+
+describe("grpoStep: what the policy is asked (temperature, π_old, coefficients, masking)", () => {
+  // Right answer "SELECT 1" = [1, 2]; [1, 3, 3] is cut at the token limit; the rest are wrong.
+  const rows = [{ tokens: [1, 2] }, { tokens: [1, 3, 3], truncated: true }, { tokens: [4, 5] }, { tokens: [1, 2, 0] }];
+  const prompts = [
+    { id: "a", question: "qa", goldSql: "SELECT 1", prompt: { text: "qa" }, promptTokens: [0] },
+    { id: "b", question: "qb", goldSql: "SELECT 1", prompt: { text: "qb" }, promptTokens: [0, 5] },
+  ];
+  const theta = [0.2, -0.4, 0.7, 0.1, -0.3, 0.5];
+  const run = async (overrides: Partial<GrpoConfig>) => {
+    const inner = new FakePolicy(WORDS.length, theta);
+    const { policy, calls } = spyPolicy(inner);
+    const reward = createWeightedReward({ components: { execution_match: { fn: executionMatchReward, weight: 1 } } });
+    const records: GrpoCompletionRecord[] = [];
+    let totals: number[] = [];
+    const config = resolveGrpoConfig({
+      groupSize: 4,
+      promptsPerStep: 2,
+      learningRate: 0.3,
+      maxGradNorm: 0,
+      temperature: 0.6,
+      beta: 0.04,
+      ...overrides,
+    });
+    const metrics = await grpoStep(
+      0,
+      prompts,
+      {
+        policy,
+        sampler: scriptedSampler(rows),
+        extractSql: (text) => text,
+        scoreRewards: async (c) => {
+          const r = await reward(c.map((x) => ({ ...x, match: x.sql === x.goldSql })));
+          totals = r.totals;
+          return r;
+        },
+        adapterPath: (s) => join(dir, `spy-${s}.json`),
+        recordCompletions: (r) => records.push(...r),
+      },
+      config,
+    );
+    const batch = prompts.flatMap((p) =>
+      [0, 1, 2, 3].map((i) => ({
+        tokens: [...p.promptTokens, ...rows[i]!.tokens],
+        completionStart: p.promptTokens.length,
+      })),
+    );
+    const reference = await new FakePolicy(WORDS.length, theta).logprobs(batch, { reference: true, temperature: 0.6 });
+    return { inner, calls, metrics, records, totals, config, batch, reference };
+  };
+
+  it("passes the sampling temperature to the reference and every training forward", async () => {
+    const { calls, batch } = await run({ iterations: 2 });
+    expect(calls.logprobs).toEqual([{ reference: true, temperature: 0.6 }]);
+    expect(calls.accumulate.map((c) => c.temperature)).toEqual([0.6, 0.6]);
+    // …and the log-probs the loss saw are the policy's at T = 0.6, not at T = 1.
+    const atT = await new FakePolicy(WORDS.length, theta).logprobs(batch, { temperature: 0.6 });
+    const atOne = await new FakePolicy(WORDS.length, theta).logprobs(batch, { temperature: 1 });
+    expect(calls.accumulate[0]!.logprobs).toEqual(atT);
+    expect(calls.accumulate[0]!.logprobs).not.toEqual(atOne);
+  });
+
+  it("μ = 3: one forward + one backward per iteration, π_old = the first forward (not recomputed), coefficients = grpoLoss's", async () => {
+    const { inner, calls, metrics, totals, config, reference } = await run({ iterations: 3 });
+    expect(calls.arrays).toBe(0);
+    expect(calls.accumulate).toHaveLength(3);
+    expect(inner.forwardPasses).toBe(3); // no separate π_old forward
+    expect(calls.logprobs.filter((c) => !c.reference)).toHaveLength(0);
+    const old = calls.accumulate[0]!.logprobs;
+    expect(calls.accumulate[2]!.logprobs).not.toEqual(old); // θ moved, so a recomputed π_old would differ
+    const { advantages } = groupAdvantages(totals, { groupSize: 4 });
+    const masked = [false, true, false, false, false, true, false, false];
+    for (const { logprobs, coefficients } of calls.accumulate) {
+      const expected = grpoLoss(
+        { logprobs, oldLogprobs: old, refLogprobs: reference, advantages, masked },
+        { lossType: config.lossType, epsilonLow: 0.2, epsilonHigh: 0.28, beta: 0.04, maxCompletionLength: 128 },
+      );
+      expect(coefficients).toEqual(expected.coefficients);
+    }
+    expect(metrics.klMean).toBeGreaterThan(0); // after two updates the policy left the reference
+    expect(metrics.clipFraction).toBeGreaterThanOrEqual(0);
+  });
+
+  it("KL is exactly 0 at the first iteration: the reference is the starting policy", async () => {
+    const { metrics, calls, reference } = await run({ iterations: 1 });
+    expect(calls.accumulate[0]!.logprobs).toEqual(reference);
+    expect(metrics.klMean).toBe(0);
+  });
+
+  it("masks truncated completions (no loss, share logged) and trains on them when maskTruncatedCompletions is false", async () => {
+    const masked = await run({});
+    expect(masked.metrics.truncatedFraction).toBe(0.25);
+    const c = masked.calls.accumulate[0]!.coefficients;
+    expect(Array.from(c[1]!)).toEqual([0, 0, 0]);
+    expect(Array.from(c[5]!)).toEqual([0, 0, 0]);
+    expect(Array.from(c[0]!).some((x) => x !== 0)).toBe(true);
+    const unmasked = await run({ maskTruncatedCompletions: false });
+    expect(unmasked.metrics.truncatedFraction).toBe(0.25);
+    expect(Array.from(unmasked.calls.accumulate[0]!.coefficients[1]!).some((x) => x !== 0)).toBe(true);
+  });
+
+  it("hands the batch's completions to recordCompletions: prompt id, SQL, reward per component, advantage", async () => {
+    const { records, totals } = await run({});
+    const { advantages } = groupAdvantages(totals, { groupSize: 4 });
+    expect(records).toHaveLength(8);
+    expect(records.map((r) => r.prompt)).toEqual(["a", "a", "a", "a", "b", "b", "b", "b"]);
+    expect(records[0]).toEqual({
+      prompt: "a",
+      question: "qa",
+      completion: "SELECT 1",
+      sql: "SELECT 1",
+      finishReason: "eos",
+      tokens: 2,
+      reward: 1,
+      rewards: { execution_match: 1 },
+      advantage: advantages[0],
+      masked: false,
+    });
+    expect(records[1]).toMatchObject({ finishReason: "maxTokens", masked: true, reward: 0 });
+    expect(records.map((r) => r.advantage)).toEqual(advantages);
   });
 });
 

@@ -8,7 +8,7 @@ import { createWeightedReward } from "../rewards/weightedReward.js";
 import { FakePolicy } from "./fakePolicy.js";
 import { resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
 import type { GrpoSampler } from "./grpoStep.js";
-import { trainGrpo } from "./grpoTrainer.js";
+import { logsCompletions, trainGrpo } from "./grpoTrainer.js";
 
 const dir = mkdtempSync(join(tmpdir(), "grpo-train-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,7 +45,7 @@ function policySampler(policy: FakePolicy): GrpoSampler & { adapters: string[] }
 function run(
   policy: FakePolicy,
   outDir: string,
-  extra: { stopAfterSteps?: number } = {},
+  extra: { stopAfterSteps?: number; promptStats?: Record<string, number> } = {},
   overrides: Partial<GrpoConfig> = {},
 ) {
   const reward = createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 1 } } });
@@ -56,6 +56,7 @@ function run(
       policy,
       sampler,
       prompts: Array.from({ length: 4 }, (_, i) => ({
+        id: `p${i}`,
         question: `q${i}`,
         goldSql: "right",
         prompt: { text: `q${i}` },
@@ -121,6 +122,48 @@ describe("trainGrpo (fake policy)", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as Record<string, number | boolean>);
     expect(lines.filter((l) => l.eval === true).at(-1)!.step).toBe(r.steps); // the final evaluation
+  });
+
+  it("completions.jsonl: every completion of step 1 and every logCompletionsEvery-th step, once each across a kill", async () => {
+    const read = (path: string) =>
+      readFileSync(path, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const killed = new FakePolicy(4);
+    const first = await run(
+      killed,
+      join(dir, "completions"),
+      { stopAfterSteps: 3, promptStats: { total: 5, used: 4, emptyGold: 1 } },
+      { logCompletionsEvery: 2 },
+    ).result;
+    expect(read(first.completionsPath).map((l) => l.step)).toEqual([...Array(8).fill(1), ...Array(8).fill(2)]);
+    // Killed after step 3 with the checkpoint of step 3: the resumed run logs steps 4 and 6.
+    const r = await run(
+      new FakePolicy(4),
+      join(dir, "completions"),
+      { promptStats: { total: 5, used: 4, emptyGold: 1 } },
+      { logCompletionsEvery: 2 },
+    ).result;
+    expect(r.resumedFrom).toBe(3);
+    const lines = read(r.completionsPath);
+    expect(lines.map((l) => l.step)).toEqual([1, 2, 4, 6].flatMap((s) => Array(8).fill(s)));
+    expect(lines[0]).toMatchObject({
+      completion: expect.stringMatching(/right|wrong/),
+      finishReason: "eos",
+      masked: false,
+    });
+    expect(lines.every((l) => typeof l.prompt === "string" && /^p[0-3]$/.test(l.prompt as string))).toBe(true);
+    expect(lines.every((l) => typeof l.advantage === "number" && typeof l.reward === "number")).toBe(true);
+    expect(lines.every((l) => (l.rewards as Record<string, unknown>).m === (l.sql === "right" ? 1 : 0))).toBe(true);
+    // The prompt statistics are logged once, at step 0 of the fresh run.
+    const metrics = read(r.metricsPath).filter((l) => l.prompts !== undefined);
+    expect(metrics).toEqual([expect.objectContaining({ step: 0, prompts: { total: 5, used: 4, emptyGold: 1 } })]);
+  });
+
+  it("logsCompletions: step 1 and every N-th; never with N = 0", () => {
+    expect([1, 2, 3, 10, 11, 20].filter((s) => logsCompletions(s, 10))).toEqual([1, 10, 20]);
+    expect([1, 2, 10].filter((s) => logsCompletions(s, 0))).toEqual([]);
   });
 
   it("resumes after a simulated kill with the same weights as an uninterrupted run", async () => {

@@ -19,7 +19,7 @@
  */
 import { join } from "node:path";
 import { learningRateAt } from "./learningRateSchedule.js";
-import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
+import { withDeviceMetrics, type PolicyBackend, type TokenSequence } from "./policyBackend.js";
 import type { TrainingProgressFactory } from "./trainingProgress.js";
 import { checkpointFiles } from "./checkpointFiles.js";
 import { openMetricsLog } from "./metricsLog.js";
@@ -112,7 +112,7 @@ export async function trainSft(options: SftRunOptions): Promise<SftResult> {
     await policy.loadCheckpoint(checkpoints.policyPath(state));
   }
   const resumedFrom = step;
-  const log = openMetricsLog(metricsPath, resumedFrom);
+  const log = withDeviceMetrics(openMetricsLog(metricsPath, resumedFrom), policy);
   const checkpoint = () => checkpoints.save(step, { seed: config.seed, totalSteps });
   const evaluateNow = async () => {
     const devLoss = options.dev && options.dev.length > 0 ? await sftLoss(policy, options.dev, config.batchSize) : null;

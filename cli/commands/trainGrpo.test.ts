@@ -37,7 +37,7 @@ describe("gl-rl train grpo: config", () => {
     expect(resolveGrpoRunConfig(config)).toMatchObject({
       groupSize: DEFAULT_GRPO_RUN_CONFIG.groupSize,
       database: "demo",
-      promptStyle: "tiny",
+      promptStyle: "auto",
       maxSteps: 7,
     });
   });
@@ -66,6 +66,27 @@ describe("gl-rl train grpo: config", () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  test('one set of defaults: without --config, with an empty file, and with model "demo" the run is the same', async () => {
+    const demoModel = async () => "/cache/demo-model.gguf";
+    const without = resolveGrpoRunConfig(await resolveTrainGrpoConfig(undefined, {}, demoModel));
+    const empty = resolveGrpoRunConfig(await resolveTrainGrpoConfig(file("empty.json", "{}"), {}, demoModel));
+    const demo = resolveGrpoRunConfig(
+      await resolveTrainGrpoConfig(file("demo.json", JSON.stringify({ model: "demo" })), {}, demoModel),
+    );
+    expect(empty).toEqual(without);
+    expect(demo).toEqual(without);
+    expect(without).toEqual({
+      ...DEFAULT_GRPO_RUN_CONFIG,
+      model: "/cache/demo-model.gguf",
+      outDir: resolve("runs/grpo"),
+    });
+    // A file that sets one field changes that field only.
+    const lr = resolveGrpoRunConfig(
+      await resolveTrainGrpoConfig(file("lr.json", JSON.stringify({ learningRate: 1e-4 })), {}, demoModel),
+    );
+    expect(lr).toEqual({ ...without, learningRate: 1e-4 });
+  });
+
   test("bench/grpoDemo.json (the README's GRPO run) is a valid config", () => {
     const demo = JSON.parse(readFileSync("bench/grpoDemo.json", "utf8")) as Partial<GrpoRunConfig>;
     expect(resolveGrpoRunConfig({ ...demo, model: "/models/demo.gguf" })).toMatchObject({
@@ -77,7 +98,8 @@ describe("gl-rl train grpo: config", () => {
 
   test.each([
     [{}, /model/],
-    [{ model: "m.gguf", topP: 0 }, /topP/],
+    [{ model: "m.gguf", topP: 0 }, /'topP' no longer exists/],
+    [{ model: "m.gguf", scaleRewardsByStd: true }, /scaleRewards/],
     [{ model: "m.gguf", samplerThreads: -1 }, /samplerThreads/],
     [{ model: "m.gguf", groupSize: 1 }, /groupSize/],
     [{ model: "m.gguf", warmup: 3 }, /unknown GRPO config field 'warmup'/],

@@ -1,18 +1,21 @@
 /**
- * `gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--threads N]` — GRPO on LoRA
- * adapters with the real stack (trainers/grpoRun.ts).
+ * `gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--threads N]
+ *  [--gpu auto|cpu|cuda|vulkan|metal]` — GRPO on LoRA adapters with the real stack (trainers/grpoRun.ts).
  *
  * The config file is one JSON object of GrpoRunConfig fields (trainers/grpoRun.ts: model, adapter, database,
- * trainSplit, evalSplit, evalLimit, promptStyle, loraRank, loraAlpha, topK, topP, threads, samplerThreads,
- * and every GrpoConfig field of trainers/grpoConfig.ts: groupSize, promptsPerStep, beta, learningRate,
- * maxSteps, evalEvery, checkpointEvery, outDir, seed, …). `model: "demo"` (or no model) means the tiny
- * demo model (trainers/demoModel.ts `ensureDemoModel`: the SFT-trained tiny GGUF, built once and cached).
- * Without --config: the demo model on the demo train split with DEMO_GRPO_DEFAULTS.
+ * trainSplit, evalSplit, evalLimit, promptStyle, loraRank, loraAlpha, threads, samplerThreads, …, and every
+ * GrpoConfig field of trainers/grpoConfig.ts: groupSize, promptsPerStep, beta, lossType, scaleRewards,
+ * learningRate, maxSteps, …; the option table is in docs/grpo.md). `model: "demo"` (or no model) means the
+ * tiny demo model (trainers/demoModel.ts `ensureDemoModel`: the SFT-trained tiny GGUF, built once and cached).
+ * One set of defaults: a field the file leaves out — or every field, without --config — takes its default
+ * from DEFAULT_GRPO_RUN_CONFIG, the same in both cases.
  * Flags override the file: --out → outDir, --max-steps → maxSteps, --max-minutes → maxMinutes (a wall-clock
- * budget: no step starts after it), --threads → threads and samplerThreads.
+ * budget: no step starts after it), --threads → threads and samplerThreads, --gpu → gpu (policy and sampler).
  *
  * Writes <out>/config.json, <out>/metrics.jsonl (a line per step; `eval: true` lines with dev execution
- * accuracy every evalEvery steps), <out>/checkpoint/ and <out>/adapters/, and at the end <out>/adapter.gguf.
+ * accuracy every evalEvery steps), <out>/completions.jsonl (the sampled completions of step 1 and every
+ * logCompletionsEvery-th step), <out>/checkpoint/ and <out>/adapters/, and at the end <out>/adapter.gguf.
+ * Prompts left out (empty or failing gold) are counted on stderr and in metrics.jsonl.
  * A run whose <out>/checkpoint exists resumes from it. Progress bar with ETA on stderr; the summary JSON on
  * stdout. Exit codes: 0 trained; 2 unusable input (bad config, missing model or dataset).
  */
@@ -21,29 +24,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import { ensureDemoModel } from "../../trainers/demoModel.js";
-import { runGrpo, type GrpoRunConfig } from "../../trainers/grpoRun.js";
+import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
+import { DEFAULT_GRPO_RUN_CONFIG, runGrpo, type GrpoRunConfig } from "../../trainers/grpoRun.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
-
-/**
- * Defaults of a config-less run on the tiny demo model: 8 completions per prompt at T = 1 (the SFT model
- * is sharp; lower temperatures leave most groups without reward variance), 4 prompts per step, DAPO loss
- * with clip-higher, a LoRA learning rate of 5e-4, dev execution accuracy every 10 steps on 64 dev examples.
- */
-export const DEMO_GRPO_DEFAULTS: Readonly<Partial<GrpoRunConfig>> = Object.freeze({
-  groupSize: 8,
-  promptsPerStep: 4,
-  temperature: 1,
-  maxCompletionTokens: 96,
-  learningRate: 5e-4,
-  beta: 0.04,
-  lossType: "dapo",
-  epsilonHigh: 0.28,
-  maxSteps: 60,
-  evalEvery: 10,
-  evalLimit: 64,
-  checkpointEvery: 5,
-  outDir: "runs/grpo",
-});
 
 /** Reads the config file (one JSON object) or throws an InputError that says what is wrong. */
 function readConfigFile(path: string): Record<string, unknown> {
@@ -66,22 +49,27 @@ function readConfigFile(path: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-/** The run config: demo defaults (no file), or the file; then the flags; `model` "demo"/absent → the demo model. */
+/**
+ * The run config: the file (or nothing), then the flags; `model` "demo"/absent → the demo model
+ * (`demoModel`, default ensureDemoModel). Every field left out gets DEFAULT_GRPO_RUN_CONFIG's value in runGrpo.
+ */
 export async function resolveTrainGrpoConfig(
   configPath: string | undefined,
-  flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number },
+  flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number; gpu?: GpuName },
+  demoModel: () => Promise<string> = () => ensureDemoModel({ progress: createProgressBar }),
 ): Promise<Partial<GrpoRunConfig>> {
   const config: Partial<GrpoRunConfig> =
-    configPath === undefined ? { ...DEMO_GRPO_DEFAULTS } : (readConfigFile(configPath) as Partial<GrpoRunConfig>);
+    configPath === undefined ? {} : (readConfigFile(configPath) as Partial<GrpoRunConfig>);
   if (flags.out !== undefined) config.outDir = flags.out;
   if (flags.maxSteps !== undefined) config.maxSteps = flags.maxSteps;
   if (flags.maxMinutes !== undefined) config.maxMinutes = flags.maxMinutes;
   if (flags.threads !== undefined) Object.assign(config, { threads: flags.threads, samplerThreads: flags.threads });
+  if (flags.gpu !== undefined) config.gpu = flags.gpu;
   if (config.model === undefined || config.model === "demo") {
     process.stderr.write("gl-rl: using the tiny demo model (built and cached on first use, ≈ 7–10 min on 2 cores)\n");
-    config.model = await ensureDemoModel({ progress: createProgressBar });
+    config.model = await demoModel();
   }
-  config.outDir = resolve(config.outDir ?? "runs/grpo");
+  config.outDir = resolve(config.outDir ?? DEFAULT_GRPO_RUN_CONFIG.outDir);
   return config;
 }
 
@@ -94,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       "max-minutes": { type: "string" },
       out: { type: "string" },
       threads: { type: "string" },
+      gpu: { type: "string" },
     },
     "gl-rl train grpo",
   );
@@ -116,8 +105,15 @@ export async function run(argv: string[]): Promise<number> {
     ...(maxSteps === undefined ? {} : { maxSteps }),
     ...(maxMinutes === undefined ? {} : { maxMinutes }),
     ...(threads === undefined ? {} : { threads }),
+    ...(values.gpu === undefined ? {} : { gpu: parseGpuChoice(values.gpu as string) }),
   });
-  const result = await runGrpo(config, { progress: createProgressBar });
+  const result = await runGrpo(config, {
+    progress: createProgressBar,
+    onPrompts: ({ total, used, emptyGold, failedGold }) =>
+      process.stderr.write(
+        `gl-rl: GRPO trains on ${used} of ${total} prompts (left out: ${emptyGold} with an empty gold result, ${failedGold} whose gold fails)\n`,
+      ),
+  });
   const summary = {
     steps: result.steps,
     resumedFrom: result.resumedFrom,
