@@ -5,8 +5,7 @@ import { createActorRuntime } from "../runtime/actorRuntime.js";
 import { BoundedCache } from "../runtime/boundedCache.js";
 import {
   FeedbackMemory,
-  buildGenerationPrompt,
-  generatorMachine,
+  generateCandidates,
   normalizeSql,
   questionSimilarity,
   scoreCandidates,
@@ -14,10 +13,13 @@ import {
   type GenerationRequest,
 } from "./generatorAgent.js";
 import { createScriptedTextGenerator } from "../models/scriptedTextGenerator.js";
+import { taskCorrectionPrompt, taskPrompt } from "../task/text2sqlPrompt.js";
+import { schemaFromDdl } from "../sql/schemaModel.js";
 
+const question = { question: "How many projects are there?" };
 const request: GenerationRequest = {
-  question: "How many projects are there?",
-  promptStyle: "tiny",
+  prompt: taskPrompt("tiny", question),
+  mode: "answer",
   schemaFingerprint: "fp",
   n: 4,
 };
@@ -26,7 +28,7 @@ describe("generator agent", () => {
   test("N candidates on a temperature ladder, SQL extracted, agreement-based confidence", async () => {
     const fake = createScriptedTextGenerator((_p, i) => (i < 3 ? "SELECT count(*) FROM projects" : "hello there"));
     const rt = createActorRuntime();
-    const candidates = await rt.call(generatorMachine, { request, generator: fake });
+    const candidates = await rt.call(generateCandidates, { request, generator: fake });
     expect(candidates).toHaveLength(4);
     expect(fake.calls[0]!.temperatures).toEqual([0.3, 0.5, 0.7, 0.9]);
     expect(fake.calls[0]!.prompt).toBe("How many projects are there?\nSQL:\n");
@@ -45,19 +47,19 @@ describe("generator agent", () => {
     const fake = createScriptedTextGenerator(() => "SELECT 1");
     const rt = createActorRuntime();
     const cache = new BoundedCache<Promise<Completion[]>>();
-    await rt.call(generatorMachine, { request, generator: fake, cache, adapter: "v1" });
-    await rt.call(generatorMachine, {
-      request: { ...request, question: "how many  projects are there?" },
+    await rt.call(generateCandidates, { request, generator: fake, cache, adapter: "v1" });
+    await rt.call(generateCandidates, {
+      request: { ...request, prompt: taskPrompt("tiny", { question: "how many  projects are there?" }) },
       generator: fake,
       cache,
       adapter: "v1",
     });
     expect(fake.calls).toHaveLength(1); // case and spacing of the question do not matter
-    await rt.call(generatorMachine, { request: { ...request, n: 2 }, generator: fake, cache, adapter: "v1" });
+    await rt.call(generateCandidates, { request: { ...request, n: 2 }, generator: fake, cache, adapter: "v1" });
     expect(fake.calls).toHaveLength(2); // other params: a new generation
-    await rt.call(generatorMachine, { request, generator: fake, cache, adapter: "v2" });
+    await rt.call(generateCandidates, { request, generator: fake, cache, adapter: "v2" });
     expect(fake.calls).toHaveLength(3); // another adapter version: a new generation
-    await rt.call(generatorMachine, {
+    await rt.call(generateCandidates, {
       request: { ...request, schemaFingerprint: "fp2" },
       generator: fake,
       cache,
@@ -67,18 +69,19 @@ describe("generator agent", () => {
     await rt.dispose();
   });
 
-  test("correction mode sends the failed SQL and the error", async () => {
+  test("a correction prompt (the task's) sends the failed SQL and the error", async () => {
     const fake = createScriptedTextGenerator(() => "SELECT count(*) FROM projects");
     const rt = createActorRuntime();
-    const out = await rt.call(generatorMachine, {
+    const out = await rt.call(generateCandidates, {
       request: {
         ...request,
         n: 1,
-        correction: {
+        mode: "correct",
+        prompt: taskCorrectionPrompt("tiny", question, undefined, {
           failedSql: "SELECT count(*) FROM project",
           error: 'relation "project" does not exist',
           hint: "use projects",
-        },
+        }),
       },
       generator: fake,
     });
@@ -89,12 +92,12 @@ describe("generator agent", () => {
     await rt.dispose();
   });
 
-  test("a model failure becomes the machine's failed state and rejects the call with the model's error", async () => {
+  test("a model failure rejects the call with the model's error", async () => {
     const rt = createActorRuntime({ retries: 0 });
     const broken = createScriptedTextGenerator(() => {
       throw new ModelError("model.broken", "the context is gone");
     });
-    const error = await rt.call(generatorMachine, { request, generator: broken }).catch((e: unknown) => e);
+    const error = await rt.call(generateCandidates, { request, generator: broken }).catch((e: unknown) => e);
     expect(isModelError(error)).toBe(true);
     expect((error as Error).message).toBe("the context is gone");
     await rt.dispose();
@@ -119,12 +122,9 @@ describe("generator agent", () => {
     });
     expect(memory.similar("revenue by quarter")).toEqual([]);
 
-    const chat = buildGenerationPrompt({
-      ...request,
-      promptStyle: "schemaAware",
-      tables: [{ ddl: "CREATE TABLE vendors (id int)" }],
-      examples: similar,
-    });
+    const schema = schemaFromDdl("CREATE TABLE vendors (id int)");
+    const linked = { tables: ["vendors"], columns: [], literals: [] };
+    const chat = taskPrompt("schemaAware", question, { schema, linked, examples: similar });
     const user = "messages" in chat ? chat.messages[1]!.content : "";
     expect(user.indexOf("Examples:")).toBeGreaterThan(user.indexOf("CREATE TABLE vendors"));
     expect(user.indexOf("Examples:")).toBeLessThan(user.indexOf("Question: How many projects"));
@@ -133,6 +133,24 @@ describe("generator agent", () => {
     expect(scored).toHaveLength(1);
     expect(scored[0]!.source).toBe("feedback");
     expect(scored[0]!.sql).toBe("SELECT count(*) AS n FROM vendors");
+  });
+
+  test("a generation stopped before it settles (the ask's time ran out) is not left in the cache", async () => {
+    let calls = 0;
+    const hanging = createScriptedTextGenerator(() => {
+      calls++;
+      return calls === 1 ? new Promise<string>(() => undefined) : "SELECT 1";
+    });
+    const rt = createActorRuntime({ retries: 0 });
+    const cache = new BoundedCache<Promise<Completion[]>>();
+    const first = await rt
+      .call(generateCandidates, { request, generator: hanging, cache }, { timeoutMs: 100 })
+      .catch((e: unknown) => e);
+    expect((first as Error).name).toBe("TimeoutError");
+    expect(cache.size).toBe(0);
+    const second = await rt.call(generateCandidates, { request, generator: hanging, cache }, { timeoutMs: 1000 });
+    expect(second[0]!.sql).toBe("SELECT 1");
+    await rt.dispose();
   });
 
   test("helpers", () => {

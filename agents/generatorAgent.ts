@@ -1,30 +1,28 @@
 /**
- * The generator agent: a pure XState machine whose effects are named promise actors.
+ * The generator agent: a promise actor (`generateCandidates`) that samples N candidates for one prompt and
+ * scores them. The orchestrator's graph owns the generate → validate → correct loop; an agent is one
+ * supervised effect (docs/agents.md says why).
  *
- *   routing ──(isCorrection)──▶ correcting ─┐
- *      └───────────────────────▶ generating ─┴─▶ scoring ─▶ done      (any effect error ─▶ failed)
- *
- * 1. `generateSql`: N candidates for one prompt on one context (one sequence each), temperature ladder
- *    0.3…0.9 (models/generationParams.ts), through the generation cache when one is given (key: question,
- *    schema fingerprint, params, adapter version, mode).
- * 2. `correctSql`: N candidates for the correction prompt (the failed SQL, the error, its hint).
- * 3. scoring: SQL extracted from each completion; confidence = ½·exp(mean raw token log-prob) + ½·agreement
+ * 1. The prompt comes built (task/text2sqlPrompt.ts — the one prompt builder; a correction prompt is a
+ *    prompt too). N candidates on one context (one sequence each), temperature ladder 0.3…0.9
+ *    (models/generationParams.ts), through the generation cache when one is given (key: the prompt, the
+ *    schema fingerprint, the params, the adapter version, the mode).
+ * 2. Scoring: SQL extracted from each completion; confidence = ½·exp(mean raw token log-prob) + ½·agreement
  *    (share of candidates with the same normalised SQL); `withVerdict` later scales it by the validator's
- *    verdict; a remembered correction's confidence is at least its question similarity. User corrections remembered in a `FeedbackMemory` enter as few-shot examples, and one whose
- *    question is near-identical (similarity ≥ 0.8) also enters as a candidate of its own (`source:
- *    "feedback"`) — the tiny model's prompt has no room for examples.
- * Output: `{ ok: true, value: GeneratedCandidate[] }` or `{ ok: false, error }` (the runtime unwraps it).
+ *    verdict. User corrections remembered in a `FeedbackMemory` enter the prompt as few-shot examples (the
+ *    task puts them there), and one whose question is near-identical (similarity ≥ 0.8) also enters as a
+ *    candidate of its own (`source: "feedback"`; the tiny model's prompt has no room for examples); its
+ *    confidence is at least its question similarity.
+ * A model failure rejects the actor (the runtime's call rejects with the model's error).
  *
  * @example
- * const candidates = await runtime.call(generatorMachine, { generator: model, request: { question, promptStyle: "tiny", n: 4, schemaFingerprint } });
+ * const candidates = await runtime.call(generateCandidates, { generator: model, request: { prompt, mode: "answer", n: 4, schemaFingerprint } });
  */
-import { assign, fromPromise, setup } from "xstate";
+import { fromPromise } from "xstate";
 import { extractSql } from "../models/extractSql.js";
 import { temperatureLadder } from "../models/generationParams.js";
-import { buildCorrectionPrompt, buildPrompt, type PromptStyle, type TableContext } from "../models/promptTemplates.js";
 import type { Completion, GenerationParams, Prompt, TextGenerator } from "../models/textGenerator.js";
 import { generationCacheKey, type BoundedCache } from "../runtime/boundedCache.js";
-import type { AgentResult } from "../runtime/actorRuntime.js";
 
 /** A worked example from user feedback, with how similar its question is to the current one (0..1). */
 export interface FeedbackExample {
@@ -34,21 +32,17 @@ export interface FeedbackExample {
 }
 
 export interface GenerationRequest {
-  question: string;
-  evidence?: string;
-  promptStyle: PromptStyle;
-  /** Linked tables (schemaAware prompts). */
-  tables?: TableContext[];
-  /** Whole-schema DDL (zeroShot / fewShot prompts). */
-  schema?: string;
+  /** The prompt (task/text2sqlPrompt.ts `taskPrompt` or `taskCorrectionPrompt`). */
+  prompt: Prompt;
+  /** "answer" a question afresh, or "correct" a failed query (part of the cache key). */
+  mode: "answer" | "correct";
   /** Part of the cache key: a changed schema never reuses old generations. */
   schemaFingerprint: string;
   /** Candidates, ≥ 1. */
   n: number;
   params?: Partial<GenerationParams>;
+  /** Remembered corrections; a near-identical one becomes a candidate. */
   examples?: FeedbackExample[];
-  /** Present: correct this failed SQL instead of answering afresh. */
-  correction?: { failedSql: string; error: string; hint?: string };
 }
 
 export interface GeneratedCandidate {
@@ -95,24 +89,6 @@ export function withVerdict(confidence: number, valid: boolean): number {
   return valid ? confidence : confidence * 0.25;
 }
 
-/** The prompt for a request: plain, few-shot (examples injected into the user turn), or correction. */
-export function buildGenerationPrompt(request: GenerationRequest): Prompt {
-  const input = {
-    question: request.question,
-    evidence: request.evidence,
-    tables: request.tables,
-    schema: request.schema,
-    examples: request.examples,
-  };
-  if (request.correction) return buildCorrectionPrompt(request.promptStyle, { ...input, ...request.correction });
-  const prompt = buildPrompt(request.promptStyle, input);
-  const examples = request.examples ?? [];
-  if (!("messages" in prompt) || examples.length === 0 || request.promptStyle === "fewShot") return prompt;
-  const shots = `Examples:\n${examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql.trim()}\n\`\`\``).join("\n\n")}`;
-  const [system, user] = prompt.messages;
-  return { messages: [system!, { role: "user", content: user!.content.replace(/(Question: )/, `${shots}\n\n$1`) }] };
-}
-
 /** Turns completions into scored candidates and appends remembered near-identical corrections. */
 export function scoreCandidates(
   completions: readonly Completion[],
@@ -155,118 +131,41 @@ export function scoreCandidates(
   });
 }
 
-interface SampleInput extends GeneratorInput {
-  mode: "answer" | "correct";
-}
-
-async function sampleCandidates({
-  input,
-  signal,
-}: {
-  input: SampleInput;
-  signal: AbortSignal;
-}): Promise<{ completions: Completion[]; temperatures: number[] }> {
+/** Samples the request's candidates (through the cache) and scores them (see the file comment). */
+export async function sampleAndScore(input: GeneratorInput, signal?: AbortSignal): Promise<GeneratedCandidate[]> {
   const { request, generator, cache, adapter = null } = input;
   const temperatures = temperatureLadder(request.n);
-  const prompt = buildGenerationPrompt(request);
   const run = (): Promise<Completion[]> =>
-    generator.generateCandidates(prompt, request.n, { ...request.params, temperatures }, signal);
-  if (!cache) return { completions: await run(), temperatures };
+    generator.generateCandidates(request.prompt, request.n, { ...request.params, temperatures }, signal);
+  if (!cache) return scoreCandidates(await run(), temperatures, request.examples);
   const key = generationCacheKey({
-    question: JSON.stringify(prompt),
+    question: JSON.stringify(request.prompt),
     schemaFingerprint: request.schemaFingerprint,
     adapter,
-    mode: input.mode,
+    mode: request.mode,
     params: { ...request.params, n: request.n },
   });
-  return { completions: await cache.getOrCreate(key, run), temperatures };
+  const pending = cache.getOrCreate(key, run);
+  // A generation stopped before it settled (the ask's time ran out) must not stay cached: a model that hung
+  // once would hang every later ask of the same prompt. (Rejected ones the cache drops itself.)
+  let settled = false;
+  const forget = (): void => {
+    if (!settled) cache.delete(key);
+  };
+  signal?.addEventListener("abort", forget, { once: true });
+  try {
+    const completions = await pending;
+    settled = true;
+    return scoreCandidates(completions, temperatures, request.examples);
+  } finally {
+    signal?.removeEventListener("abort", forget);
+  }
 }
 
-interface GeneratorContext extends GeneratorInput {
-  completions: Completion[];
-  temperatures: number[];
-  candidates: GeneratedCandidate[];
-  error: unknown;
-  failed: boolean;
-}
-
-/** The generator machine (see the file comment). */
-export const generatorMachine = setup({
-  types: {
-    input: {} as GeneratorInput,
-    context: {} as GeneratorContext,
-    output: {} as AgentResult<GeneratedCandidate[]>,
-  },
-  actors: {
-    generateSql: fromPromise(sampleCandidates),
-    correctSql: fromPromise(sampleCandidates),
-  },
-  guards: {
-    isCorrection: ({ context }) => context.request.correction !== undefined,
-  },
-}).createMachine({
-  id: "generator",
-  context: ({ input }) => ({ ...input, completions: [], temperatures: [], candidates: [], error: null, failed: false }),
-  initial: "routing",
-  states: {
-    routing: {
-      always: [{ guard: "isCorrection", target: "correcting" }, { target: "generating" }],
-    },
-    generating: {
-      invoke: {
-        src: "generateSql",
-        input: ({ context }) => ({
-          request: context.request,
-          generator: context.generator,
-          cache: context.cache,
-          adapter: context.adapter,
-          mode: "answer" as const,
-        }),
-        onDone: {
-          target: "scoring",
-          actions: assign({
-            completions: ({ event }) => event.output.completions,
-            temperatures: ({ event }) => event.output.temperatures,
-          }),
-        },
-        onError: { target: "failed", actions: assign({ error: ({ event }) => event.error, failed: true }) },
-      },
-    },
-    correcting: {
-      invoke: {
-        src: "correctSql",
-        input: ({ context }) => ({
-          request: context.request,
-          generator: context.generator,
-          cache: context.cache,
-          adapter: context.adapter,
-          mode: "correct" as const,
-        }),
-        onDone: {
-          target: "scoring",
-          actions: assign({
-            completions: ({ event }) => event.output.completions,
-            temperatures: ({ event }) => event.output.temperatures,
-          }),
-        },
-        onError: { target: "failed", actions: assign({ error: ({ event }) => event.error, failed: true }) },
-      },
-    },
-    scoring: {
-      always: {
-        target: "done",
-        actions: assign({
-          candidates: ({ context }) =>
-            scoreCandidates(context.completions, context.temperatures, context.request.examples),
-        }),
-      },
-    },
-    done: { type: "final" },
-    failed: { type: "final" },
-  },
-  output: ({ context }) =>
-    context.failed ? { ok: false as const, error: context.error } : { ok: true as const, value: context.candidates },
-});
+/** The generator agent (see the file comment). */
+export const generateCandidates = fromPromise<GeneratedCandidate[], GeneratorInput>(({ input, signal }) =>
+  sampleAndScore(input, signal),
+);
 
 // ─── feedback memory ────────────────────────────────────────────────────────────────────────────────
 

@@ -1,19 +1,18 @@
 /**
- * The reward evaluator agent: scores candidates against a gold query when one is known, and says in words
- * what was right or wrong (the feedback a user or a correction prompt reads).
+ * The reward evaluator agent: a promise actor (`evaluateRewards`) that scores candidates against a gold query
+ * when one is known, and says in words what was right or wrong (the feedback a user or a correction prompt
+ * reads). It is one supervised effect, like the other agents (docs/agents.md).
  *
- *   scoring ─▶ done        (an effect error ─▶ failed)
- *
- * Effect `scoreCandidates`: rewards/prepareRewardSamples (validate → execute → match the gold result, the
+ * rewards/prepareRewardSamples (validate → execute → match the gold result, the
  * gold result cached per gold query) → the weighted reward (default DEFAULT_REWARD_COMPONENTS) →
- * `rewardFeedback` per sample. The SQL toolkit comes in as a RewardEnvironment
+ * `rewardFeedback` per sample; a failure rejects the actor. The SQL toolkit comes in as a RewardEnvironment
  * (trainers/sqlRewardEnvironment.ts builds one for a live database).
  *
  * @example
  * const env = await createSqlRewardEnvironment(db);
- * const { totals, feedback } = await runtime.call(rewardEvaluatorMachine, { candidates: [{ question, completion: sql, sql, goldSql }], environment: env });
+ * const { totals, feedback } = await runtime.call(evaluateRewards, { candidates: [{ question, completion: sql, sql, goldSql }], environment: env });
  */
-import { assign, fromPromise, setup } from "xstate";
+import { fromPromise } from "xstate";
 import {
   createGoldResultCache,
   prepareRewardSamples,
@@ -23,7 +22,6 @@ import {
 } from "../rewards/prepareRewardSamples.js";
 import type { RewardSample } from "../rewards/rewardSample.js";
 import { DEFAULT_REWARD_COMPONENTS, createWeightedReward, type WeightedReward } from "../rewards/weightedReward.js";
-import type { AgentResult } from "../runtime/actorRuntime.js";
 
 export interface RewardEvaluatorInput {
   candidates: RewardCandidate[];
@@ -82,43 +80,5 @@ async function score({ input }: { input: RewardEvaluatorInput }): Promise<Reward
   return { samples, totals, components, feedback: samples.map(rewardFeedback) };
 }
 
-interface RewardContext extends RewardEvaluatorInput {
-  evaluation: RewardEvaluation | null;
-  error: unknown;
-  failed: boolean;
-}
-
-/** The reward evaluator machine (see the file comment). */
-export const rewardEvaluatorMachine = setup({
-  types: {
-    input: {} as RewardEvaluatorInput,
-    context: {} as RewardContext,
-    output: {} as AgentResult<RewardEvaluation>,
-  },
-  actors: { scoreCandidates: fromPromise(score) },
-}).createMachine({
-  id: "rewardEvaluator",
-  context: ({ input }) => ({ ...input, evaluation: null, error: null, failed: false }),
-  initial: "scoring",
-  states: {
-    scoring: {
-      invoke: {
-        src: "scoreCandidates",
-        input: ({ context }) => ({
-          candidates: context.candidates,
-          environment: context.environment,
-          goldCache: context.goldCache,
-          reward: context.reward,
-        }),
-        onDone: { target: "done", actions: assign({ evaluation: ({ event }) => event.output }) },
-        onError: { target: "failed", actions: assign({ error: ({ event }) => event.error, failed: true }) },
-      },
-    },
-    done: { type: "final" },
-    failed: { type: "final" },
-  },
-  output: ({ context }) =>
-    context.failed || context.evaluation === null
-      ? { ok: false as const, error: context.error }
-      : { ok: true as const, value: context.evaluation },
-});
+/** The reward evaluator agent (see the file comment). */
+export const evaluateRewards = fromPromise<RewardEvaluation, RewardEvaluatorInput>(({ input }) => score({ input }));

@@ -6,8 +6,8 @@ import { openDatabase } from "../sql/openDatabase.js";
 import { schemaFromDdl } from "../sql/schemaModel.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
-import { rewardEvaluatorMachine, rewardFeedback } from "./rewardEvaluatorAgent.js";
-import { executeCandidates, validatorMachine } from "./validatorAgent.js";
+import { evaluateRewards, rewardFeedback } from "./rewardEvaluatorAgent.js";
+import { executeCandidates, validateCandidates } from "./validatorAgent.js";
 
 const schema = schemaFromDdl(readFileSync(DEMO_SCHEMA_PATH, "utf8"));
 let db: SqlExecutor;
@@ -28,7 +28,7 @@ describe("validator agent", () => {
       "SELECT FROM WHERE",
       "SELECT count(*) FROM projects",
     ];
-    const verdicts = await rt.call(validatorMachine, { sqls, schema });
+    const verdicts = await rt.call(validateCandidates, { sqls, schema });
     expect(verdicts.map((v) => v.valid)).toEqual([true, false, false, false, true]);
     expect(verdicts[1]!.errors[0]!.code).toBe("unknown_table");
     expect(verdicts[2]!.errors.map((e) => e.code)).toContain("unsafe_not_read_only");
@@ -37,10 +37,10 @@ describe("validator agent", () => {
     await rt.dispose();
   });
 
-  test("a validator that throws becomes the machine's failed state", async () => {
+  test("a validator that throws rejects the call", async () => {
     const rt = createActorRuntime({ retries: 0 });
     await expect(
-      rt.call(validatorMachine, {
+      rt.call(validateCandidates, {
         sqls: ["SELECT 1"],
         validate: async () => {
           throw new Error("validator down");
@@ -87,7 +87,7 @@ describe("reward evaluator agent", () => {
       { question: "active projects", completion: "no idea", sql: null, goldSql: gold },
       { question: "active projects", completion: "DROP TABLE projects", sql: "DROP TABLE projects", goldSql: gold },
     ];
-    const evaluation = await rt.call(rewardEvaluatorMachine, { candidates, environment });
+    const evaluation = await rt.call(evaluateRewards, { candidates, environment });
     expect(evaluation.samples.map((s) => s.match)).toEqual([true, false, undefined, undefined]);
     expect(evaluation.totals[0]!).toBeGreaterThan(evaluation.totals[1]!);
     expect(evaluation.totals[1]!).toBeGreaterThan(evaluation.totals[3]!);

@@ -13,15 +13,16 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildGenerationPrompt, scoreCandidates } from "../agents/generatorAgent.js";
+import { scoreCandidates } from "../agents/generatorAgent.js";
 import { createScriptedTextGenerator } from "../models/scriptedTextGenerator.js";
 import { loadDataset } from "../data/loadDataset.js";
 import { temperatureLadder } from "../models/generationParams.js";
 import { loadModel } from "../models/loadModel.js";
 import type { TextGenerator } from "../models/textGenerator.js";
 import { writeTinyModel } from "../models/writeTinyModel.js";
-import { linkSchema, lookupLiterals } from "../orchestrator/schemaLinking.js";
-import { createText2SqlAgent } from "../orchestrator/text2sqlGraph.js";
+import { createText2SqlAgent } from "../orchestrator/text2sqlAgent.js";
+import { taskDatabase } from "../task/taskDatabase.js";
+import { linkQuestion, promptStyleForModel, taskPrompt } from "../task/text2sqlPrompt.js";
 import { resultKey, voteOnResults } from "../orchestrator/voteOnResults.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { introspectSchema } from "../sql/schemaModel.js";
@@ -39,13 +40,13 @@ const model = await loadModel({ model: modelPath, gpu: process.env.GL_RL_GPU ===
 const db = await openDatabase("demo");
 const schema = await introspectSchema(db);
 const questions = (await loadDataset("dev")).map((d) => d.question);
-const style = model.vocabularySize < 32_000 ? "tiny" : "schemaAware";
+const style = promptStyleForModel(model);
+const task = taskDatabase(db, async () => schema);
 
 /** The pipeline as plain function calls (no actors, no graph, no checkpoints). */
 async function direct(generator: TextGenerator, question: string): Promise<{ sql: string | null; modelMs: number }> {
-  const linked = linkSchema(question, schema);
-  linked.literals = await lookupLiterals(question, schema, linked.tables, db);
-  const prompt = buildGenerationPrompt({ question, promptStyle: style, schemaFingerprint: schema.fingerprint, n: N });
+  const context = await linkQuestion(task, question); // as the agent's link node does, for every style
+  const prompt = taskPrompt(style, { question }, style === "tiny" ? undefined : context);
   const temperatures = temperatureLadder(N);
   const t0 = performance.now();
   const completions = await generator.generateCandidates(prompt, N, { ...params, temperatures });

@@ -7,8 +7,10 @@
  * by about pass@n. Per question it also counts the samples that write every string literal of the gold SQL
  * (a value the question names): a value no sample writes cannot be reinforced by any reward.
  *
- * `npx tsx bench/passAtK.ts [--model <gguf>] [--adapter <gguf>] [--split dev] [--n 16] [--temperature 1]
- *  [--limit N] [--max-tokens 256] [--threads 2] [--out per-question.jsonl]` — default: the demo model on dev.
+ * `npx tsx bench/passAtK.ts [--model <gguf>] [--adapter <gguf>] [--db demo|pglite:<dir>|postgres://…]
+ *  [--split dev] [--prompt <style>] [--n 16] [--temperature 1] [--limit N] [--max-tokens 256] [--threads 2]
+ *  [--out per-question.jsonl]` — default: the demo model on dev of the demo database. Prompts are the task's
+ * (task/text2sqlPrompt.ts, the style by model unless --prompt): what `ask` sends and GRPO trains on.
  */
 import { writeFileSync } from "node:fs";
 import { loadDataset } from "../data/loadDataset.js";
@@ -20,7 +22,9 @@ import { extractCandidateSql } from "../trainers/grpoRun.js";
 import { sqlStringLiteralsOf } from "../sql/sqlLiterals.js";
 import { sqlStringLiterals } from "../data/literalAugmentation.js";
 import { passAtK } from "../trainers/passAtK.js";
-import { datasetPrompt } from "../trainers/sftExamples.js";
+import type { PromptStyle } from "../models/promptTemplates.js";
+import { taskDatabase } from "../task/taskDatabase.js";
+import { buildTaskPrompts, promptStyleForModel } from "../task/text2sqlPrompt.js";
 import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
 
 const argv = process.argv.slice(2);
@@ -48,7 +52,9 @@ const model = await loadModel({
   download: false,
   ...(adapter ? { adapter } : {}),
 });
-const db = await openDatabase("demo");
+const db = await openDatabase(option("--db") ?? "demo");
+const style = (option("--prompt") as PromptStyle | undefined) ?? promptStyleForModel(model);
+const prompts = await buildTaskPrompts(taskDatabase(db), style, items);
 const env = await createSqlRewardEnvironment(db);
 const gold = createGoldResultCache(env);
 const sampling = { topK: Math.max(1, model.vocabularySize), topP: 1, minP: 0, repeatPenalty: 1, maxTokens };
@@ -62,7 +68,7 @@ const perQuestion: {
   withGoldValues: number;
 }[] = [];
 for (const [q, item] of items.entries()) {
-  const prompt = datasetPrompt("tiny", item);
+  const prompt = prompts[q]!;
   const [greedy] = await model.generateCandidates(prompt, 1, { ...sampling, temperatures: [0] });
   const texts = [greedy!.text];
   for (let done = 0; done < n; done += SEQUENCES) {
@@ -106,7 +112,7 @@ const mean = (f: (x: (typeof perQuestion)[number]) => number): number =>
   perQuestion.reduce((s, x) => s + f(x), 0) / perQuestion.length;
 const ks = [1, 2, 4, 8, 16, 32, 64].filter((k) => k <= n);
 console.log(
-  `model ${modelPath}${adapter ? ` + ${adapter}` : ""}, split ${split} (n = ${perQuestion.length}), ${n} samples per question at T = ${temperature}, ${seconds.toFixed(0)} s`,
+  `model ${modelPath}${adapter ? ` + ${adapter}` : ""}, split ${split} (n = ${perQuestion.length}, ${style} prompts), ${n} samples per question at T = ${temperature}, ${seconds.toFixed(0)} s`,
 );
 console.log("");
 console.log("| decoding | execution accuracy |");

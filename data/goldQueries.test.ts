@@ -10,25 +10,9 @@ import { openDatabase } from "../sql/openDatabase.js";
 import { parseSql } from "../sql/parseSql.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { DATASET_SPLITS, loadDatasetSplits, type DatasetItem } from "./loadDataset.js";
+import { DEMO_TABLES } from "./seedDemoDatabase.js";
 
-const SCHEMA_TABLES = [
-  "budgets",
-  "companies",
-  "customers",
-  "departments",
-  "employees",
-  "fiscal_periods",
-  "gl_accounts",
-  "invoices",
-  "journal_entries",
-  "journal_lines",
-  "payments",
-  "project_assignments",
-  "projects",
-  "timesheets",
-  "vendor_bills",
-  "vendors",
-];
+const SCHEMA_TABLES = DEMO_TABLES;
 
 let db: SqlExecutor;
 let items: DatasetItem[];

@@ -29,6 +29,26 @@ import { mulberry32 } from "../runtime/mulberry32.js";
 /** Bump when the seed's output changes. */
 export const SEED_VERSION = "2025.11.1";
 
+/** The demo database's tables (data/schema.sql), in creation order. */
+export const DEMO_TABLES: readonly string[] = [
+  "companies",
+  "departments",
+  "employees",
+  "customers",
+  "projects",
+  "project_assignments",
+  "gl_accounts",
+  "fiscal_periods",
+  "journal_entries",
+  "journal_lines",
+  "invoices",
+  "payments",
+  "vendors",
+  "vendor_bills",
+  "budgets",
+  "timesheets",
+];
+
 // ─── PRNG and formatting ──────────────────────────────────────────────────────────────────────────
 
 type Value = string | number | boolean | null | SqlDate | Cents;

@@ -1,11 +1,14 @@
 /**
- * Every prompt gl-rl sends to a model, in one place, shared by the generator and the trainers.
+ * The prompt templates: how one prompt of each style is written. What goes into them — which tables, which
+ * values, which style for which model — is the task's (task/text2sqlPrompt.ts), the one prompt builder of
+ * `ask`, `eval`, `train sft`, `train grpo` and the benches.
  *
  * Styles (docs/prompts.md):
  *   - "tiny":           the question (and evidence) alone; completion = the SQL, then EOS. The tiny demo
  *                       model learns the demo schema by heart, so sequences stay tens of tokens long.
  *   - "zeroShot":       system instructions + schema DDL (if given) + question; answer in a ```sql block.
- *   - "fewShot":        zeroShot + worked question → SQL examples.
+ *   - "fewShot":        zeroShot + worked question → SQL examples (every chat style shows examples when
+ *                       given some: the orchestrator passes the user's remembered corrections).
  *   - "reasoningFirst": think step by step in a <reasoning> block, then one ```sql block.
  *   - "schemaAware":    DDL of the linked tables with column comments, sample values, and the evidence.
  *   - correction:       the failed SQL, the validator's / database's error and its hint.
@@ -35,7 +38,7 @@ export interface PromptInput {
   schema?: string;
   /** Linked tables (schemaAware). */
   tables?: TableContext[];
-  /** Worked examples (fewShot). */
+  /** Worked examples (any chat style; "tiny" has no room for them). */
   examples?: { question: string; sql: string }[];
 }
 
@@ -92,7 +95,7 @@ function userText(style: Exclude<PromptStyle, "tiny">, input: PromptInput): stri
   if (style === "schemaAware" && input.tables?.length)
     parts.push(`Relevant tables:\n${input.tables.map(tableText).join("\n\n")}`);
   else if (input.schema) parts.push(`Database schema:\n${input.schema.trim()}`);
-  if (style === "fewShot" && input.examples?.length) {
+  if (input.examples?.length) {
     parts.push(
       `Examples:\n${input.examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql.trim()}\n\`\`\``).join("\n\n")}`,
     );

@@ -11,13 +11,15 @@
  * GL defaults (data/schema.sql): ledger totals count posted entries only; SUM(debit - credit) across
  * account types mixes normal balances; void invoices / vendor bills are excluded from totals; payroll
  * and headcount aggregates filter employee status; ledger amounts come from journal_lines debit/credit.
- * Users pass their own rules with `validateSql(sql, { businessRules })`.
+ * Rules are opt-in: the validator checks none unless given some; the demo database's callers (`gl-rl ask`
+ * and `gl-rl validate` on `--db demo`) pass these. Users pass their own with `validateSql(sql, { businessRules })`.
  *
  * @example
  * const analysis = analyzeSql("SELECT sum(debit) FROM journal_lines")!;
- * checkBusinessRules(analysis, "SELECT sum(debit) FROM journal_lines"); // [{ code: "rule_posted_entries_only", … }]
+ * checkBusinessRules(analysis, "SELECT sum(debit) FROM journal_lines", DEMO_BUSINESS_RULES); // [{ code: "rule_posted_entries_only", … }]
  */
 import type { SqlAnalysis } from "./analyzeSql.js";
+import { parseDatabaseSpec } from "./openDatabase.js";
 
 /** A finding of the validator (same shape as validateSql's). */
 export interface RuleIssue {
@@ -139,11 +141,18 @@ export const DEMO_BUSINESS_RULES: readonly BusinessRule[] = [
 ];
 
 /** The issues of every rule that applies to the query. */
-export function checkBusinessRules(
-  analysis: SqlAnalysis,
-  sql: string,
-  rules: readonly BusinessRule[] = DEMO_BUSINESS_RULES,
-): RuleIssue[] {
+/**
+ * The rules a database gets when the caller names none: business rules are about one database's meaning, so
+ * they are opt-in — the demo database (spec "demo") gets its GL rules, every other database none.
+ * @example
+ * defaultBusinessRules("demo");               // DEMO_BUSINESS_RULES
+ * defaultBusinessRules("postgres://…/erp");   // []
+ */
+export function defaultBusinessRules(databaseSpec: string | undefined): readonly BusinessRule[] {
+  return parseDatabaseSpec(databaseSpec).kind === "demo" ? DEMO_BUSINESS_RULES : [];
+}
+
+export function checkBusinessRules(analysis: SqlAnalysis, sql: string, rules: readonly BusinessRule[]): RuleIssue[] {
   const issues: RuleIssue[] = [];
   for (const rule of rules) {
     if (!rule.applies(analysis, sql)) continue;

@@ -27,6 +27,8 @@ export interface OpenDatabaseOptions {
   timeoutMs?: number;
   /** Default row cap of `execute`. Default 1000. */
   maxRows?: number;
+  /** Default size cap of a result, bytes. Default 16 MB (sql/sqlExecutor.ts DEFAULT_MAX_RESULT_BYTES). */
+  maxResultBytes?: number;
 }
 
 /** What a `--db` spec names, without opening it. */

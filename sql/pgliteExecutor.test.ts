@@ -106,6 +106,40 @@ describe("createPgliteExecutor (in memory)", () => {
     expect(await countItems(executor)).toBe(2500);
   }, 30_000);
 
+  it("bounds the result in bytes: a 20 MB value and many wide rows are cut at maxResultBytes with a warning", async () => {
+    // One value past the 16 MB default: the worker drops it; only the (empty) kept result crosses threads.
+    const giant = await executor.execute("SELECT repeat('x', 20000000) AS big, 1 AS one", { timeoutMs: 30_000 });
+    expect(giant).toMatchObject({ rows: [], rowCount: 0, truncated: true });
+    expect(giant.columns.map((c) => c.name)).toEqual(["big", "one"]);
+    expect(giant.warning).toMatch(/cut at 0 rows: the next row would pass the 16 MB size limit/);
+    // 500 rows of 100,000 characters = 50 MB: rows are kept while they fit 16 MB (167 of them).
+    const wide = await executor.execute("SELECT g, repeat('y', 100000) AS pad FROM generate_series(1, 500) g", {
+      timeoutMs: 30_000,
+    });
+    expect(wide.truncated).toBe(true);
+    expect(wide.rowCount).toBe(Math.floor((16 * 2 ** 20) / (100_000 + 8)));
+    expect(wide.rows.at(-1)![0]).toBe(wide.rowCount);
+    expect(wide.warning).toMatch(/size limit/);
+    const small = await executor.execute("SELECT g FROM generate_series(1, 10) g", { maxResultBytes: 40 });
+    expect(small.rows).toEqual([[1], [2], [3], [4], [5]]);
+    // The row cap is a warning too; a result within both caps has none.
+    expect((await executor.execute("SELECT id FROM items", { maxRows: 2 })).warning).toMatch(
+      /cut at 2 rows \(maxRows 2\)/,
+    );
+    expect((await executor.execute("SELECT id FROM items WHERE id < 3")).warning).toBeUndefined();
+  }, 60_000);
+
+  it("runs non-queries plainly and points error positions into the caller's SQL", async () => {
+    const plan = await executor.execute("EXPLAIN SELECT id FROM items");
+    expect(plan.rows.length).toBeGreaterThan(0);
+    const error = await executor.execute("SELECT nope FROM items").catch((e: unknown) => e);
+    expect(isDatabaseError(error) && (error.context as { position?: string }).position).toBe("8");
+    const cte = await executor
+      .execute("WITH d AS (DELETE FROM items RETURNING 1) SELECT count(*) FROM d")
+      .catch((e: unknown) => e);
+    expect(isDatabaseError(cte) && cte.code).toBe("read_only_violation");
+  });
+
   it("dumps the database and loads the dump in a new executor", async () => {
     const dump = await executor.dump();
     expect(dump.byteLength).toBeGreaterThan(1000);

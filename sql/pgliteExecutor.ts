@@ -5,8 +5,10 @@
  * 1. Calls are serialised (PGlite has one connection); each waits for the worker to be ready.
  * 2. The worker runs BEGIN; SET TRANSACTION READ ONLY; SET LOCAL ROLE glrl_reader (a SELECT-only role,
  *    when the database has it); the statement through `query()` (extended protocol: exactly one
- *    statement, never `exec()`); ROLLBACK. Rows past `maxRows` (default 1000) are dropped and
- *    `truncated` is set. Column types are PostgreSQL type names from pg_type; `date` values stay
+ *    statement, never `exec()`); ROLLBACK. A query (sql/sqlExecutor.ts CURSOR_QUERY_START) runs as
+ *    DECLARE … CURSOR FOR and its rows come in FETCH batches: at most maxRows + 1 (default 1000) are
+ *    fetched, and the first row that would take the result past `maxResultBytes` (default 16 MB) ends it;
+ *    either cut sets `truncated` and a `warning`. Only the kept rows cross to this thread. Column types are PostgreSQL type names from pg_type; `date` values stay
  *    'YYYY-MM-DD' strings (no time zone can shift them), other types as PGlite parses them.
  * 3. PGlite ignores `statement_timeout`, so the time limit (default 5000 ms) is a timer in this thread:
  *    when it fires (or `signal` aborts) the worker is terminated and a fresh one is started from the
@@ -25,7 +27,17 @@
  */
 import { Worker } from "node:worker_threads";
 import { AbortError, DatabaseError, TimeoutError } from "../errors.js";
-import type { ExecuteOptions, QueryResult, SqlExecutor } from "./sqlExecutor.js";
+import {
+  CURSOR_DECLARATION,
+  CURSOR_QUERY_START,
+  DEFAULT_MAX_RESULT_BYTES,
+  DEFAULT_MAX_ROWS,
+  DEFAULT_TIMEOUT_MS,
+  truncationWarning,
+  type ExecuteOptions,
+  type QueryResult,
+  type SqlExecutor,
+} from "./sqlExecutor.js";
 
 /** The SELECT-only role untrusted statements run as (created by `READER_ROLE_SQL`). */
 export const READER_ROLE = "glrl_reader";
@@ -61,12 +73,11 @@ export interface PgliteExecutorOptions {
   timeoutMs?: number;
   /** Default row cap of `execute`. Default 1000. */
   maxRows?: number;
+  /** Default size cap of a result, bytes. Default DEFAULT_MAX_RESULT_BYTES (16 MB). */
+  maxResultBytes?: number;
   /** Limit on starting the worker (loading the database), ms. Default 60000. */
   startTimeoutMs?: number;
 }
-
-export const DEFAULT_TIMEOUT_MS = 5000;
-export const DEFAULT_MAX_ROWS = 1000;
 
 /** The PGlite executor: `SqlExecutor` plus the trusted admin path and a dump of the database. */
 export interface PgliteExecutor extends SqlExecutor {
@@ -165,6 +176,7 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
   const description = options.description ?? (options.dataDir ? `pglite:${options.dataDir}` : "pglite:memory");
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const defaultMaxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
+  const defaultMaxBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
   // What a restarted worker loads: the data directory, or (in memory) the latest dump. Trusted writes
   // through admin() make the in-memory dump stale; it is refreshed before the next execute().
   const source: PgliteExecutorOptions = { ...options };
@@ -269,13 +281,21 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
     async execute(sql: string, executeOptions: ExecuteOptions = {}): Promise<QueryResult> {
       const timeoutMs = executeOptions.timeoutMs ?? defaultTimeoutMs;
       const maxRows = executeOptions.maxRows ?? defaultMaxRows;
+      const maxBytes = executeOptions.maxResultBytes ?? defaultMaxBytes;
       if (sourceStale) await executor.dump();
-      return (await call(
-        { kind: "execute", sql, params: executeOptions.params ?? [], maxRows },
+      const cursor = CURSOR_QUERY_START.test(sql) ? CURSOR_DECLARATION : null;
+      const { truncatedBy, ...result } = (await call(
+        { kind: "execute", sql, params: executeOptions.params ?? [], maxRows, maxBytes, cursor },
         timeoutMs,
         executeOptions.signal,
         sql,
-      )) as QueryResult;
+      )) as QueryResult & { truncatedBy: "rows" | "bytes" | null };
+      return truncatedBy === null
+        ? result
+        : {
+            ...result,
+            warning: truncationWarning(truncatedBy, result.rowCount, truncatedBy === "rows" ? maxRows : maxBytes),
+          };
     },
     async admin(sql: string): Promise<void> {
       await call({ kind: "admin", sql }, undefined, undefined, undefined);

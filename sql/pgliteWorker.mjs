@@ -4,7 +4,7 @@
 // workerData: { dataDir?: string, dump?: Uint8Array, readerRole: string }
 //   dataDir — a persistent PGlite data directory (nodefs); dump — a dumpDataDir() tarball loaded into
 //   memory. Neither: an empty in-memory database.
-// Messages in:  { id, kind: "execute", sql, params, maxRows }  — untrusted, sandboxed
+// Messages in:  { id, kind: "execute", sql, params, maxRows, maxBytes, cursor }  — untrusted, sandboxed
 //               { id, kind: "admin", sql }                     — trusted, simple protocol (exec)
 //               { id, kind: "dump", compression }              — dumpDataDir("gzip" | "none") as bytes
 //               { id, kind: "close" }
@@ -14,6 +14,13 @@
 // SELECT only, when it exists); then the statement through query() — the extended protocol, which
 // accepts exactly one statement; then ROLLBACK, whatever happened. The time limit is enforced by the
 // parent, which terminates this thread (PGlite ignores statement_timeout).
+//
+// Bounded result: when `cursor` is given (the parent decided the statement is a query), the statement
+// runs as `<cursor><sql>` (DECLARE … CURSOR FOR) and rows come in FETCH batches (64, doubling up to 4096),
+// at most maxRows + 1 in all; a row whose size would take the result past maxBytes ends it (sizes: text
+// length of strings, 8 per number or boolean, JSON length otherwise). Only the kept rows go back to the
+// parent. A data-modifying WITH cannot be a cursor (SQLSTATE 0A000): it runs plainly and fails as a write.
+// Error positions are shifted back by the cursor prefix so they point into the caller's SQL.
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
 
@@ -58,18 +65,97 @@ async function refreshReaderRole(db) {
   hasReaderRole = result.rows.length > 0;
 }
 
-async function execute(db, { sql, params, maxRows }) {
-  await db.exec(`BEGIN; SET TRANSACTION READ ONLY;${hasReaderRole ? ` SET LOCAL ROLE ${readerRole};` : ""}`);
+/** Approximate size of one row: text length of strings, 8 per number/boolean, JSON length otherwise. */
+function rowBytes(row) {
+  let bytes = 0;
+  for (const value of row) {
+    if (value === null || value === undefined) bytes += 1;
+    else if (typeof value === "string") bytes += value.length;
+    else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") bytes += 8;
+    else if (value instanceof Uint8Array) bytes += value.byteLength;
+    else bytes += JSON.stringify(value)?.length ?? 8;
+  }
+  return bytes;
+}
+
+/** Appends rows to `kept` within the caps; returns "rows" | "bytes" when a cap cut the result, else null. */
+function keep(kept, batch, limits) {
+  for (const row of batch) {
+    if (kept.rows.length >= limits.maxRows) return "rows";
+    const size = rowBytes(row);
+    if (kept.bytes + size > limits.maxBytes) return "bytes";
+    kept.rows.push(row);
+    kept.bytes += size;
+  }
+  return null;
+}
+
+const QUERY_OPTIONS = { rowMode: "array", parsers: KEEP_AS_TEXT };
+
+async function fetchThroughCursor(db, cursor, sql, params, limits) {
+  try {
+    await db.query(`${cursor}${sql}`, params ?? []);
+  } catch (error) {
+    const position = Number(error?.position);
+    if (Number.isFinite(position) && position > 0)
+      throw Object.assign(new Error(error.message), {
+        code: error.code,
+        hint: error.hint,
+        detail: error.detail,
+        position: String(Math.max(1, position - cursor.length)),
+      });
+    throw error;
+  }
+  const name = cursor.split(/\s+/)[1];
+  const kept = { rows: [], bytes: 0 };
+  let fields = [];
+  for (let batch = 64; ; batch = Math.min(batch * 2, 4096)) {
+    const want = Math.min(batch, limits.maxRows + 1 - kept.rows.length);
+    const result = await db.query(`FETCH FORWARD ${want} FROM ${name}`, [], QUERY_OPTIONS);
+    fields = result.fields ?? fields;
+    const cut = keep(kept, result.rows ?? [], limits);
+    if (cut !== null) return { fields, ...kept, by: cut };
+    if ((result.rows ?? []).length < want) return { fields, ...kept, by: null };
+  }
+}
+
+async function fetchPlainly(db, sql, params, limits) {
+  const result = await db.query(sql, params ?? [], QUERY_OPTIONS);
+  const kept = { rows: [], bytes: 0 };
+  const by = keep(kept, result.rows ?? [], limits);
+  return { fields: result.fields ?? [], ...kept, by };
+}
+
+const begin = (db) =>
+  db.exec(`BEGIN; SET TRANSACTION READ ONLY;${hasReaderRole ? ` SET LOCAL ROLE ${readerRole};` : ""}`);
+
+async function execute(db, { sql, params, maxRows, maxBytes, cursor }) {
+  const limits = { maxRows, maxBytes };
+  await begin(db);
   try {
     const started = performance.now();
-    const result = await db.query(sql, params ?? [], { rowMode: "array", parsers: KEEP_AS_TEXT });
+    let fetched;
+    if (cursor) {
+      try {
+        fetched = await fetchThroughCursor(db, cursor, sql, params, limits);
+      } catch (error) {
+        if (error?.code !== "0A000") throw error;
+        await db.exec("ROLLBACK");
+        await begin(db);
+        fetched = await fetchPlainly(db, sql, params, limits);
+      }
+    } else fetched = await fetchPlainly(db, sql, params, limits);
     const elapsedMs = performance.now() - started;
-    const fields = result.fields ?? [];
     const columns = [];
-    for (const field of fields) columns.push({ name: field.name, type: await typeName(db, field.dataTypeID) });
-    const all = result.rows ?? [];
-    const rows = all.length > maxRows ? all.slice(0, maxRows) : all;
-    return { columns, rows, rowCount: rows.length, truncated: all.length > maxRows, elapsedMs };
+    for (const field of fetched.fields) columns.push({ name: field.name, type: await typeName(db, field.dataTypeID) });
+    return {
+      columns,
+      rows: fetched.rows,
+      rowCount: fetched.rows.length,
+      truncated: fetched.by !== null,
+      truncatedBy: fetched.by,
+      elapsedMs,
+    };
   } finally {
     // A statement such as COMMIT may have ended our transaction already; ROLLBACK then only warns.
     await db.exec("ROLLBACK");

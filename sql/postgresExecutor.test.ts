@@ -70,6 +70,25 @@ if (url)
       expect((await db.execute(`SELECT count(*)::int FROM ${table}`)).rows).toEqual([[1500]]);
     });
 
+    it("bounds the result in bytes: a 200 MB value never reaches the client, wide rows are cut", async () => {
+      const rss = process.memoryUsage().rss;
+      const giant = await db.execute("SELECT repeat('x', 200000000) AS big", { timeoutMs: 20_000 });
+      expect(giant).toMatchObject({ rows: [], rowCount: 0, truncated: true });
+      expect(giant.warning).toMatch(/16 MB size limit/);
+      expect(process.memoryUsage().rss - rss).toBeLessThan(100 * 2 ** 20);
+      const wide = await db.execute("SELECT g, repeat('y', 100000) AS pad FROM generate_series(1, 500) g", {
+        timeoutMs: 20_000,
+      });
+      expect(wide.truncated).toBe(true);
+      expect(wide.rowCount).toBeGreaterThan(150); // 16 MB holds 167 of these rows (100,011 bytes on the wire each)
+      expect(wide.rowCount).toBeLessThan(168);
+      expect(wide.rows.map((r) => r[0])).toEqual(Array.from({ length: wide.rowCount }, (_, i) => i + 1));
+      // The pool replaced the connection the guard closed.
+      expect((await db.execute("SELECT 1 AS one")).rows).toEqual([[1]]);
+      const error = await db.execute(`SELECT nope FROM ${table}`).catch((e: unknown) => e);
+      expect(isDatabaseError(error) && (error.context as { position?: string }).position).toBe("8");
+    });
+
     it("enforces statement_timeout and aborts on a signal", async () => {
       const started = performance.now();
       const error = await db.execute("SELECT pg_sleep(3)", { timeoutMs: 300 }).catch((e: unknown) => e);

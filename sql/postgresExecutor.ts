@@ -7,10 +7,17 @@
  *    transaction, so even one that switches the transaction back to read-write has nothing left to run.
  * 2. The statement through the extended protocol (`queryMode: "extended"`): exactly one statement —
  *    pg's simple protocol would run `SELECT 1; COMMIT; DELETE …`.
- * 3. `ROLLBACK`, whatever happened. Rows past `maxRows` (default 1000) are dropped, `truncated` set;
- *    column types are PostgreSQL type names from pg_type (cached per executor); `date` values stay
+ * 3. A query (sql/sqlExecutor.ts CURSOR_QUERY_START) runs as DECLARE … CURSOR FOR and its rows come in
+ *    FETCH batches (16, doubling up to 4096, and no more rows than the room left holds at the mean row size
+ *    so far; `statement_timeout` re-set to the time left before each later batch): at most maxRows + 1 (default 1000) rows are fetched, and the size of every row is read off the
+ *    wire before it arrives (sql/dataRowGuard.ts): the first row that would take the result past
+ *    `maxResultBytes` (default 16 MB) ends it — the connection is closed at that row's header, so the client
+ *    never holds more than the limit. Either cut sets `truncated` and a `warning`. Other statements
+ *    (EXPLAIN, SHOW) run plainly under the same guard. A data-modifying WITH cannot be a cursor (SQLSTATE
+ *    0A000): it runs plainly, where the read-only transaction refuses it.
+ * 4. `ROLLBACK`, whatever happened (unless the connection was closed: it is discarded). Column types are PostgreSQL type names from pg_type (cached per executor); `date` values stay
  *    'YYYY-MM-DD' strings (as in the PGlite executor), other types as pg parses them.
- * 4. An aborted `signal` cancels the statement with `pg_cancel_backend(pid)` from another connection.
+ * 5. An aborted `signal` cancels the statement with `pg_cancel_backend(pid)` from another connection.
  *    A client-side timer at timeoutMs + 2000 ms destroys the connection if the server never answers.
  *
  * `createPostgresExecutor` connects once before returning, so an unreachable server fails fast
@@ -23,8 +30,19 @@
  */
 import pg from "pg";
 import { AbortError, DatabaseError, TimeoutError } from "../errors.js";
-import type { ExecuteOptions, QueryResult, SqlExecutor } from "./sqlExecutor.js";
-import { DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_MS } from "./pgliteExecutor.js";
+import { dataRowGuard, type DataRowGuard } from "./dataRowGuard.js";
+import {
+  CURSOR_DECLARATION,
+  CURSOR_NAME,
+  CURSOR_QUERY_START,
+  DEFAULT_MAX_RESULT_BYTES,
+  DEFAULT_MAX_ROWS,
+  DEFAULT_TIMEOUT_MS,
+  truncationWarning,
+  type ExecuteOptions,
+  type QueryResult,
+  type SqlExecutor,
+} from "./sqlExecutor.js";
 
 // `date` stays 'YYYY-MM-DD' text (pg would make a Date at local midnight, which a time zone can shift),
 // as with the PGlite executor.
@@ -41,6 +59,8 @@ export interface PostgresExecutorOptions {
   timeoutMs?: number;
   /** Default row cap. Default 1000. */
   maxRows?: number;
+  /** Default size cap of a result, bytes. Default DEFAULT_MAX_RESULT_BYTES (16 MB). */
+  maxResultBytes?: number;
   /** Pool size. Default 4. */
   maxConnections?: number;
   /** Connection timeout, ms. Default 3000. */
@@ -88,6 +108,7 @@ export async function createPostgresExecutor(
   const description = describePostgresUrl(url);
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const defaultMaxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
+  const defaultMaxBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 4,
@@ -108,9 +129,10 @@ export async function createPostgresExecutor(
   }
   let closed = false;
 
-  const typeName = async (client: pg.PoolClient, oid: number): Promise<string> => {
+  // Through the pool: the query's own connection may have been closed by the result size guard.
+  const typeName = async (oid: number): Promise<string> => {
     if (!typeNames.has(oid)) {
-      const result = await client.query<{ typname: string }>("SELECT typname FROM pg_catalog.pg_type WHERE oid = $1", [
+      const result = await pool.query<{ typname: string }>("SELECT typname FROM pg_catalog.pg_type WHERE oid = $1", [
         oid,
       ]);
       typeNames.set(oid, result.rows[0]?.typname ?? String(oid));
@@ -125,6 +147,7 @@ export async function createPostgresExecutor(
       if (closed) throw new DatabaseError("db_closed", `${description} is closed`, { hint: "open the database again" });
       const timeoutMs = executeOptions.timeoutMs ?? defaultTimeoutMs;
       const maxRows = executeOptions.maxRows ?? defaultMaxRows;
+      const maxBytes = executeOptions.maxResultBytes ?? defaultMaxBytes;
       const signal = executeOptions.signal;
       if (signal?.aborted) throw new AbortError(`the query on ${description} was aborted before it started`);
       let client: pg.PoolClient;
@@ -141,28 +164,31 @@ export async function createPostgresExecutor(
         if (pid !== undefined) void pool.query("SELECT pg_cancel_backend($1)", [pid]).catch(() => undefined);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      const guard = setTimeout(() => {
+      const timer = setTimeout(() => {
         destroyed = true;
         client.release(new Error("the server did not answer within the time limit"));
       }, timeoutMs + 2000);
+      const guard = dataRowGuard(client);
       try {
-        await client.query("BEGIN READ ONLY");
-        await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
         const started = performance.now();
-        const result = await client.query({
-          text: sql,
-          values: executeOptions.params ?? [],
-          rowMode: "array",
-          queryMode: "extended",
-          types: TYPES,
-        } as pg.QueryArrayConfig);
+        const fetched = await fetchBounded(client, guard, sql, executeOptions.params ?? [], {
+          maxRows,
+          maxBytes,
+          deadline: started + timeoutMs,
+        });
         const elapsedMs = performance.now() - started;
         const columns = [];
-        for (const field of result.fields ?? [])
-          columns.push({ name: field.name, type: await typeName(client, field.dataTypeID) });
-        const all = (result.rows ?? []) as unknown[][];
-        const rows = all.length > maxRows ? all.slice(0, maxRows) : all;
-        return { columns, rows, rowCount: rows.length, truncated: all.length > maxRows, elapsedMs };
+        for (const field of fetched.fields) columns.push({ name: field.name, type: await typeName(field.dataTypeID) });
+        const result: QueryResult = {
+          columns,
+          rows: fetched.rows,
+          rowCount: fetched.rows.length,
+          truncated: fetched.by !== null,
+          elapsedMs,
+        };
+        if (fetched.by !== null)
+          result.warning = truncationWarning(fetched.by, result.rowCount, fetched.by === "rows" ? maxRows : maxBytes);
+        return result;
       } catch (error) {
         const e = error as PgError;
         if (aborted)
@@ -186,9 +212,14 @@ export async function createPostgresExecutor(
           },
         );
       } finally {
-        clearTimeout(guard);
+        guard.stop();
+        clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        if (!destroyed) {
+        if (destroyed) {
+          // released (and discarded) by the timer
+        } else if (guard.tripped)
+          client.release(new Error("closed by the result size guard")); // discarded
+        else {
           try {
             await client.query("ROLLBACK");
             client.release();
@@ -216,4 +247,92 @@ export async function createPostgresExecutor(
     },
   };
   return executor;
+}
+
+// ─── bounded fetch ─────────────────────────────────────────────────────────────────────────────────
+
+interface Fetched {
+  fields: { name: string; dataTypeID: number }[];
+  rows: unknown[][];
+  /** Which cap cut the result, or null. */
+  by: "rows" | "bytes" | null;
+}
+
+const arrayQuery = (text: string, values: unknown[] = []): pg.QueryArrayConfig =>
+  ({ text, values, rowMode: "array", queryMode: "extended", types: TYPES }) as pg.QueryArrayConfig;
+
+/**
+ * BEGIN READ ONLY, then the statement through a cursor in batches (or plainly when it is not a query), within
+ * `maxRows` and the guard's byte limit (see the file comment, step 3). The caller rolls back.
+ */
+async function fetchBounded(
+  client: pg.PoolClient,
+  guard: DataRowGuard,
+  sql: string,
+  values: unknown[],
+  limits: { maxRows: number; maxBytes: number; deadline: number },
+): Promise<Fetched> {
+  const timeLeft = (): number => Math.max(1, Math.floor(limits.deadline - performance.now()));
+  const begin = async (): Promise<void> => {
+    await client.query("BEGIN READ ONLY");
+    await client.query(`SET LOCAL statement_timeout = ${timeLeft()}`);
+  };
+  const rows: unknown[][] = [];
+  let fields: Fetched["fields"] = [];
+  /** Keeps the rows that fit both caps; returns the cap that cut, else null. */
+  const keep = (batch: unknown[][]): Fetched["by"] => {
+    for (const row of batch) {
+      if (rows.length >= limits.maxRows) return "rows";
+      if (rows.length >= guard.sizes.length) return "bytes"; // its DataRow did not fit the byte limit
+      rows.push(row);
+    }
+    return guard.tripped ? "bytes" : null;
+  };
+  /** One statement under the guard; a closed-by-the-guard connection ends the result instead of failing. */
+  const run = async (text: string, params: unknown[] = []): Promise<pg.QueryArrayResult | null> => {
+    try {
+      return await client.query(arrayQuery(text, params));
+    } catch (error) {
+      if (guard.tripped) return null;
+      throw error;
+    }
+  };
+
+  await begin();
+  guard.start(limits.maxBytes);
+  if (CURSOR_QUERY_START.test(sql)) {
+    let declared = true;
+    try {
+      await client.query({ text: `${CURSOR_DECLARATION}${sql}`, values, queryMode: "extended" } as pg.QueryConfig);
+    } catch (error) {
+      const e = error as PgError;
+      if (e.code !== "0A000") {
+        // Point the error's position into the caller's SQL, not the cursor declaration.
+        if (e.position !== undefined && Number(e.position) > CURSOR_DECLARATION.length)
+          e.position = String(Number(e.position) - CURSOR_DECLARATION.length);
+        throw error;
+      }
+      declared = false; // a data-modifying WITH: run it plainly (the read-only transaction refuses it)
+      await client.query("ROLLBACK");
+      await begin();
+    }
+    if (declared) {
+      for (let batch = 16; ; batch *= 2) {
+        // A batch that crosses the byte limit is lost with the closed connection: once rows have arrived,
+        // ask only for about as many as the room left holds at their mean size (80 %).
+        const mean = guard.sizes.length > 0 ? guard.bytes / guard.sizes.length : 0;
+        const fits = mean > 0 ? Math.floor((0.8 * (limits.maxBytes - guard.bytes)) / mean) : batch;
+        const want = Math.max(1, Math.min(batch, 4096, fits, limits.maxRows + 1 - rows.length));
+        if (rows.length > 0) await client.query(`SET LOCAL statement_timeout = ${timeLeft()}`);
+        const result = await run(`FETCH FORWARD ${want} FROM ${CURSOR_NAME}`);
+        if (result === null) return { fields, rows, by: "bytes" };
+        fields = result.fields;
+        const by = keep(result.rows);
+        if (by !== null || result.rows.length < want) return { fields, rows, by };
+      }
+    }
+  }
+  const result = await run(sql, values);
+  if (result === null) return { fields, rows, by: "bytes" };
+  return { fields: result.fields, rows, by: keep(result.rows) };
 }

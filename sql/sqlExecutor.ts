@@ -16,8 +16,10 @@ export interface QueryResult {
   rows: unknown[][];
   /** Rows returned (≤ maxRows). */
   rowCount: number;
-  /** True when more rows existed than `maxRows` and the rest were dropped. */
+  /** True when more rows existed than `maxRows`, or the rows passed `maxResultBytes`, and the rest were dropped. */
   truncated: boolean;
+  /** Why the result was cut, in words (`truncationWarning`); absent when it was not. */
+  warning?: string;
   /** Wall time of the statement, milliseconds. */
   elapsedMs: number;
 }
@@ -26,12 +28,47 @@ export interface QueryResult {
 export interface ExecuteOptions {
   /** Hard time limit, milliseconds. Default 5000. */
   timeoutMs?: number;
-  /** Row cap: rows past it are dropped and `truncated` is set. Default 1000. */
+  /** Row cap: at most maxRows + 1 rows are fetched; rows past it are dropped and `truncated` is set. Default 1000. */
   maxRows?: number;
+  /**
+   * Size cap of the result, bytes (DEFAULT_MAX_RESULT_BYTES, 16 MB): rows are fetched in batches through a
+   * cursor and the first row that would pass the cap ends the result, with `truncated` and a `warning`.
+   */
+  maxResultBytes?: number;
   /** Query parameters ($1, $2…). */
   params?: unknown[];
   signal?: AbortSignal;
 }
+
+/** Default time limit of `execute`, ms. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+/** Default row cap of `execute`. */
+export const DEFAULT_MAX_ROWS = 1000;
+/** Default size cap of a result, bytes: 16 MB (a 200 MB value would otherwise reach the client whole). */
+export const DEFAULT_MAX_RESULT_BYTES = 16 * 2 ** 20;
+
+/**
+ * The warning of a cut result.
+ * @example
+ * truncationWarning("bytes", 12, 16 * 2 ** 20); // "the result was cut at 12 rows: the next row would pass the 16 MB size limit (maxResultBytes)"
+ */
+export function truncationWarning(by: "rows" | "bytes", rowCount: number, limit: number): string {
+  const rows = `${rowCount} row${rowCount === 1 ? "" : "s"}`;
+  if (by === "rows") return `the result was cut at ${rows} (maxRows ${limit})`;
+  const size = limit >= 2 ** 20 ? `${+(limit / 2 ** 20).toFixed(1)} MB` : `${limit} bytes`;
+  return `the result was cut at ${rows}: the next row would pass the ${size} size limit (maxResultBytes)`;
+}
+
+/**
+ * Whether DECLARE … CURSOR FOR can run a statement: a query (SELECT, WITH, VALUES, TABLE, or a
+ * parenthesised one) after leading comments. The executors fetch those through a cursor in batches;
+ * anything else (EXPLAIN, SHOW) runs plainly and is capped after the fact.
+ */
+export const CURSOR_QUERY_START = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*[\s(]*(?:select|with|values|table)\b/i;
+
+/** The cursor both executors declare: `${CURSOR_DECLARATION}<sql>` (error positions are shifted back by its length). */
+export const CURSOR_NAME = "glrl_result";
+export const CURSOR_DECLARATION = `DECLARE ${CURSOR_NAME} NO SCROLL CURSOR FOR `;
 
 export interface SqlExecutor {
   /** `pglite` or `postgres`. */

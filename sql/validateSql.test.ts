@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { AbortError, InputError } from "../errors.js";
 import { loadDatasetSplits, type DatasetItem } from "../data/loadDataset.js";
-import type { BusinessRule } from "./businessRules.js";
+import { DEMO_BUSINESS_RULES, type BusinessRule } from "./businessRules.js";
 import { openDatabase } from "./openDatabase.js";
 import { introspectSchema, type SchemaModel } from "./schemaModel.js";
 import type { ExecuteOptions, SqlExecutor } from "./sqlExecutor.js";
@@ -183,18 +183,25 @@ describe("validateSql", () => {
     expect(executed).toEqual(["EXPLAIN (FORMAT JSON) SELECT 1"]);
   });
 
-  it("business rules: GL defaults as warnings, user rules, and off", async () => {
-    const sums = await check("SELECT sum(jl.debit - jl.credit) FROM journal_lines jl");
+  it("business rules are opt-in: none by default; the GL rules as warnings when passed; user rules; off", async () => {
+    expect(codes((await check("SELECT sum(jl.debit - jl.credit) FROM journal_lines jl")).warnings)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^rule_/)]),
+    );
+    const gl = { businessRules: DEMO_BUSINESS_RULES };
+    const sums = await check("SELECT sum(jl.debit - jl.credit) FROM journal_lines jl", gl);
     expect(sums.valid).toBe(true);
     expect(codes(sums.warnings)).toEqual(
       expect.arrayContaining(["rule_posted_entries_only", "rule_debit_credit_sign"]),
     );
     const posted = await check(
       "SELECT a.account_type, sum(jl.debit - jl.credit) FROM journal_lines jl JOIN journal_entries je ON je.entry_id = jl.entry_id JOIN gl_accounts a ON a.account_id = jl.account_id WHERE je.posted GROUP BY a.account_type",
+      gl,
     );
     expect(codes(posted.warnings).filter((c) => c.startsWith("rule_"))).toEqual([]);
-    expect(codes((await check("SELECT sum(amount) FROM invoices")).warnings)).toContain("rule_void_documents_excluded");
-    expect(codes((await check("SELECT sum(amount) FROM invoices WHERE status <> 'void'")).warnings)).not.toContain(
+    expect(codes((await check("SELECT sum(amount) FROM invoices", gl)).warnings)).toContain(
+      "rule_void_documents_excluded",
+    );
+    expect(codes((await check("SELECT sum(amount) FROM invoices WHERE status <> 'void'", gl)).warnings)).not.toContain(
       "rule_void_documents_excluded",
     );
     expect(

@@ -17,7 +17,8 @@
  *    PostgreSQL's message and a hint by SQLSTATE (grouping and type errors are found here; a syntax
  *    error is `syntax_error`; a name error the schema stage already reported is not repeated). PostgreSQL is the authority on
  *    names: when it plans a query the schema stage flagged, those findings become warnings.
- * 5. business rules (`businessRules`, default DEMO_BUSINESS_RULES; `false` turns them off): warnings.
+ * 5. business rules (`businessRules`): warnings. Opt-in — none by default, since rules are about one
+ *    database's meaning; the demo database's callers pass DEMO_BUSINESS_RULES (sql/businessRules.ts).
  * 6. performance (`performance`, default true; sql/performanceAnalysis.ts, with the plan of stage 4):
  *    warnings with suggestions.
  * `signal` aborts between stages and the planning call (AbortError). Texts over MAX_SQL_LENGTH are
@@ -31,7 +32,7 @@
  */
 import { AbortError, InputError, isGlRlError } from "../errors.js";
 import { analyzeSql, analyzeSqlWithSchema, type SchemaProblem, type SqlAnalysis } from "./analyzeSql.js";
-import { checkBusinessRules, DEMO_BUSINESS_RULES, type BusinessRule } from "./businessRules.js";
+import { checkBusinessRules, type BusinessRule } from "./businessRules.js";
 import { parseSql } from "./parseSql.js";
 import { analyzePerformance } from "./performanceAnalysis.js";
 import { checkSafety, type SafetyPolicy } from "./safetyPolicy.js";
@@ -59,7 +60,7 @@ export interface ValidateOptions {
   executor?: SqlExecutor;
   /** Safety policy options (allowed functions, catalog access). */
   policy?: SafetyPolicy;
-  /** Rules checked as warnings. Default DEMO_BUSINESS_RULES; `false` turns the stage off. */
+  /** Rules checked as warnings. Default none (`false` or `[]` too); the demo database's are DEMO_BUSINESS_RULES. */
   businessRules?: readonly BusinessRule[] | false;
   /** Performance warnings. Default true. */
   performance?: boolean;
@@ -395,7 +396,7 @@ export async function validateSql(sql: string, options: ValidateOptions = {}): P
   // 5. business rules, 6. performance
   throwIfAborted(signal);
   if (analysis !== undefined) {
-    const rules = options.businessRules === false ? [] : (options.businessRules ?? DEMO_BUSINESS_RULES);
+    const rules = options.businessRules || [];
     warnings.push(...checkBusinessRules(analysis, sql, rules));
     if (options.performance !== false)
       warnings.push(...analyzePerformance(analysis, { ...(schema ? { schema } : {}), plan }).warnings);

@@ -58,6 +58,7 @@ describe("evaluate", () => {
     expect(report.validity_rate).toBeCloseTo(4 / 5, 12);
     expect(report.mean_reward).toBeCloseTo(6 / 5, 12);
     expect(report.results.map((r) => r.question)).toEqual(["a", "b", "c", "d", "e"]);
+    expect(report.results.map((r) => r.prompt)).toEqual(["a", "b", "c", "d", "e"]); // the prompt as the model saw it
     expect(report.mean_latency_ms).toBeGreaterThanOrEqual(0);
     expect(generator.temperatures).toEqual([0, 0, 0, 0, 0]);
   });

@@ -7,8 +7,10 @@
  *   mean_latency_ms    = mean wall time of generation per example
  *   mean_reward        = mean weighted reward (when a reward is given)
  * Examples are generated `concurrency` at a time (the sampler batches sequences); scoring of one batch
- * overlaps with generation of the next.
+ * overlaps with generation of the next. Each result line carries the prompt as the model saw it (rendered),
+ * for error analysis.
  */
+import { renderPrompt } from "../models/promptTemplates.js";
 import type { Prompt, TextGenerator } from "../models/textGenerator.js";
 import type { RewardCandidate } from "../rewards/prepareRewardSamples.js";
 import type { RewardSample } from "../rewards/rewardSample.js";
@@ -24,7 +26,8 @@ export interface EvaluationExample {
 export interface EvaluationOptions {
   generator: Pick<TextGenerator, "generate">;
   examples: readonly EvaluationExample[];
-  buildPrompt(example: EvaluationExample): Prompt;
+  /** The prompt of example `index` (trainers/evaluateModel.ts passes the task's, task/text2sqlPrompt.ts). */
+  buildPrompt(example: EvaluationExample, index: number): Prompt;
   extractSql(text: string): string | null;
   /** validate → execute → compare (rewards/prepareRewardSamples.ts with the SQL toolkit wired in). */
   prepare(candidates: RewardCandidate[]): Promise<RewardSample[]>;
@@ -42,9 +45,10 @@ export interface EvaluationReport {
   validity_rate: number;
   mean_latency_ms: number;
   mean_reward: number | null;
-  /** Per example: question, predicted SQL, match. */
+  /** Per example: question, the prompt (rendered, as the model saw it), predicted SQL, match. */
   results: {
     question: string;
+    prompt: string;
     sql: string | null;
     gold: string;
     match: boolean;
@@ -61,13 +65,14 @@ export async function evaluate(options: EvaluationOptions): Promise<EvaluationRe
   for (let i = 0; i < options.examples.length; i += concurrency) {
     const chunk = options.examples.slice(i, i + concurrency);
     const generated = await Promise.all(
-      chunk.map(async (ex) => {
+      chunk.map(async (ex, k) => {
+        const prompt = options.buildPrompt(ex, i + k);
         const t0 = performance.now();
-        const completion = await options.generator.generate(options.buildPrompt(ex), {
+        const completion = await options.generator.generate(prompt, {
           temperature: 0,
           ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
         });
-        return { ex, text: completion.text, latencyMs: performance.now() - t0 };
+        return { ex, prompt: renderPrompt(prompt), text: completion.text, latencyMs: performance.now() - t0 };
       }),
     );
     const previous = pendingScore;
@@ -85,6 +90,7 @@ export async function evaluate(options: EvaluationOptions): Promise<EvaluationRe
       samples.forEach((s, k) => {
         results.push({
           question: s.question,
+          prompt: generated[k]!.prompt,
           sql: s.sql,
           gold: generated[k]!.ex.sql,
           match: s.match === true,

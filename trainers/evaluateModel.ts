@@ -1,9 +1,10 @@
 /**
- * Evaluation of a model on dataset items against a live database: trainers/evaluate.ts wired to the SQL
- * toolkit (trainers/sqlRewardEnvironment.ts), the SQL extractor and the default weighted reward.
+ * Evaluation of a model on dataset items against a live database: trainers/evaluate.ts wired to the task's
+ * prompts, the SQL toolkit (rewards/sqlRewardEnvironment.ts), the SQL extractor and the default weighted reward.
  *
- *   prompt   models/promptTemplates.ts in the given style ("tiny": question + evidence; the others add the
- *            demo schema DDL)
+ *   prompt   task/text2sqlPrompt.ts in the given style — the prompt `ask` sends: "tiny" the question and
+ *            evidence; the other styles the tables linked in THIS database (introspected) and the values the
+ *            question mentions looked up in it
  *   decode   greedy (temperature 0), `concurrency` examples at once
  *   score    extractSql → validate → execute → execution match with the gold result (gold results cached
  *            per query) → DEFAULT_REWARD_COMPONENTS (bare SQL format for "tiny") for mean_reward
@@ -19,34 +20,38 @@ import { extractSql } from "../models/extractSql.js";
 import type { PromptStyle } from "../models/promptTemplates.js";
 import type { TextGenerator } from "../models/textGenerator.js";
 import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareRewardSamples.js";
-import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
-import { demoSchemaSql } from "../sql/demoDatabase.js";
-import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { evaluate, type EvaluationReport } from "./evaluate.js";
-import { datasetPrompt } from "./sftExamples.js";
 import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
+import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
+import type { BusinessRule } from "../sql/businessRules.js";
+import type { SqlExecutor } from "../sql/sqlExecutor.js";
+import { taskDatabase, type TaskDatabase } from "../task/taskDatabase.js";
+import { buildTaskPrompts } from "../task/text2sqlPrompt.js";
+import { evaluate, type EvaluationReport } from "./evaluate.js";
 
 export interface EvaluateModelOptions {
   generator: Pick<TextGenerator, "generate">;
   items: readonly Pick<DatasetItem, "question" | "sql" | "evidence" | "difficulty">[];
-  executor: Pick<SqlExecutor, "execute">;
+  /** The database the items are about: gold and predicted SQL run here, and the prompts are built from it. */
+  executor: SqlExecutor;
   /** Prompt style; default "tiny" (the demo model's). */
   promptStyle?: PromptStyle;
-  /** Schema DDL for the non-tiny styles; default the demo database's data/schema.sql. */
-  schema?: string;
+  /** The task's view of `executor` (its schema read once); default one made here. */
+  task?: TaskDatabase;
   /** Examples generated at once; default 8 (loadModel's default sequence pool). */
   concurrency?: number;
   /** Completion token limit; default 256. */
   maxTokens?: number;
   /** Per-query time limit in ms; default 5000. */
   timeoutMs?: number;
+  /** The database's business rules for the reward (sql/businessRules.ts `defaultBusinessRules`); default none. */
+  businessRules?: readonly BusinessRule[];
   onProgress?: (done: number, total: number) => void;
 }
 
 /** Execution accuracy (overall and per difficulty), validity, latency and mean weighted reward of a model. */
 export async function evaluateModel(options: EvaluateModelOptions): Promise<EvaluationReport> {
   const style = options.promptStyle ?? "tiny";
-  const schema = style === "tiny" ? undefined : (options.schema ?? (await demoSchemaSql()));
+  const prompts = await buildTaskPrompts(options.task ?? taskDatabase(options.executor), style, options.items);
   const env = await createSqlRewardEnvironment(options.executor, {
     timeoutMs: options.timeoutMs ?? 5000,
     maxRows: 10_000,
@@ -60,10 +65,12 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
       evidence: item.evidence,
       ...(item.difficulty ? { difficulty: item.difficulty } : {}),
     })),
-    buildPrompt: (ex) => datasetPrompt(style, ex, schema),
+    buildPrompt: (_example, index) => prompts[index]!,
     extractSql: (text) => extractSql(text).sql,
     prepare: (candidates) => prepareRewardSamples(candidates, env, gold),
-    reward: createWeightedReward({ components: DEFAULT_REWARD_COMPONENTS({ bareSql: style === "tiny" }) }),
+    reward: createWeightedReward({
+      components: DEFAULT_REWARD_COMPONENTS({ bareSql: style === "tiny", businessRules: options.businessRules ?? [] }),
+    }),
     concurrency: options.concurrency ?? 8,
     maxTokens: options.maxTokens ?? 256,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

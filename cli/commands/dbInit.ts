@@ -7,7 +7,7 @@
  * unreachable server); 1 the seed failed.
  */
 import { readdir } from "node:fs/promises";
-import { SEED_VERSION } from "../../data/seedDemoDatabase.js";
+import { DEMO_TABLES, SEED_VERSION } from "../../data/seedDemoDatabase.js";
 import { InputError, isDatabaseError } from "../../errors.js";
 import { demoDatabaseSql, seedInto } from "../../sql/demoDatabase.js";
 import { isInitialisedDataDir, parseDatabaseSpec } from "../../sql/openDatabase.js";
@@ -16,28 +16,10 @@ import { createPostgresExecutor } from "../../sql/postgresExecutor.js";
 import type { SqlExecutor } from "../../sql/sqlExecutor.js";
 import { parseCommandArgs } from "../parseCommandArgs.js";
 
-const TABLES = [
-  "companies",
-  "departments",
-  "employees",
-  "customers",
-  "projects",
-  "project_assignments",
-  "gl_accounts",
-  "fiscal_periods",
-  "journal_entries",
-  "journal_lines",
-  "invoices",
-  "payments",
-  "vendors",
-  "vendor_bills",
-  "budgets",
-  "timesheets",
-];
-
 async function countRows(db: SqlExecutor): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of TABLES) counts[table] = Number((await db.execute(`SELECT count(*) FROM ${table}`)).rows[0]![0]);
+  for (const table of DEMO_TABLES)
+    counts[table] = Number((await db.execute(`SELECT count(*) FROM ${table}`)).rows[0]![0]);
   return counts;
 }
 
@@ -119,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
       );
     else
       process.stdout.write(
-        `initialised ${description}: ${TABLES.length} tables, ${total} rows (seed ${SEED_VERSION}) in ${(elapsedMs / 1000).toFixed(1)} s\n`,
+        `initialised ${description}: ${DEMO_TABLES.length} tables, ${total} rows (seed ${SEED_VERSION}) in ${(elapsedMs / 1000).toFixed(1)} s\n`,
       );
     return 0;
   } finally {

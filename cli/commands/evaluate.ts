@@ -1,31 +1,36 @@
 /**
  * `gl-rl eval [--model <gguf|hf:…>] [--adapter <gguf>] [--db …] --split dev|test|test_unseen|<file.jsonl>
- *  [--limit N] [--prompt tiny|zeroShot|fewShot|reasoningFirst|schemaAware] [--threads N] [--max-tokens N] [--results <file.jsonl>] [--json]` — execution accuracy of
+ *  [--limit N] [--prompt tiny|zeroShot|fewShot|reasoningFirst|schemaAware] [--threads N] [--max-tokens N] [--results <file.jsonl>]
+ *  [--gpu auto|cpu|cuda|vulkan|metal] [--json]` — execution accuracy of
  * a model on a split (trainers/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
  * sandboxed and compared with the gold result.
  *
  * With no --model the tiny demo model is used (trainers/demoModel.ts; built on first use, ≈ 7–10 min on 2 cores).
- * The prompt style defaults to "tiny" for the demo model and any model `gl-rl model tiny` wrote, and to
- * "zeroShot" (with the demo schema) otherwise.
+ * The prompts are the task's (task/text2sqlPrompt.ts: what `ask` sends), built from the --db database; the
+ * style defaults by model: "tiny" for the tiny model (the demo model and any model `gl-rl model tiny` wrote),
+ * "schemaAware" otherwise.
  * Output: a summary, or with --json ONE object `{ execution_accuracy, n, by_difficulty, validity_rate,
  * mean_latency_ms, mean_reward, model, adapter, split, prompt_style }`. --results writes one JSON line per
- * example (question, sql, gold, match, valid, latencyMs, reward) for error analysis. Exit codes: 0 the evaluation ran;
+ * example (question, prompt — rendered, as the model saw it —, sql, gold, match, valid, latencyMs, reward)
+ * for error analysis, atomically. Exit codes: 0 the evaluation ran;
  * 2 unusable input (missing or broken model / adapter, unknown split, bad flags).
  */
+import { defaultBusinessRules } from "../../sql/businessRules.js";
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { InputError, isGlRlError } from "../../errors.js";
 import { loadDataset } from "../../data/loadDataset.js";
-import { ggufString, readGguf } from "../../models/ggufFile.js";
+import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
 import { loadModel, type LoadedModel } from "../../models/loadModel.js";
 import type { PromptStyle } from "../../models/promptTemplates.js";
 import { demoModelPath, ensureDemoModel } from "../../trainers/demoModel.js";
+import { promptStyleForModel } from "../../task/text2sqlPrompt.js";
 import { evaluateModel } from "../../trainers/evaluateModel.js";
 import { createProgressBar } from "../progressBar.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 
-const PROMPT_STYLES: readonly PromptStyle[] = ["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"];
+export const PROMPT_STYLES: readonly PromptStyle[] = ["tiny", "zeroShot", "fewShot", "reasoningFirst", "schemaAware"];
 
 /** A model or adapter that cannot be loaded is unusable input (exit 2), with its message and hint. */
 export function asInputError(error: unknown): unknown {
@@ -33,21 +38,16 @@ export function asInputError(error: unknown): unknown {
   return new InputError(error.message, { hint: error.hint, cause: error, context: error.context });
 }
 
-/** "tiny" for GGUFs written by writeTinyModel (general.name "gl-rl tiny …"), else "zeroShot". */
-function defaultPromptStyle(modelPath: string): PromptStyle {
-  if (modelPath.startsWith("hf:")) return "zeroShot";
-  try {
-    return (ggufString(readGguf(modelPath), "general.name") ?? "").startsWith("gl-rl tiny") ? "tiny" : "zeroShot";
-  } catch {
-    return "zeroShot"; // loadModel reports the bad file
-  }
-}
-
-async function openModel(model: string, adapter: string | undefined, threads: number): Promise<LoadedModel> {
+async function openModel(
+  model: string,
+  adapter: string | undefined,
+  threads: number,
+  gpu: GpuName = "auto",
+): Promise<LoadedModel> {
   try {
     return await loadModel({
       model,
-      gpu: "auto",
+      gpu,
       sequences: 8,
       ...(adapter ? { adapter } : {}),
       ...(threads > 0 ? { threads } : {}),
@@ -77,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       threads: { type: "string" },
       "max-tokens": { type: "string" },
       results: { type: "string" },
+      gpu: { type: "string" },
       json: { type: "boolean" },
     },
     "gl-rl eval",
@@ -97,16 +98,18 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   const limit = parseIntegerFlag(values.limit as string | undefined, "limit", 0);
+  const gpu = parseGpuChoice(values.gpu as string | undefined);
   const items = (await loadDataset(split)).slice(0, limit > 0 ? limit : undefined);
 
   const modelPath = (values.model as string | undefined) ?? (await demoModel());
-  const style = (prompt as PromptStyle | undefined) ?? defaultPromptStyle(modelPath);
   const adapter = values.adapter as string | undefined;
   const model = await openModel(
     modelPath,
     adapter,
     parseIntegerFlag(values.threads as string | undefined, "threads", 0),
+    gpu,
   );
+  const style = (prompt as PromptStyle | undefined) ?? promptStyleForModel(model);
   try {
     const db = await openCliDatabase(values.db as string | undefined);
     try {
@@ -116,6 +119,7 @@ export async function run(argv: string[]): Promise<number> {
         items,
         executor: db,
         promptStyle: style,
+        businessRules: defaultBusinessRules(values.db as string | undefined),
         maxTokens: parseIntegerFlag(values["max-tokens"] as string | undefined, "max-tokens", 256) || 256,
         onProgress: (done) => {
           if (done < items.length) bar.update(done);
@@ -124,7 +128,11 @@ export async function run(argv: string[]): Promise<number> {
       bar.finish();
       const { results, ...summary } = report;
       const resultsFile = values.results as string | undefined;
-      if (resultsFile) await writeFile(resultsFile, `${results.map((r) => JSON.stringify(r)).join("\n")}\n`);
+      if (resultsFile) {
+        const temp = `${resultsFile}.tmp-${process.pid}`;
+        await writeFile(temp, `${results.map((r) => JSON.stringify(r)).join("\n")}\n`);
+        await rename(temp, resultsFile);
+      }
       const out = { ...summary, model: modelPath, adapter: adapter ?? null, split, prompt_style: style };
       if (values.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);

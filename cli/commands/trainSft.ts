@@ -1,5 +1,6 @@
 /**
- * `gl-rl train sft [--config <file.json>] [--out <dir>] [--max-steps N] [--threads N]` — supervised
+ * `gl-rl train sft [--config <file.json>] [--out <dir>] [--max-steps N] [--threads N] [--gpu auto|cpu|cuda|vulkan|metal]`
+ * — supervised
  * fine-tuning with the native gradient extension (trainers/sftTrainer.ts).
  *
  * The config file is one JSON object: every SftConfig field (trainers/sftConfig.ts: dataset, devDataset,
@@ -9,7 +10,9 @@
  *   trainable   "lora" | "all"; default "all" for "tiny", "lora" otherwise
  *   lora        { rank, alpha, targets, dropout, seed } (NativePolicy's); default by model size: r 64, alpha 128, dropout 0.1 (real Qwen), r 8, alpha 16 (tiny)
  *   evalLimit   dev examples whose execution accuracy is measured at each evaluation (0 = none); default 32
- *   db          database of the execution check (--db spec); default "demo"
+ *   db          the database the questions are about (--db spec): the prompts are built from it (its tables and
+ *               values, task/text2sqlPrompt.ts — what `ask` sends) and the execution check runs on it; default "demo"
+ *   promptStyle default by model: "tiny" for the tiny model, "schemaAware" for real Qwen models
  * Flags override the file: --out → outDir, --max-steps → maxSteps.
  *
  * Writes <out>/metrics.jsonl (one line per step, one per evaluation with devLoss and
@@ -24,10 +27,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs
 import { join, resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import { loadDataset } from "../../data/loadDataset.js";
+import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
 import { loadModel, type LoadedModel } from "../../models/loadModel.js";
 import { writeTinyModel } from "../../models/writeTinyModel.js";
-import { demoSchemaSql } from "../../sql/demoDatabase.js";
+import type { PromptStyle } from "../../models/promptTemplates.js";
 import type { SqlExecutor } from "../../sql/sqlExecutor.js";
+import { taskDatabase, type TaskDatabase } from "../../task/taskDatabase.js";
+import { buildTaskPrompts, promptStyleForModel } from "../../task/text2sqlPrompt.js";
 import { evaluateModel } from "../../trainers/evaluateModel.js";
 import { NativePolicy, type NativePolicyOptions } from "../../trainers/nativePolicy.js";
 import { resolveSftConfig, type SftConfig } from "../../trainers/sftConfig.js";
@@ -46,6 +52,8 @@ export interface TrainSftCommandConfig {
   lora: NonNullable<NativePolicyOptions["lora"]>;
   evalLimit: number;
   db: string;
+  /** The config named a promptStyle (else it is chosen by model once the base model is loaded). */
+  promptStyleGiven: boolean;
 }
 
 const COMMAND_KEYS = ["model", "trainable", "lora", "evalLimit", "db"] as const;
@@ -76,7 +84,15 @@ export function resolveTrainSftConfig(
   const db = raw.db ?? "demo";
   if (typeof db !== "string")
     throw new InputError(`train sft config: db must be a --db spec string, got ${JSON.stringify(db)}`);
-  return { sft: { ...sft, outDir: resolve(sft.outDir) }, model, trainable, lora, evalLimit: evalLimit as number, db };
+  return {
+    sft: { ...sft, outDir: resolve(sft.outDir) },
+    model,
+    trainable,
+    lora,
+    evalLimit: evalLimit as number,
+    db,
+    promptStyleGiven: raw.promptStyle !== undefined,
+  };
 }
 
 function readConfigFile(path: string | undefined): Record<string, unknown> {
@@ -120,8 +136,10 @@ function devExecutionCheck(
   base: LoadedModel,
   config: TrainSftCommandConfig,
   db: SqlExecutor,
+  task: TaskDatabase,
   dev: Awaited<ReturnType<typeof loadDataset>>,
   threads: number | undefined,
+  gpu: GpuName,
 ) {
   const weights = join(config.sft.outDir, config.trainable === "lora" ? "eval-adapter.gguf" : "eval-model.gguf");
   return async (): Promise<Record<string, number>> => {
@@ -129,13 +147,14 @@ function devExecutionCheck(
     const model =
       config.trainable === "lora"
         ? base
-        : await loadModel({ model: weights, gpu: false, sequences: 8, ...(threads ? { threads } : {}) });
+        : await loadModel({ model: weights, gpu, sequences: 8, ...(threads ? { threads } : {}) });
     try {
       if (config.trainable === "lora") await base.setAdapter(weights);
       const report = await evaluateModel({
         generator: model,
         items: dev.slice(0, config.evalLimit),
         executor: db,
+        task,
         promptStyle: config.sft.promptStyle,
       });
       return {
@@ -158,6 +177,7 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: "string" },
       "max-steps": { type: "string" },
       threads: { type: "string" },
+      gpu: { type: "string" },
     },
     "gl-rl train sft",
   );
@@ -172,6 +192,7 @@ export async function run(argv: string[]): Promise<number> {
     maxSteps,
   });
   const threads = parseIntegerFlag(values.threads as string | undefined, "threads", 0) || undefined;
+  const gpu = parseGpuChoice(values.gpu as string | undefined);
 
   const [trainItems, devItems] = await Promise.all([
     loadDataset(config.sft.dataset),
@@ -179,22 +200,30 @@ export async function run(argv: string[]): Promise<number> {
   ]);
   mkdirSync(config.sft.outDir, { recursive: true });
   const basePath = await baseModel(config);
-  const base = await loadModel({ model: basePath, gpu: false, sequences: 8, ...(threads ? { threads } : {}) }).catch(
+  const base = await loadModel({ model: basePath, gpu, sequences: 8, ...(threads ? { threads } : {}) }).catch(
     (error: unknown) => {
       throw asInputError(error);
     },
   );
-  const db = config.evalLimit > 0 ? await openCliDatabase(config.db) : undefined;
+  // The style the model is trained in is the style `ask` will ask it in.
+  const style: PromptStyle = config.promptStyleGiven ? config.sft.promptStyle : promptStyleForModel(base);
+  config.sft.promptStyle = style;
+  const db = config.evalLimit > 0 || style !== "tiny" ? await openCliDatabase(config.db) : undefined;
   let policy: NativePolicy | undefined;
   try {
-    const schema = config.sft.promptStyle === "tiny" ? undefined : await demoSchemaSql();
-    const style = { style: config.sft.promptStyle, ...(schema ? { schema } : {}) };
-    const train = sftExamples(base, trainItems, style);
-    const dev = sftExamples(base, devItems, style);
+    const task = db ? taskDatabase(db) : null;
+    const examplesOf = async (items: typeof trainItems) =>
+      sftExamples(base, items, {
+        style,
+        ...(style === "tiny" ? {} : { prompts: await buildTaskPrompts(task, style, items) }),
+      });
+    const train = await examplesOf(trainItems);
+    const dev = await examplesOf(devItems);
     policy = await NativePolicy.create({
       modelPath: basePath,
       trainable: config.trainable,
       lora: config.lora,
+      gpu,
       ...(threads ? { threads } : {}),
     }).catch((error: unknown) => {
       throw asInputError(error);
@@ -205,7 +234,9 @@ export async function run(argv: string[]): Promise<number> {
       dev,
       config: config.sft,
       progress: createProgressBar,
-      ...(db ? { evaluate: devExecutionCheck(policy, base, config, db, devItems, threads) } : {}),
+      ...(db && task && config.evalLimit > 0
+        ? { evaluate: devExecutionCheck(policy, base, config, db, task, devItems, threads, gpu) }
+        : {}),
     });
     const finalPath = join(config.sft.outDir, config.trainable === "lora" ? "adapter.gguf" : "model.gguf");
     await policy.saveWeights(`${finalPath}.tmp.gguf`);

@@ -1,12 +1,14 @@
 /**
  * `gl-rl validate [--db …] (--sql "<sql>" | --file <in.jsonl>) [--json]` — sql-core's validator:
- * `validateSql(sql, { schema, executor })` with the schema from `introspectSchema(executor)`.
+ * `validateSql(sql, { schema, executor })` with the schema from `introspectSchema(executor)`; on the demo
+ * database also its GL business rules (DEMO_BUSINESS_RULES: `rule_*` warnings).
  *
  * Output: the validator's `{ valid, errors: [{code, message, hint}], warnings }` (+ `id` per `--file`
  * line `{id, sql}`). Exit codes: `--file` 0 when the batch ran; `--sql` 0 valid, 1 invalid or refused;
  * 2 unusable input.
  */
 import { InputError } from "../../errors.js";
+import { defaultBusinessRules } from "../../sql/businessRules.js";
 import { introspectSchema } from "../../sql/schemaModel.js";
 import { validateSql, type ValidateOptions, type ValidationResult } from "../../sql/validateSql.js";
 import { toJsonLine } from "../formatQueryResult.js";
@@ -45,14 +47,18 @@ export async function run(argv: string[]): Promise<number> {
   const db = await openCliDatabase(values.db as string | undefined);
   try {
     const schema = await introspectSchema(db);
+    // Business rules are about one database's meaning: the demo's GL rules apply to the demo only.
+    const options: ValidateOptions = {
+      schema,
+      executor: db,
+      businessRules: defaultBusinessRules(values.db as string | undefined),
+    };
     if (batch) {
       for (const item of batch)
-        process.stdout.write(
-          toJsonLine({ id: item.id, ...(await verdictOf(item.fields.sql, { schema, executor: db })) }),
-        );
+        process.stdout.write(toJsonLine({ id: item.id, ...(await verdictOf(item.fields.sql, options)) }));
       return 0;
     }
-    const verdict = await verdictOf(sql!, { schema, executor: db });
+    const verdict = await verdictOf(sql!, options);
     if (values.json) process.stdout.write(toJsonLine(verdict));
     else {
       const lines = [verdict.valid ? "valid" : "invalid"];

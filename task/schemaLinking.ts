@@ -11,7 +11,9 @@
  * 3. Literal values: quoted strings ('…' or "…") and capitalised names not at the start of the question
  *    ("Acme Corp") are looked up with ILIKE over the text columns of the linked tables (one bounded query
  *    per literal and table, LIMIT 3, at most 3 literals × 4 tables) — so a prompt can use the value as the
- *    database spells it.
+ *    database spells it. A literal none of them holds is looked up in up to 8 other tables with text
+ *    columns (`linkLiterals`), and a table that holds it is linked too ("books by Ursula Vance" links
+ *    authors through the name its full_name column holds).
  *
  * @example
  * linkSchema("Show all active projects with budget over 100000", schema);
@@ -129,21 +131,27 @@ export function linkSchema(question: string, schema: SchemaModel, maxTables = 4)
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
+/** Time limit of one literal lookup, ms. */
+const LOOKUP_TIMEOUT_MS = 2000;
+
 /**
- * Looks the question's literals up in the linked tables' text columns (step 3). Bounded; a failing
- * lookup is skipped (linking must never fail an ask).
+ * Looks the question's literals up in the linked tables' text columns (step 3). Bounded (each lookup
+ * ≤ 2 s, none started after `deadline`, a `performance.now()` time); a failing lookup is skipped
+ * (linking must never fail an ask).
  */
 export async function lookupLiterals(
   question: string,
   schema: SchemaModel,
   tables: readonly string[],
   executor: Pick<SqlExecutor, "execute">,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; deadline?: number; literals?: readonly string[]; maxTables?: number } = {},
 ): Promise<LinkedLiteral[]> {
-  const literals = questionLiterals(question);
+  const literals = options.literals ?? questionLiterals(question);
   const found: LinkedLiteral[] = [];
   for (const text of literals) {
-    for (const name of tables.slice(0, 4)) {
+    for (const name of tables.slice(0, options.maxTables ?? 4)) {
+      const timeoutMs = Math.min(LOOKUP_TIMEOUT_MS, (options.deadline ?? Number.POSITIVE_INFINITY) - performance.now());
+      if (timeoutMs < 1) return found.slice(0, 12); // out of time: the values found so far
       const table = schema.tables.find((t) => t.name === name);
       const columns = (table?.columns ?? []).filter((c) => TEXT_TYPES.test(c.type)).slice(0, 8);
       if (!table || columns.length === 0) continue;
@@ -154,8 +162,8 @@ export async function lookupLiterals(
         const result = await executor.execute(sql, {
           params: [`%${text.replace(/[%_\\]/g, "\\$&")}%`],
           maxRows: 3,
-          timeoutMs: 2000,
-          signal,
+          timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
         });
         for (const row of result.rows) {
           row.forEach((value, j) => {
@@ -174,4 +182,31 @@ export async function lookupLiterals(
     }
   }
   return found.slice(0, 12);
+}
+
+/**
+ * Step 3 in full: the literals looked up in the linked tables, then those not found in up to 8 other tables
+ * with text columns; tables where a value was found are added to `linked.tables`. Mutates and returns `linked`.
+ */
+export async function linkLiterals(
+  question: string,
+  schema: SchemaModel,
+  linked: LinkedSchema,
+  executor: Pick<SqlExecutor, "execute">,
+  options: { signal?: AbortSignal; deadline?: number } = {},
+): Promise<LinkedSchema> {
+  linked.literals = await lookupLiterals(question, schema, linked.tables, executor, options);
+  const missing = questionLiterals(question).filter((text) => !linked.literals.some((l) => l.text === text));
+  if (missing.length === 0) return linked;
+  const others = schema.tables
+    .filter((t) => !linked.tables.includes(t.name) && t.columns.some((c) => TEXT_TYPES.test(c.type)))
+    .map((t) => t.name);
+  const more = await lookupLiterals(question, schema, others, executor, {
+    ...options,
+    literals: missing,
+    maxTables: 8,
+  });
+  for (const l of more) if (!linked.tables.includes(l.table)) linked.tables.push(l.table);
+  linked.literals = [...linked.literals, ...more].slice(0, 12);
+  return linked;
 }

@@ -13,7 +13,8 @@ import { loadModel, type LoadedModel } from "../models/loadModel.js";
 import { writeTinyModel } from "../models/writeTinyModel.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { createText2SqlAgent, type Text2SqlAnswer } from "./text2sqlGraph.js";
+import { createText2SqlAgent } from "./text2sqlAgent.js";
+import type { Text2SqlAnswer } from "./text2sqlState.js";
 
 const dir = mkdtempSync(join(tmpdir(), "text2sql-model-test-"));
 const modelPath = join(dir, "tiny.gguf");

@@ -4,8 +4,15 @@ import { DEMO_SCHEMA_PATH } from "../sql/demoDatabase.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { schemaFromDdl } from "../sql/schemaModel.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { linkSchema, lookupLiterals, questionLiterals, questionWords, singular } from "./schemaLinking.js";
-import { resultKey, voteOnResults } from "./voteOnResults.js";
+import {
+  linkLiterals,
+  linkSchema,
+  lookupLiterals,
+  questionLiterals,
+  questionWords,
+  singular,
+  type LinkedSchema,
+} from "./schemaLinking.js";
 
 const schema = schemaFromDdl(readFileSync(DEMO_SCHEMA_PATH, "utf8"));
 let db: SqlExecutor;
@@ -57,40 +64,15 @@ describe("schema linking", () => {
     // LIKE metacharacters in the question are literal, not wildcards.
     expect(await lookupLiterals("customer '%'", schema, ["customers"], db)).toEqual([]);
   }, 60_000);
-});
 
-describe("vote over execution results", () => {
-  test("result keys ignore row order, column order and numeric spelling", () => {
-    expect(
-      resultKey([
-        [1, "a"],
-        [2, "b"],
-      ]),
-    ).toBe(
-      resultKey([
-        ["b", "2.00"],
-        ["a", 1],
-      ]),
-    );
-    expect(resultKey([[1]])).not.toBe(resultKey([[2]]));
-    expect(resultKey([[null]])).not.toBe(resultKey([["null"]]));
-  });
-
-  test("largest group wins; ties go to summed confidence; share counts every candidate", () => {
-    const v = voteOnResults([
-      { sql: "a", confidence: 0.2, resultKey: "x" },
-      { sql: "b", confidence: 0.9, resultKey: "y" },
-      { sql: "c", confidence: 0.3, resultKey: "x" },
-      { sql: null, confidence: 0, resultKey: null },
-    ]);
-    expect(v).toEqual({ winner: 2, votes: 2, share: 0.5 });
-    expect(
-      voteOnResults([
-        { sql: "a", confidence: 0.2, resultKey: "x" },
-        { sql: "b", confidence: 0.4, resultKey: "y" },
-      ]),
-    ).toEqual({ winner: 1, votes: 1, share: 0.5 });
-    expect(voteOnResults([{ sql: "a", confidence: 1, resultKey: null }])).toEqual({ winner: null, votes: 0, share: 0 });
-    expect(voteOnResults([])).toEqual({ winner: null, votes: 0, share: 0 });
-  });
+  test("a value no linked table holds is looked up in the other tables, and its table is linked", async () => {
+    const linked: LinkedSchema = { tables: ["projects"], columns: [], literals: [] };
+    await linkLiterals("projects in 'Sweden'", schema, linked, db);
+    expect(linked.literals[0]).toMatchObject({ text: "Sweden", value: "Sweden" });
+    expect(linked.tables[0]).toBe("projects");
+    expect(linked.tables.slice(1)).toContain(linked.literals[0]!.table);
+    const none = await linkLiterals("projects of 'no such name at all'", schema, linkSchema("projects", schema), db);
+    expect(none.literals).toEqual([]);
+    expect(none.tables).toEqual(linkSchema("projects", schema).tables);
+  }, 60_000);
 });

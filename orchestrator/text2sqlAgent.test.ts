@@ -5,7 +5,8 @@ import { isInputError, isSqlRefusedError } from "../errors.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import type { AgentEventName } from "../runtime/eventBus.js";
-import { createText2SqlAgent, type Text2SqlAnswer } from "./text2sqlGraph.js";
+import { createText2SqlAgent } from "./text2sqlAgent.js";
+import type { Text2SqlAnswer } from "./text2sqlState.js";
 
 // The model is scripted (fakes allowed for the model only); the database is the real demo PGlite.
 const GOOD = "SELECT name, budget FROM projects WHERE status = 'active' AND budget > 100000";
