@@ -29,6 +29,11 @@ const COMMANDS: CommandEntry[] = [
     module: "modelTiny",
     summary: "write the tiny Qwen2-architecture GGUF: --out <file.gguf>",
   },
+  {
+    words: ["model", "demo"],
+    module: "modelDemo",
+    summary: "write the demo model tagged with its recipe key: --out <file.gguf> [--precision q8_0|f16|f32]",
+  },
   { words: ["train", "sft"], module: "trainSft", summary: "supervised fine-tuning: --config <file>" },
   {
     words: ["train", "grpo"],

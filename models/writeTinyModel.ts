@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { GGML_TYPE, gguf, writeGguf, type GgufTensor, type GgufValue } from "./ggufFile.js";
+import { LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
 import { getLlamaRuntime } from "./llamaRuntime.js";
 import { cacheDir } from "../runtime/environment.js";
 import { loadQwen2Vocabulary, type Qwen2Vocabulary } from "./qwen2Vocabulary.js";
@@ -97,7 +98,18 @@ function gaussian(n: number, std: number, next: () => number): Float32Array {
  */
 async function corpusTokenStrings(full: Qwen2Vocabulary, texts: string[]): Promise<Set<string>> {
   const llama = await getLlamaRuntime(false);
-  const model = await llama.loadModel({ modelPath: full.path, vocabOnly: true });
+  // node-llama-cpp sizes every model by first loading it in a memory simulator, which fails on a file that
+  // holds a vocabulary and no tensors and logs "llama_model_load: error loading model: missing tensor
+  // 'token_embd.weight'"; the vocabulary-only load itself then succeeds. Silence llama.cpp's log for this load
+  // (node-llama-cpp filters at the source, so nothing else's messages are lost after it).
+  const logLevel = llama.logLevel;
+  llama.logLevel = LlamaLogLevel.fatal;
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath: full.path, vocabOnly: true });
+  } finally {
+    llama.logLevel = logLevel;
+  }
   try {
     const used = new Set<string>();
     for (const text of texts) {

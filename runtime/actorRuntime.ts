@@ -16,7 +16,7 @@
  *
  * @example
  * const runtime = createActorRuntime({ concurrency: 4, timeoutMs: 30_000 });
- * const sql = await runtime.call(generatorMachine, { request, generator });
+ * const candidates = await runtime.call(generateCandidates, { request, generator });
  * await runtime.dispose();
  */
 import {

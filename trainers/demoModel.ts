@@ -3,17 +3,18 @@
  * dataset's train split, built on first use and cached.
  *
  *   1. init      writeTinyModel(dims, seed) — random weights, trimmed Qwen2 vocabulary (deterministic bytes)
- *   2. data      train split + literal-swapped copies (trainers/literalAugmentation.ts: teaches copying the
+ *   2. data      train split + literal-swapped copies (data/literalAugmentation.ts: teaches copying the
  *                question's filter values, which dev/test change) → prompt style "tiny" (question +
  *                evidence, then "SQL:") → trainingTokens (completion = the bare SQL + EOS; loss on it only)
  *   3. train     all-weights SFT through NativePolicy (trainers/sftTrainer.ts): AdamW, linear warmup then
  *                cosine decay, global-norm clipping; checkpoints in a work folder so a killed build resumes
  *   4. save      policy.saveWeights → <cacheDir>/demo-model-<key>.gguf (temp + rename in the extension)
  * key = sha256(tiny model dims, recipe (version, seed, SFT settings), train file bytes, vocabulary corpus).
- * The same key always gives the same file, so the build runs once per machine.
+ * The same key always gives the same file, so the build runs once per machine — and not at all where the
+ * package's shipped model (trainers/shippedDemoModel.ts: data/demo-model.gguf, q8_0) carries the same key.
  *
  * @example
- * const path = await ensureDemoModel();               // ≈ 7–10 min the first time on 2 cores, instant afterwards
+ * const path = await ensureDemoModel();               // the shipped file: instant (else ≈ 7–10 min once on 2 cores)
  * const quick = await ensureDemoModel({ steps: 30 }); // a short build for tests (separate cache entry)
  */
 import { createHash } from "node:crypto";
@@ -30,11 +31,13 @@ import { mulberry32 } from "../runtime/mulberry32.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { databaseTextValues } from "../data/databaseValues.js";
 import { augmentLiterals, sqlStringLiterals } from "../data/literalAugmentation.js";
+import { vocabularyWords } from "../data/vocabularyWords.js";
 import { NativePolicy } from "./nativePolicy.js";
 import { resolveSftConfig, type SftConfig } from "./sftConfig.js";
 import { sftExamples } from "./sftExamples.js";
 import { trainSft, type SftExample } from "./sftTrainer.js";
 import type { TrainingProgressFactory } from "./trainingProgress.js";
+import { SHIPPED_DEMO_MODEL_PATH, shippedDemoModelKey } from "./shippedDemoModel.js";
 
 /** How the demo model is made. Changing any field changes the cache key. */
 export interface DemoModelRecipe {
@@ -45,13 +48,13 @@ export interface DemoModelRecipe {
   initSeed: number;
   /** Std of the initial weights. */
   initStd: number;
-  /** Literal-swapped variants added per train item (trainers/literalAugmentation.ts); 0 = none. */
+  /** Literal-swapped variants added per train item (data/literalAugmentation.ts); 0 = none. */
   augmentCopies: number;
   /**
    * Where swapped-in strings come from: absent = the train SQL's literals; "database" = those plus every
-   * enumerable text value of the demo database (trainers/databaseValues.ts), so that the model has emitted
+   * enumerable text value of the demo database (data/databaseValues.ts), so that the model has emitted
    * each value the database holds at least once; "vocabulary" = those plus made-up values spelled with
-   * random tokens of the model's vocabulary (vocabularyWords), so that only copying — not recall — gives
+   * random tokens of the model's vocabulary (data/vocabularyWords.ts), so that only copying — not recall — gives
    * them. Absent from the default recipe (keeps its cache key).
    */
   augmentPool?: "database" | "vocabulary";
@@ -115,8 +118,13 @@ export interface EnsureDemoModelOptions {
   steps?: number;
   /** Overrides of the recipe (experiments); part of the cache key. */
   recipe?: Partial<Omit<DemoModelRecipe, "sft">> & { sft?: Partial<DemoModelRecipe["sft"]> };
-  /** Rebuild even if the cached file exists. */
+  /** Rebuild even if the cached file exists (the shipped file is then not used either). */
   force?: boolean;
+  /**
+   * The shipped model to return when its recipe key equals this recipe's (trainers/shippedDemoModel.ts);
+   * default the package's data/demo-model.gguf; false = always the cached build.
+   */
+  shipped?: string | false;
   /** Progress of the training steps (the CLI passes cli/progressBar.ts); absent = silent. */
   progress?: TrainingProgressFactory;
   /** Training dataset: a split name or JSONL path. Default "train". */
@@ -157,20 +165,38 @@ export function demoModelKey(options: EnsureDemoModelOptions = {}): string {
     .slice(0, 16);
 }
 
-/** The path the demo model with these options is cached at (whether built or not). */
-export function demoModelPath(options: EnsureDemoModelOptions = {}): string {
-  return join(cacheDir(), `demo-model-${demoModelKey(options)}.gguf`);
+/** The shipped model file when it was made by this recipe (same key), else undefined. */
+function matchingShippedModel(key: string, options: EnsureDemoModelOptions): string | undefined {
+  if (options.force || options.shipped === false) return undefined;
+  const path = options.shipped ?? SHIPPED_DEMO_MODEL_PATH;
+  return shippedDemoModelKey(path) === key ? path : undefined;
 }
 
 /**
- * Returns the path of the trained tiny demo GGUF, building it on first use (see the file comment).
- * A build killed midway resumes from its work folder's checkpoint on the next call.
+ * The path of the demo model with these options: the shipped file when its key matches, else the cache
+ * entry (whether built yet or not).
+ */
+export function demoModelPath(options: EnsureDemoModelOptions = {}): string {
+  const key = demoModelKey(options);
+  return matchingShippedModel(key, options) ?? join(cacheDir(), `demo-model-${key}.gguf`);
+}
+
+/**
+ * Returns the path of the trained tiny demo GGUF: the shipped file when it was made by this recipe, else
+ * the cached build, building it on first use (see the file comment). A build killed midway resumes from
+ * its work folder's checkpoint on the next call.
  */
 export async function ensureDemoModel(options: EnsureDemoModelOptions = {}): Promise<string> {
   if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) {
     throw new InputError(`demo model: steps must be a positive integer, got ${options.steps}`);
   }
-  const out = demoModelPath(options);
+  const key = demoModelKey(options);
+  const shipped = matchingShippedModel(key, options);
+  if (shipped) {
+    options.onProgress?.({ phase: "done" });
+    return shipped;
+  }
+  const out = join(cacheDir(), `demo-model-${key}.gguf`);
   if (existsSync(out) && !options.force) {
     options.onProgress?.({ phase: "done" });
     return out;
@@ -231,34 +257,6 @@ async function databaseLiteralPool(items: readonly { sql: string }[]): Promise<s
   } finally {
     await db.close();
   }
-}
-
-/**
- * `count` made-up values from the model's vocabulary: each 1–2 words, each word 1–2 random alphabetic
- * tokens (≥ 3 letters, the byte-level "Ġ" space marker dropped), capitalised half the time. Seeded; never
- * one of `exclude` (the held-out splits' literals: a made-up value must not be a dev answer).
- */
-export function vocabularyWords(
-  tokens: readonly string[],
-  count: number,
-  seed: number,
-  exclude: ReadonlySet<string>,
-): string[] {
-  const pieces = [...new Set(tokens.map((t) => t.replace(/^Ġ/, "")).filter((t) => /^[A-Za-z]{3,}$/.test(t)))];
-  if (pieces.length === 0)
-    throw new InputError("demo model: the vocabulary has no alphabetic tokens to make values from");
-  const random = mulberry32(seed);
-  const pick = (): string => pieces[Math.floor(random() * pieces.length)]!.toLowerCase();
-  const word = (): string => {
-    const w = random() < 0.5 ? pick() : pick() + pick();
-    return random() < 0.5 ? w[0]!.toUpperCase() + w.slice(1) : w;
-  };
-  const out = new Set<string>();
-  for (let tries = 0; out.size < count && tries < count * 20; tries++) {
-    const value = random() < 0.3 ? `${word()} ${word()}` : word();
-    if (!exclude.has(value)) out.add(value);
-  }
-  return [...out];
 }
 
 /** The train SQL's string literals and `count` made-up vocabulary values (not a held-out literal), sorted. */

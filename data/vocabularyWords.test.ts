@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { vocabularyWords } from "./demoModel.js";
+import { vocabularyWords } from "./vocabularyWords.js";
 
 describe('vocabularyWords (the made-up values of augmentPool "vocabulary")', () => {
   const tokens = ["Ġequ", "ity", "Ġ", "SELECT", "12", "ab", "Ġ'", "ĠMining", "pol", "aris", "ĠJap"];
