@@ -20,7 +20,7 @@ export type { ExecuteOptions, ExecutionOutcome, QueryResult, ResultColumn, SqlEx
 // Validate: syntax, schema (with "did you mean" hints), safety, PostgreSQL's planner, business rules, performance.
 export { validateSql } from "./sql/validateSql.js";
 export type { ValidateOptions, ValidationIssue, ValidationResult } from "./sql/validateSql.js";
-export { DEMO_BUSINESS_RULES } from "./sql/businessRules.js";
+export { DEMO_BUSINESS_RULES, defaultBusinessRules } from "./sql/businessRules.js";
 export type { BusinessRule } from "./sql/businessRules.js";
 
 // Compare: execution match of two results (docs/execution-match.md).

@@ -21,6 +21,11 @@ export type { NativePolicyOptions } from "./trainers/nativePolicy.js";
 export { DEFAULT_SFT_CONFIG, resolveSftConfig } from "./trainers/sftConfig.js";
 export type { SftConfig } from "./trainers/sftConfig.js";
 export { sftExamples } from "./trainers/sftExamples.js";
+// The task's prompts: the one builder ask, eval, SFT and GRPO use (docs/prompts.md) — for your own loops.
+export { buildTaskPrompt, buildTaskPrompts, promptStyleForModel } from "./task/text2sqlPrompt.js";
+export type { TaskQuestion } from "./task/text2sqlPrompt.js";
+export { taskDatabase } from "./task/taskDatabase.js";
+export type { TaskDatabase } from "./task/taskDatabase.js";
 export { trainSft } from "./trainers/sftTrainer.js";
 export type { SftExample, SftResult, SftRunOptions } from "./trainers/sftTrainer.js";
 

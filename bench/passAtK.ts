@@ -12,6 +12,7 @@
  *  [--out per-question.jsonl]` — default: the demo model on dev of the demo database. Prompts are the task's
  * (task/text2sqlPrompt.ts, the style by model unless --prompt): what `ask` sends and GRPO trains on.
  */
+import { GRPO_SAMPLING } from "../trainers/grpoRun.js";
 import { writeFileSync } from "node:fs";
 import { loadDataset } from "../data/loadDataset.js";
 import { loadModel } from "../models/loadModel.js";
@@ -57,7 +58,8 @@ const style = (option("--prompt") as PromptStyle | undefined) ?? promptStyleForM
 const prompts = await buildTaskPrompts(taskDatabase(db), style, items);
 const env = await createSqlRewardEnvironment(db);
 const gold = createGoldResultCache(env);
-const sampling = { topK: Math.max(1, model.vocabularySize), topP: 1, minP: 0, repeatPenalty: 1, maxTokens };
+// What GRPO samples: exactly softmax(logits / T), no top-k/top-p, no re-scoring (trainers/grpoRun.ts).
+const sampling = { ...GRPO_SAMPLING, maxTokens };
 
 const t0 = performance.now();
 const perQuestion: {

@@ -6,19 +6,9 @@
  * hash of the texts, so a different corpus gives a different, still deterministic, vocabulary).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../runtime/environment.js";
 import { PROMPT_FIXED_TEXTS } from "./promptTemplates.js";
-
-/** The repository root (the directory holding data/schema.sql), from the sources or from dist/. */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    dir = dirname(dir);
-    if (existsSync(join(dir, "data", "schema.sql"))) return dir;
-  }
-  return process.cwd();
-}
 
 function stringsOf(value: unknown, out: string[]): void {
   if (typeof value === "string") out.push(value);
@@ -27,7 +17,7 @@ function stringsOf(value: unknown, out: string[]): void {
 }
 
 /** Corpus texts, in a fixed order. */
-export function tinyModelCorpusTexts(root = projectRoot()): string[] {
+export function tinyModelCorpusTexts(root = packageRoot()): string[] {
   const texts: string[] = [];
   const bird = process.env.GL_RL_BIRD_MINIDEV
     ? join(process.env.GL_RL_BIRD_MINIDEV, "mini_dev_postgresql.json")

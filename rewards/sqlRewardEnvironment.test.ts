@@ -6,7 +6,7 @@ import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { executionMatchReward } from "./executionMatchReward.js";
 import { prepareRewardSamples } from "./prepareRewardSamples.js";
-import { createSqlRewardEnvironment, hasOuterOrderBy, validateCandidate } from "./sqlRewardEnvironment.js";
+import { createSqlRewardEnvironment, validateCandidate } from "./sqlRewardEnvironment.js";
 
 const schema = schemaFromDdl(readFileSync(DEMO_SCHEMA_PATH, "utf8"));
 
@@ -30,17 +30,6 @@ describe("validateCandidate (the reward pipeline's view of sql/validateSql)", ()
     const verdict = await validateCandidate(sql, schema);
     expect(verdict).toMatchObject(expected);
     expect(verdict.errors.length > 0).toBe(!(verdict.syntaxValid && verdict.schemaValid && !verdict.refused));
-  });
-});
-
-describe("hasOuterOrderBy", () => {
-  test.each([
-    ["SELECT name FROM projects ORDER BY budget DESC", true],
-    ["SELECT name FROM projects", false],
-    ["SELECT name FROM (SELECT name FROM projects ORDER BY name) s", false],
-    ["WITH t AS (SELECT name FROM projects) SELECT name FROM t ORDER BY name", true],
-  ])("%s → %s", (sql, ordered) => {
-    expect(hasOuterOrderBy(sql)).toBe(ordered);
   });
 });
 

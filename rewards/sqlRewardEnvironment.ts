@@ -20,7 +20,7 @@
 import type { RewardEnvironment } from "./prepareRewardSamples.js";
 import type { SampleValidation } from "./rewardSample.js";
 import { createSchemaItemsAnalyzer } from "../sql/analyzeSql.js";
-import { executeComplete, executionMatchComplete } from "../sql/executionMatch.js";
+import { executeComplete, executionMatchComplete, hasOuterOrderBy } from "../sql/executionMatch.js";
 import { parseSql } from "../sql/parseSql.js";
 import { introspectSchema, type SchemaModel } from "../sql/schemaModel.js";
 import type { ExecuteOptions, ExecutionOutcome, SqlExecutor } from "../sql/sqlExecutor.js";
@@ -45,14 +45,6 @@ export async function validateCandidate(sql: string, schema: SchemaModel): Promi
     refused,
     errors: result.errors.map((e) => `${e.code}: ${e.message}`),
   };
-}
-
-/** True when the outermost SELECT of `sql` has ORDER BY (then row order counts in the match). */
-export function hasOuterOrderBy(sql: string): boolean {
-  const ast = parseSql(sql).ast;
-  if (ast === null) return /\border\s+by\b[^)]*$/i.test(sql);
-  const outer = ast.type === "with" ? ast.in : ast;
-  return "orderBy" in outer && Array.isArray(outer.orderBy) && outer.orderBy.length > 0;
 }
 
 /** The RewardEnvironment for a live database; the schema is introspected once. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "@jest/globals";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { cacheDir, defaultCpuThreads } from "./environment.js";
+import { cacheDir, defaultCpuThreads, packageRoot } from "./environment.js";
 
 const saved = { GL_RL_THREADS: process.env.GL_RL_THREADS, GL_RL_CACHE_DIR: process.env.GL_RL_CACHE_DIR };
 afterEach(() => {
@@ -38,5 +39,14 @@ describe("defaultCpuThreads", () => {
     expect(() => defaultCpuThreads(4)).toThrow(
       expect.objectContaining({ code: "input", message: `GL_RL_THREADS must be a positive integer, got "${value}"` }),
     );
+  });
+});
+
+describe("packageRoot", () => {
+  test("is the folder whose package.json is gl-rl's, with the shipped data in it", () => {
+    const root = packageRoot();
+    expect(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).name).toBe("gl-rl");
+    expect(existsSync(join(root, "data", "schema.sql"))).toBe(true);
+    expect(packageRoot()).toBe(root);
   });
 });

@@ -13,8 +13,10 @@
  * @example
  * const threads = options.threads ?? defaultCpuThreads(llama.cpuMathCores);
  */
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../errors.js";
 
 /** Physical cores: node reports logical CPUs (x86 SMT = 2 per core); at least 1. */
@@ -40,4 +42,29 @@ export function defaultCpuThreads(physical: number = physicalCores()): number {
     });
   }
   return threads;
+}
+
+let root: string | undefined;
+
+/**
+ * The gl-rl package's own folder — the checkout, or `node_modules/gl-rl` when installed — found by walking up
+ * from this file (runtime/ in the sources, dist/runtime/ when built) to the package.json named "gl-rl".
+ * Where shipped files (data/, trainers/native/) are read from.
+ */
+export function packageRoot(): string {
+  root ??= findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+  return root;
+}
+
+function findPackageRoot(here: string): string {
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (!existsSync(manifest)) continue;
+    try {
+      if ((JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name === "gl-rl") return dir;
+    } catch {
+      // an unreadable package.json is not ours: keep walking up
+    }
+  }
+  return join(here, "..");
 }

@@ -1,4 +1,4 @@
-import { COMPLETE_RESULT_MAX_ROWS, executionMatch, executionMatchComplete } from "./executionMatch.js";
+import { COMPLETE_RESULT_MAX_ROWS, executionMatch, executionMatchComplete, hasOuterOrderBy } from "./executionMatch.js";
 import type { ExecutionOutcome } from "./sqlExecutor.js";
 
 function ok(cols: string[], rows: unknown[][]): ExecutionOutcome {
@@ -151,5 +151,24 @@ describe("executionMatch on cut (truncated) results", () => {
     const v = await executionMatchComplete(big, big, { ordered: false, complete: async () => big });
     expect(v.match).toBe(false);
     expect(v.reason).toContain(String(COMPLETE_RESULT_MAX_ROWS));
+  });
+});
+
+describe("hasOuterOrderBy", () => {
+  it.each([
+    ["SELECT a FROM t ORDER BY a", true],
+    ["SELECT a FROM t UNION SELECT b FROM u ORDER BY 1", true],
+    ["WITH x AS (SELECT a FROM t ORDER BY a) SELECT * FROM x", false],
+    ["SELECT * FROM (SELECT a FROM t ORDER BY a) s", false],
+    ["SELECT rank() OVER (ORDER BY a) FROM t", false],
+    ["SELECT string_agg(a, ',' ORDER BY a) FROM t", false],
+    ["SELECT 'order by' FROM t -- order by a", false],
+    ['SELECT "order by" FROM t /* ORDER BY */', false],
+    ["select a from t\norder\n  by a desc", true],
+    ["SELECT name FROM projects ORDER BY budget DESC", true],
+    ["SELECT name FROM projects", false],
+    ["WITH t AS (SELECT name FROM projects) SELECT name FROM t ORDER BY name", true],
+  ])("%s → %s", (sql, expected) => {
+    expect(hasOuterOrderBy(sql)).toBe(expected);
   });
 });

@@ -56,6 +56,32 @@ function cellEq(a: Cell, b: Cell): boolean {
   return a === b;
 }
 
+/**
+ * Does row order count? True when ORDER BY appears at parenthesis depth 0 of `sql` — its outermost SELECT
+ * (or set operation) orders its rows — ignoring strings, quoted names, dollar quotes and comments; an
+ * ORDER BY inside a subquery, a CTE, a window or an aggregate does not count. One rule for the reward,
+ * evaluation and `gl-rl compare`.
+ * @example
+ * hasOuterOrderBy("SELECT a FROM t UNION SELECT b FROM u ORDER BY 1"); // true
+ * hasOuterOrderBy("SELECT rank() OVER (ORDER BY a) FROM t");         // false
+ */
+export function hasOuterOrderBy(sql: string): boolean {
+  const bare = sql
+    .replace(/--[^\n]*/g, " ")
+    .replace(/\/\*[\s\S]*?\*\//g, " ")
+    .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, " ")
+    .replace(/'(?:[^']|'')*'/g, " ")
+    .replace(/"(?:[^"]|"")*"/g, " ");
+  let depth = 0;
+  let top = "";
+  for (const ch of bare) {
+    if (ch === "(") depth++;
+    else if (ch === ")") depth = Math.max(0, depth - 1);
+    else if (depth === 0) top += ch;
+  }
+  return /\border\s+by\b/i.test(top);
+}
+
 /** Sort key of a cell: type tag then value (numbers rounded to 6 significant digits). */
 function cellKey(c: Cell): string {
   if (c === null) return "0";

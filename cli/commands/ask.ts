@@ -16,7 +16,7 @@
  * Exit codes: 0 answered; 1 not answered (sql null: the JSON says why) or a model/database failure; 2
  * unusable input (no question, bad flags, a missing or broken model file) — one line on stderr.
  */
-import { createProgressBar } from "../progressBar.js";
+import { cliDemoModel } from "../cliDemoModel.js";
 import { InputError, ModelError } from "../../errors.js";
 import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
 import { loadModel, type LoadedModel } from "../../models/loadModel.js";
@@ -24,7 +24,6 @@ import type { PromptStyle } from "../../models/promptTemplates.js";
 import { createText2SqlAgent } from "../../orchestrator/text2sqlAgent.js";
 import type { Text2SqlAnswer } from "../../orchestrator/text2sqlState.js";
 import { defaultBusinessRules } from "../../sql/businessRules.js";
-import { ensureDemoModel } from "../../trainers/demoModel.js";
 import { formatQueryResult, toJsonLine } from "../formatQueryResult.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
@@ -32,17 +31,7 @@ import { asInputError, PROMPT_STYLES } from "./evaluate.js";
 
 /** The model: `--model` as given, else the cached (or freshly built) demo model. */
 async function resolveModelPath(model: string | undefined): Promise<string> {
-  if (model !== undefined) return model;
-  let lastPhase = "";
-  return ensureDemoModel({
-    progress: createProgressBar,
-    onProgress: (e) => {
-      // A cached model reports only "done": say nothing then.
-      if (e.phase !== lastPhase && !(lastPhase === "" && e.phase === "done"))
-        process.stderr.write(`gl-rl: building the demo model (first use only): ${e.phase}\n`);
-      lastPhase = e.phase;
-    },
-  });
+  return model ?? cliDemoModel();
 }
 
 /** Loads the model; a bad file is unusable input (exit 2) with the model layer's message and hint. */

@@ -1,28 +1,11 @@
-// hasOuterOrderBy directly; the command through the real binary.
+// The command through the real binary (hasOuterOrderBy is tested in sql/executionMatch.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { runGlRl } from "../runGlRl.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hasOuterOrderBy } from "./compare.js";
 
 const cli = (args: string[]) => runGlRl(args, { timeoutMs: 60_000 });
-
-describe("hasOuterOrderBy", () => {
-  it.each([
-    ["SELECT a FROM t ORDER BY a", true],
-    ["SELECT a FROM t UNION SELECT b FROM u ORDER BY 1", true],
-    ["WITH x AS (SELECT a FROM t ORDER BY a) SELECT * FROM x", false],
-    ["SELECT * FROM (SELECT a FROM t ORDER BY a) s", false],
-    ["SELECT rank() OVER (ORDER BY a) FROM t", false],
-    ["SELECT string_agg(a, ',' ORDER BY a) FROM t", false],
-    ["SELECT 'order by' FROM t -- order by a", false],
-    ['SELECT "order by" FROM t /* ORDER BY */', false],
-    ["select a from t\norder\n  by a desc", true],
-  ])("%s → %s", (sql, expected) => {
-    expect(hasOuterOrderBy(sql)).toBe(expected);
-  });
-});
 
 describe("gl-rl compare", () => {
   let dir: string;

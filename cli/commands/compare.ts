@@ -13,7 +13,7 @@
  * failed), 2 unusable input.
  */
 import { InputError, isGlRlError } from "../../errors.js";
-import { executionMatch } from "../../sql/executionMatch.js";
+import { COMPLETE_RESULT_MAX_ROWS, executionMatch, hasOuterOrderBy } from "../../sql/executionMatch.js";
 import { type ExecutionOutcome, failedOutcome, type SqlExecutor } from "../../sql/sqlExecutor.js";
 import { toJsonLine } from "../formatQueryResult.js";
 import { openCliDatabase } from "../openCliDatabase.js";
@@ -21,25 +21,7 @@ import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 import { readJsonlBatch } from "../readJsonlBatch.js";
 import { refuseUnsafe } from "./exec.js";
 
-const COMPARE_MAX_ROWS = 100_000;
-
-/** True when ORDER BY appears at parenthesis depth 0, ignoring strings, quoted names and comments. */
-export function hasOuterOrderBy(sql: string): boolean {
-  const bare = sql
-    .replace(/--[^\n]*/g, " ")
-    .replace(/\/\*[\s\S]*?\*\//g, " ")
-    .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, " ")
-    .replace(/'(?:[^']|'')*'/g, " ")
-    .replace(/"(?:[^"]|"")*"/g, " ");
-  let depth = 0;
-  let top = "";
-  for (const ch of bare) {
-    if (ch === "(") depth++;
-    else if (ch === ")") depth = Math.max(0, depth - 1);
-    else if (depth === 0) top += ch;
-  }
-  return /\border\s+by\b/i.test(top);
-}
+const COMPARE_MAX_ROWS = COMPLETE_RESULT_MAX_ROWS;
 
 async function outcome(db: SqlExecutor, sql: string, timeoutMs: number): Promise<ExecutionOutcome> {
   try {

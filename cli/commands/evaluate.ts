@@ -5,7 +5,7 @@
  * a model on a split (trainers/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
  * sandboxed and compared with the gold result.
  *
- * With no --model the tiny demo model is used (trainers/demoModel.ts; built on first use, ≈ 7–10 min on 2 cores).
+ * With no --model the tiny demo model is used (cli/cliDemoModel.ts: the shipped file).
  * The prompts are the task's (task/text2sqlPrompt.ts: what `ask` sends), built from the --db database; the
  * style defaults by model: "tiny" for the tiny model (the demo model and any model `gl-rl model tiny` wrote),
  * "schemaAware" otherwise.
@@ -15,15 +15,14 @@
  * for error analysis, atomically. Exit codes: 0 the evaluation ran;
  * 2 unusable input (missing or broken model / adapter, unknown split, bad flags).
  */
+import { cliDemoModel } from "../cliDemoModel.js";
 import { defaultBusinessRules } from "../../sql/businessRules.js";
-import { existsSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { InputError, isGlRlError } from "../../errors.js";
 import { loadDataset } from "../../data/loadDataset.js";
 import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
 import { loadModel, type LoadedModel } from "../../models/loadModel.js";
 import type { PromptStyle } from "../../models/promptTemplates.js";
-import { demoModelPath, ensureDemoModel } from "../../trainers/demoModel.js";
 import { promptStyleForModel } from "../../task/text2sqlPrompt.js";
 import { evaluateModel } from "../../trainers/evaluateModel.js";
 import { createProgressBar } from "../progressBar.js";
@@ -55,13 +54,6 @@ async function openModel(
   } catch (error) {
     throw asInputError(error);
   }
-}
-
-/** The cached demo model, built first (with a note on stderr) when absent. */
-async function demoModel(): Promise<string> {
-  if (!existsSync(demoModelPath()))
-    process.stderr.write("gl-rl: building the tiny demo model (first use only, ≈ 7–10 min on 2 cores)…\n");
-  return ensureDemoModel({ progress: createProgressBar });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -101,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const gpu = parseGpuChoice(values.gpu as string | undefined);
   const items = (await loadDataset(split)).slice(0, limit > 0 ? limit : undefined);
 
-  const modelPath = (values.model as string | undefined) ?? (await demoModel());
+  const modelPath = (values.model as string | undefined) ?? (await cliDemoModel());
   const adapter = values.adapter as string | undefined;
   const model = await openModel(
     modelPath,

@@ -6,7 +6,7 @@
  * trainSplit, evalSplit, evalLimit, promptStyle, loraRank, loraAlpha, threads, samplerThreads, …, and every
  * GrpoConfig field of trainers/grpoConfig.ts: groupSize, promptsPerStep, beta, lossType, scaleRewards,
  * learningRate, maxSteps, …; the option table is in docs/grpo.md). `model: "demo"` (or no model) means the
- * tiny demo model (trainers/demoModel.ts `ensureDemoModel`: the SFT-trained tiny GGUF, built once and cached).
+ * tiny demo model (cli/cliDemoModel.ts: the shipped SFT-trained tiny GGUF).
  * One set of defaults: a field the file leaves out — or every field, without --config — takes its default
  * from DEFAULT_GRPO_RUN_CONFIG, the same in both cases.
  * Flags override the file: --out → outDir, --max-steps → maxSteps, --max-minutes → maxMinutes (a wall-clock
@@ -19,11 +19,11 @@
  * A run whose <out>/checkpoint exists resumes from it. Progress bar with ETA on stderr; the summary JSON on
  * stdout. Exit codes: 0 trained; 2 unusable input (bad config, missing model or dataset).
  */
+import { cliDemoModel } from "../cliDemoModel.js";
 import { createProgressBar } from "../progressBar.js";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../../errors.js";
-import { ensureDemoModel } from "../../trainers/demoModel.js";
 import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
 import { DEFAULT_GRPO_RUN_CONFIG, runGrpo, type GrpoRunConfig } from "../../trainers/grpoRun.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
@@ -56,7 +56,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 export async function resolveTrainGrpoConfig(
   configPath: string | undefined,
   flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number; gpu?: GpuName },
-  demoModel: () => Promise<string> = () => ensureDemoModel({ progress: createProgressBar }),
+  demoModel: () => Promise<string> = cliDemoModel,
 ): Promise<Partial<GrpoRunConfig>> {
   const config: Partial<GrpoRunConfig> =
     configPath === undefined ? {} : (readConfigFile(configPath) as Partial<GrpoRunConfig>);
@@ -66,7 +66,6 @@ export async function resolveTrainGrpoConfig(
   if (flags.threads !== undefined) Object.assign(config, { threads: flags.threads, samplerThreads: flags.threads });
   if (flags.gpu !== undefined) config.gpu = flags.gpu;
   if (config.model === undefined || config.model === "demo") {
-    process.stderr.write("gl-rl: using the tiny demo model (built and cached on first use, ≈ 7–10 min on 2 cores)\n");
     config.model = await demoModel();
   }
   config.outDir = resolve(config.outDir ?? DEFAULT_GRPO_RUN_CONFIG.outDir);
