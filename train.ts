@@ -30,8 +30,10 @@ export { trainSft } from "./trainers/sftTrainer.js";
 export type { SftExample, SftResult, SftRunOptions } from "./trainers/sftTrainer.js";
 
 // GRPO: sample G candidates per question, score them with the rewards, update the LoRA adapter.
-export { DEFAULT_GRPO_RUN_CONFIG, resolveGrpoRunConfig, runGrpo } from "./trainers/grpoRun.js";
-export type { GrpoRunConfig, RunGrpoOptions } from "./trainers/grpoRun.js";
+export { runGrpo } from "./trainers/grpoRun.js";
+export type { RunGrpoOptions } from "./trainers/grpoRun.js";
+export { DEFAULT_GRPO_RUN_CONFIG, resolveGrpoRunConfig } from "./trainers/grpoRunConfig.js";
+export type { GrpoRunConfig } from "./trainers/grpoRunConfig.js";
 
 // Evaluation: execution accuracy (by difficulty), validity, latency and mean reward of a model on a dataset.
 export { evaluateModel } from "./trainers/evaluateModel.js";

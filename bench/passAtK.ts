@@ -19,7 +19,7 @@ import { loadModel } from "../models/loadModel.js";
 import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareRewardSamples.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { ensureDemoModel } from "../trainers/demoModel.js";
-import { extractCandidateSql } from "../trainers/grpoRun.js";
+import { extractCandidateSql } from "../trainers/grpoRewardScorer.js";
 import { sqlStringLiteralsOf } from "../sql/sqlLiterals.js";
 import { sqlStringLiterals } from "../data/literalAugmentation.js";
 import { passAtK } from "../trainers/passAtK.js";

@@ -16,7 +16,8 @@ import { groupAdvantages } from "./groupAdvantages.js";
 import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../rewards/weightedReward.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { createGrpoSession, runGrpo, type GrpoRunConfig } from "./grpoRun.js";
+import { createGrpoSession, runGrpo } from "./grpoRun.js";
+import type { GrpoRunConfig } from "./grpoRunConfig.js";
 import { grpoStep, type GrpoStepMetrics } from "./grpoStep.js";
 import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
 

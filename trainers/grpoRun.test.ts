@@ -2,15 +2,9 @@ import { describe, expect, test } from "@jest/globals";
 import type { RewardCandidate, RewardEnvironment } from "../rewards/prepareRewardSamples.js";
 import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
 import type { QueryResult } from "../sql/sqlExecutor.js";
-import {
-  buildGrpoPrompts,
-  createGrpoSampler,
-  createRewardScorer,
-  evalMetricPrefix,
-  GRPO_SAMPLING,
-  grpoPolicyOptions,
-  resolveGrpoRunConfig,
-} from "./grpoRun.js";
+import { buildGrpoPrompts, createGrpoSampler, evalMetricPrefix, GRPO_SAMPLING } from "./grpoRun.js";
+import { grpoPolicyOptions, resolveGrpoRunConfig } from "./grpoRunConfig.js";
+import { createRewardScorer } from "./grpoRewardScorer.js";
 
 const result = (rows: unknown[][]): QueryResult => ({
   columns: [{ name: "n", type: "int4" }],
