@@ -2,8 +2,9 @@
  * Training throughput of the native gradient extension (forward + backward + AdamW update) and peak memory,
  * on the tiny demo model and on a 0.5B-shaped Qwen2 with random weights (no download), f32 and q8_0, on the
  * CPU and on Vulkan (lavapipe: Mesa's CPU implementation — it shows the GPU code path runs, not GPU speed).
- * `GL_RL_THREADS=2 npx tsx bench/train.ts [--layers N] [--skip-large] [--skip-vulkan] [--torch]` — prints a
- * Markdown table; never part of the tests. `--torch` adds the same configurations in PyTorch (Debian's
+ * `GL_RL_THREADS=2 npx tsx bench/train.ts [--layers N] [--skip-large] [--skip-vulkan] [--torch] [--no-blas]` — prints
+ * a Markdown table; never part of the tests. On the CPU the f32 products go through OpenBLAS when it is installed
+ * (`apt-get install -y libopenblas0`; the engine column names it); `--no-blas` keeps ggml's own kernels. `--torch` adds the same configurations in PyTorch (Debian's
  * /usr/bin/python3 with python3-torch: `apt-get install -y python3-torch libopenblas0-openmp`, torch 1.13): an
  * equivalent Qwen2 in eager PyTorch (matmul + softmax causal attention), the same LoRA targets/rank and AdamW,
  * the same threads — a reference point, not part of gl-rl.
@@ -41,6 +42,8 @@ interface Run {
   env?: Record<string, string>;
   /** No PyTorch row for this one (same shapes as the row above it). */
   noTorch?: boolean;
+  /** f32 products through OpenBLAS on the CPU (NativePolicy's cpuBlas); default true. */
+  cpuBlas?: boolean;
 }
 
 interface Result {
@@ -52,6 +55,8 @@ interface Result {
   lastLoss: number;
   /** Where the graph ran and the share of its nodes there (gl-rl only). */
   device?: string;
+  /** The BLAS library of the CPU products (gl-rl only), null: ggml's kernels. */
+  cpuBlas?: string | null;
   nodeShare?: number | null;
   /** GPU memory in use after the steps (the scheduler keeps its buffers: ≈ the peak), MiB. */
   deviceMemoryMiB?: number;
@@ -68,6 +73,7 @@ async function child(run: Run): Promise<Result> {
     modelPath: run.modelPath,
     trainable: run.trainable,
     gpu: run.gpu ?? "cpu",
+    cpuBlas: run.cpuBlas ?? true,
     // No dropout: the PyTorch reference has none (NativePolicy's default for real-sized models is 0.1).
     lora: { rank: run.rank, alpha: 2 * run.rank, dropout: 0 },
   });
@@ -90,10 +96,11 @@ async function child(run: Run): Promise<Result> {
   let lastLoss = firstLoss;
   for (let i = 0; i < run.steps; i++) lastLoss = await trainStep();
   const seconds = (performance.now() - t0) / 1000;
-  const { trainableParameters, device, deviceNodeShare, deviceMemory } = policy.info();
+  const { trainableParameters, device, deviceNodeShare, deviceMemory, cpuBlas } = policy.info();
   await policy.dispose();
   return {
     device,
+    cpuBlas,
     nodeShare: deviceNodeShare,
     ...(deviceMemory ? { deviceMemoryMiB: deviceMemory.usedMiB } : {}),
     tokensPerSecond: (run.steps * run.sequences * run.tokensPerSequence) / seconds,
@@ -204,6 +211,9 @@ if (deviceTable) {
   }
 }
 
+// `--no-blas`: every product through ggml's own CPU kernels (what OpenBLAS changes).
+if (argv.includes("--no-blas")) for (const run of runs) run.cpuBlas = false;
+
 // The PyTorch reference: same shapes, same batch, same update (argv[1] = the run as JSON, dims in it).
 const TORCH_SCRIPT = String.raw`
 import json, re, sys, time, torch, torch.nn as nn, torch.nn.functional as F
@@ -298,9 +308,10 @@ for (const run of runs) {
       : `, ${(100 * ours.nodeShare).toFixed(0)} % of nodes`) +
     (ours.deviceMemoryMiB === undefined ? "" : `, ${ours.deviceMemoryMiB.toFixed(0)} MiB device memory in use`);
   const torch = argv.includes("--torch") && !run.noTorch ? torchRun(run, run.dims) : undefined;
+  const blas = ours.cpuBlas ? ` + ${ours.cpuBlas.split(" ").slice(0, 2).join(" ")} sgemm` : "";
   row(
     run,
-    `gl-rl native (ggml, ${ours.device}${share})`,
+    `gl-rl native (ggml${blas}, ${ours.device}${share})`,
     ours,
     torch ? `${(ours.tokensPerSecond / torch.tokensPerSecond).toFixed(2)}×` : "",
   );

@@ -72,6 +72,17 @@ export interface NativePolicyOptions {
    * completion — when the cost model says it is cheaper ("auto", default); "always" / "never" force it.
    */
   sharePrompts?: "auto" | "always" | "never";
+  /**
+   * On the CPU, f32 matrix products (an f32 model's forward and its frozen-weight backward) through OpenBLAS's
+   * sgemm when libopenblas is installed (`apt-get install libopenblas0`); default true. `info().cpuBlas` names
+   * the library in use; false keeps ggml's own kernels (same results to rounding).
+   */
+  cpuBlas?: boolean;
+  /**
+   * Positions the output head scores at once: its [V, m] probabilities and their gradient live one chunk at a time.
+   * Default: as many as fit 16 MiB (27 for Qwen's 151,936-token vocabulary). Results do not depend on it.
+   */
+  headChunk?: number;
 }
 
 export type NativePolicyInfo = AddonPolicyInfo;
@@ -131,6 +142,8 @@ export class NativePolicy implements PolicyBackend {
         threads: options.threads ?? defaultCpuThreads(),
         gpu,
         sharePrompts: options.sharePrompts ?? "auto",
+        cpuBlas: options.cpuBlas ?? true,
+        ...(options.headChunk === undefined ? {} : { headChunk: options.headChunk }),
         lora: withLoraDefaults(options),
       });
       return new NativePolicy(native, options.modelPath);

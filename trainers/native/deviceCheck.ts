@@ -2,7 +2,8 @@
  * The native extension's checks on one ggml device, in a process of its own (a GPU backend's device list and
  * precision settings are fixed when node-llama-cpp first loads it). docs/native.md, "Checks".
  *
- *   1. Gradients: a LoRA policy on the device (tiny tied Qwen2, r 4, B ≠ 0); every LoRA tensor of the last layer
+ *   1. Gradients: a LoRA policy on the device (tiny tied Qwen2, r 4, B ≠ 0, the head in chunks of 2 positions; the
+ *      CPU reference scores it at once); every LoRA tensor of the last layer
  *      vs central finite differences (worst rel-L2; with `fd`), every LoRA gradient vs the CPU's (rel-L2), and the
  *      same gradients with the coefficients computed by a function inside the graph (one forward, one backward).
  *   2. Log-probs with a saved adapter (tiny untied Qwen2) vs node-llama-cpp on the same device and on the CPU
@@ -49,8 +50,11 @@ export interface DeviceCheckReport {
 
 const DIMS = { embedding: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context: 128 };
 
+/** The device's policies score the head 2 positions at a time (several chunks run there), the CPU's all at once. */
+const chunking = (gpu: PolicyDevice): { headChunk?: number } => (gpu === "cpu" ? {} : { headChunk: 2 });
+
 async function gradients(modelPath: string, gpu: PolicyDevice, vocab: number) {
-  const policy = await NativePolicy.create({ modelPath, gpu, lora: { rank: 4, alpha: 8, seed: 1 } });
+  const policy = await NativePolicy.create({ modelPath, gpu, lora: { rank: 4, alpha: 8, seed: 1 }, ...chunking(gpu) });
   randomizeLoraB(policy, 0.2);
   const batch = sampleBatch(7, vocab);
   const c = sampleCoefficients(batch);
@@ -87,7 +91,12 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
       gradientVsCpu = Math.max(gradientVsCpu, Math.hypot(...g.map((x, i) => x - reference[i]!)) / norm);
     }
     // The same gradient with the coefficients computed from the forward of the same graph.
-    const viaFunction = await NativePolicy.create({ modelPath: tied.path, gpu, lora: { rank: 4, alpha: 8, seed: 1 } });
+    const viaFunction = await NativePolicy.create({
+      modelPath: tied.path,
+      gpu,
+      lora: { rank: 4, alpha: 8, seed: 1 },
+      ...chunking(gpu),
+    });
     randomizeLoraB(viaFunction, 0.2);
     await viaFunction.accumulateGradients(onDevice.batch, () => onDevice.c);
     let coefficientFunctionDelta = 0;

@@ -17,11 +17,10 @@ import { execFileSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync, readdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { NativeError } from "../../errors.js";
 import { getLlamaRuntime, type GpuChoice } from "../../models/llamaRuntime.js";
-import { cacheDir } from "../../runtime/environment.js";
+import { cacheDir, packageRoot } from "../../runtime/environment.js";
 import type { StepOptions } from "../policyBackend.js";
 
 /** One sequence of a batch: prompt + completion token ids; log-probs cover tokens[completionStart..]. */
@@ -41,6 +40,10 @@ export interface AddonLoadOptions {
   gpu?: "auto" | "cpu" | "cuda" | "vulkan" | "metal";
   /** Sequences with one prompt in one row: "auto" (when cheaper, the default), "always", "never". */
   sharePrompts?: "auto" | "always" | "never";
+  /** On the CPU, f32 matrix products through OpenBLAS's sgemm when libopenblas is installed (default true). */
+  cpuBlas?: boolean;
+  /** Positions the output head scores at once (its [V, m] tensors); default as many as fit 16 MiB. */
+  headChunk?: number;
   lora?: {
     /** r; default 8, or the adapter's (initPath). */
     rank?: number;
@@ -77,6 +80,10 @@ export interface AddonPolicyInfo {
   step: number;
   /** Where the graphs run: "CPU", "Vulkan0 (llvmpipe (LLVM 15.0.6, 256 bits))", "CUDA0 (NVIDIA H200)". */
   device: string;
+  /** The BLAS library the CPU graphs' f32 products go through ("OpenBLAS 0.3.21 … (Cooperlake)"); null: ggml's kernels. */
+  cpuBlas: string | null;
+  /** Positions the output head scores at once. */
+  headChunk: number;
   /** Share of the last graph's nodes the scheduler put on `device` (null before the first call). */
   deviceNodeShare: number | null;
   /** Backend splits of the last graph (1 = everything on one backend). */
@@ -128,16 +135,6 @@ export interface NativeAddon {
   systemInfo(): { ggmlVersion: string; ggmlCommit: string; devices: string[] };
   /** ggml's quantizer (as llama-quantize, no importance matrix): rows of `rowLength` values → `type` blocks. */
   quantize(values: Float32Array, type: string, rowLength: number): Uint8Array;
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** The package root: this file runs from trainers/native/ (tsx) or dist/trainers/native/ (compiled). */
-function packageRoot(): string {
-  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "trainers", "native", "binding.gyp"))) return dir;
-  }
-  return resolve(here, "..", "..");
 }
 
 const SOURCE_DIR = join(packageRoot(), "trainers", "native");

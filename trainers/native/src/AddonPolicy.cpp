@@ -106,6 +106,8 @@ Napi::Value AddonPolicy::Load(const Napi::CallbackInfo & info) {
     if (o.Get("threads").IsNumber()) options->n_threads = o.Get("threads").As<Napi::Number>().Int32Value();
     if (o.Get("gpu").IsString()) options->gpu = o.Get("gpu").As<Napi::String>().Utf8Value();
     if (o.Get("sharePrompts").IsString()) options->share_prompts = o.Get("sharePrompts").As<Napi::String>().Utf8Value();
+    if (o.Get("cpuBlas").IsBoolean()) options->cpu_blas = o.Get("cpuBlas").As<Napi::Boolean>().Value();
+    if (o.Get("headChunk").IsNumber()) options->head_chunk = o.Get("headChunk").As<Napi::Number>().Int64Value();
     if (o.Get("lora").IsObject()) {
         Napi::Object l = o.Get("lora").As<Napi::Object>();
         if (l.Get("rank").IsNumber()) {
@@ -237,6 +239,9 @@ Napi::Value AddonPolicy::Info(const Napi::CallbackInfo & info) {
     o.Set("trainableParameters", Napi::Number::New(env, (double) m.trainable_parameter_count()));
     o.Set("step", Napi::Number::New(env, (double) m.step_count()));
     o.Set("device", m.device());
+    const std::string blas = m.cpu_blas();
+    o.Set("cpuBlas", blas.empty() ? env.Null() : Napi::String::New(env, blas));
+    o.Set("headChunk", Napi::Number::New(env, (double) m.head_chunk()));
     const PlacementReport & placed = m.placement();
     o.Set("deviceNodeShare", placed.n_nodes == 0 ? env.Null() : Napi::Number::New(env, (double) placed.n_on_device / placed.n_nodes));
     o.Set("graphSplits", Napi::Number::New(env, placed.n_splits));

@@ -19,14 +19,16 @@
 //   4. Both contiguous, K long (a weight's gradient x·dyᵀ, attention's dK, dV): out_prod, swapped as in 2.
 // On the CPU the forward's mul_mats with a short contraction (LoRA's B·(A·x), K = r) become out_prods the same
 // way: ggml's CPU matrix kernels need K ≥ 16 and fall back to one dot product per output element.
-// A rewritten node keeps its identity (its consumers need no change); the graph is then rebuilt from the roots so
-// that the new operands come before it.
+// The nodes the roots need are gathered, rewritten — a rewritten node keeps its identity (its consumers need no
+// change) — and the graph is rebuilt from the roots so that the new operands come before it.
 //
 // A quantized or f16 Wᵀ makes mul_mat round dy too (q8_0 blocks with an f16 scale, or f16 values), and gradients
 // are small numbers: an f16 scale underflows below ~6e-8. So dy is first divided by its RMS s (a scalar computed
 // in the graph) and the product multiplied by s: dx = s · mul_mat(Wᵀ, dy / s). With f32 operands the product is
 // computed as it is; rewritten mul_mats ask for f32 accumulation (GPU backends would round gradients to f16).
 #include "backwardRewrite.h"
+
+#include "cpuBlas.h"
 
 namespace glrl {
 
@@ -102,8 +104,27 @@ ggml_tensor * transpose_in_graph(ggml_context * ctx, ggml_tensor * w, ggml_tenso
 
 }  // namespace
 
-ggml_cgraph * rewrite_backward(ggml_context * ctx, ggml_cgraph * graph, const std::vector<ggml_tensor *> & roots,
-                               const FrozenWeights & frozen, size_t graph_size, bool cpu) {
+void recompute_in_backward(ggml_context * ctx, ggml_cgraph * graph, int n_forward) {
+    std::unordered_set<const ggml_tensor *> forward;
+    for (int i = 0; i < n_forward; ++i) forward.insert(ggml_graph_node(graph, i));
+    std::unordered_map<const ggml_tensor *, ggml_tensor *> again;
+    for (int i = n_forward; i < ggml_graph_n_nodes(graph); ++i) {
+        for (ggml_tensor *& src : ggml_graph_node(graph, i)->src) {
+            if (!src || src->op != GGML_OP_GLU || !src->src[1] || !forward.count(src)) continue;
+            auto it = again.find(src);
+            if (it == again.end()) it = again.emplace(src, ggml_glu_split(ctx, src->src[0], src->src[1], ggml_get_glu_op(src))).first;
+            src = it->second;
+        }
+    }
+}
+
+ggml_cgraph * rewrite_backward(ggml_context * ctx, const std::vector<ggml_tensor *> & roots, const FrozenWeights & frozen,
+                               size_t graph_size, ProductTarget target) {
+    const bool cpu = target != ProductTarget::gpu;
+    ggml_cgraph * graph = ggml_new_graph_custom(ctx, graph_size, /*grads =*/ false);
+    for (ggml_tensor * root : roots) {
+        if (root) ggml_build_forward_expand(graph, root);
+    }
     const int n = ggml_graph_n_nodes(graph);
     for (int i = 0; i < n; ++i) {
         ggml_tensor * node = ggml_graph_node(graph, i);
@@ -112,6 +133,10 @@ ggml_cgraph * rewrite_backward(ggml_context * ctx, ggml_cgraph * graph, const st
         // (src[1]), rms_norm_back copies x over dx before reading dz (src[0]). Those sources are kept alive.
         if (node->op == GGML_OP_SOFT_MAX_BACK && node->src[1]) ggml_set_output(node->src[1]);
         if (node->op == GGML_OP_RMS_NORM_BACK && node->src[0]) ggml_set_output(node->src[0]);
+        if (target == ProductTarget::cpu_blas && cpu_blas_takes(node)) {
+            as_cpu_blas(ctx, node);   // f32 W: dx = dy · W straight from W's memory, no Wᵀ
+            continue;
+        }
         if (cpu && node->op == GGML_OP_MUL_MAT && node->src[0]->type == GGML_TYPE_F32 && node->src[0]->ne[0] < 16 &&
             node->src[0]->ne[2] == 1 && node->src[0]->ne[3] == 1 && node->src[1]->ne[2] == 1 && node->src[1]->ne[3] == 1) {
             // mul_mat(a [K, n], b [K, p]) = out_prod(aᵀ, bᵀ), K short.

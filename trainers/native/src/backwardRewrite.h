@@ -19,11 +19,19 @@ struct FrozenWeights {
     ggml_tensor * arange;
 };
 
-// Rewrites the OUT_PROD nodes that ggml's autodiff put into `graph` by the length of their contraction (the
-// frozen-weight ones into MUL_MATs against the stored transposes; see backwardRewrite.cpp) and, on the CPU
-// (`cpu`), the forward's short-contraction MUL_MATs into OUT_PRODs; then returns a new graph (no gradient
-// bookkeeping) holding `roots` and everything they need, each node after its sources.
-ggml_cgraph * rewrite_backward(ggml_context * ctx, ggml_cgraph * graph, const std::vector<ggml_tensor *> & roots,
-                               const FrozenWeights & frozen, size_t graph_size, bool cpu);
+// Backward nodes (graph nodes from n_forward on) that read a forward SwiGLU output read a copy computed again
+// from its inputs instead, which the backward keeps anyway: the forward's [F, T] output is freed after the forward.
+void recompute_in_backward(ggml_context * ctx, ggml_cgraph * graph, int n_forward);
+
+// Where the graph runs: a GPU backend, or the CPU with or without OpenBLAS (cpuBlas.h).
+enum class ProductTarget { gpu, cpu, cpu_blas };
+
+// Rewrites the OUT_PROD nodes (ggml's autodiff's, the head's) that `roots` need by the length of their contraction (the
+// frozen-weight ones into MUL_MATs against the stored transposes; see backwardRewrite.cpp) and, on the CPU,
+// the forward's short-contraction MUL_MATs into OUT_PRODs — with OpenBLAS, every f32 product large enough into an
+// sgemm instead; then returns a new graph (no gradient bookkeeping) holding `roots` and everything they need,
+// each node after its sources.
+ggml_cgraph * rewrite_backward(ggml_context * ctx, const std::vector<ggml_tensor *> & roots, const FrozenWeights & frozen,
+                               size_t graph_size, ProductTarget target);
 
 }  // namespace glrl

@@ -162,4 +162,34 @@ void set_backend_threads(ggml_backend_t backend, int n_threads) {
     if (fn) fn(backend, n_threads);
 }
 
+namespace {
+
+void * cpu_proc(ggml_backend_t backend, const char * name) {
+    ggml_backend_dev_t dev = ggml_backend_get_device(backend);
+    if (!dev || ggml_backend_dev_type(dev) != GGML_BACKEND_DEVICE_TYPE_CPU) return nullptr;
+    ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(dev);
+    return reg ? ggml_backend_reg_get_proc_address(reg, name) : nullptr;
+}
+
+}  // namespace
+
+ggml_threadpool_t make_cpu_threadpool(ggml_backend_t backend, int n_threads, int poll) {
+    auto make = (ggml_threadpool_t (*)(ggml_threadpool_params *)) cpu_proc(backend, "ggml_threadpool_new");
+    auto set = (void (*)(ggml_backend_t, ggml_threadpool_t)) cpu_proc(backend, "ggml_backend_cpu_set_threadpool");
+    if (!make || !set) return nullptr;
+    ggml_threadpool_params params = ggml_threadpool_params_default(n_threads);
+    params.poll = (uint32_t) poll;
+    ggml_threadpool_t pool = make(&params);
+    if (pool) set(backend, pool);
+    return pool;
+}
+
+void free_cpu_threadpool(ggml_backend_t backend, ggml_threadpool_t pool) {
+    if (!pool) return;
+    auto set = (void (*)(ggml_backend_t, ggml_threadpool_t)) cpu_proc(backend, "ggml_backend_cpu_set_threadpool");
+    auto free_pool = (void (*)(ggml_threadpool_t)) cpu_proc(backend, "ggml_threadpool_free");
+    if (set) set(backend, nullptr);
+    if (free_pool) free_pool(pool);
+}
+
 }  // namespace glrl

@@ -35,4 +35,9 @@ std::vector<std::string> list_devices();
 // Sets the thread count of a CPU backend (through its registry's proc address); no-op for other backends.
 void set_backend_threads(ggml_backend_t backend, int n_threads);
 
+// A thread pool of n_threads kept for the CPU backend's graphs (ggml otherwise starts and ends its threads on
+// every graph), set on it; nullptr when the registry has none. Free it with free_cpu_threadpool.
+ggml_threadpool_t make_cpu_threadpool(ggml_backend_t backend, int n_threads, int poll);
+void free_cpu_threadpool(ggml_backend_t backend, ggml_threadpool_t pool);
+
 }  // namespace glrl

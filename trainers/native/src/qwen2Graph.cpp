@@ -10,10 +10,12 @@
 //      qwen3: per-head rms_norm of q and k; NEOX rope (with the file's linear/YaRN scaling) on q, k; GQA
 //      attention as soft_max_ext(kᵀq·1/√D + mask) then ·v (flash attention has no backward);
 //      x += W_o·attn; h = rms_norm(x)·ffn_norm; x += W_down·(silu(W_gate·h) ⊙ W_up·h)
+//      (the last layer's output projection and MLP only at the M positions the head reads)
 //   3. h = rms_norm(x)·output_norm, only at the M positions that predict a completion token   [E, M]
-//   4. p = softmax(W_out·h / T)                                                [V, M]
-//   5. log p of each target token = log(get_rows(p as [1, V·M], target + V·m))          [M]
-//   6. training: objective = Σ_m c_m · log p_m (a scalar; ggml_set_loss; its gradient is what we accumulate)
+//   4. p = softmax(W_out·h / T), in chunks of positions (qwen2Head.cpp)        [V, m] each
+//   5. log p of each target token = log(get_rows(p as [1, V·m], target + V·(m − first)))   [M]
+//   6. training: objective = Σ_m c_m · log p_m (a scalar, reported); the autodiff differentiates
+//      Σ h ⊙ G with G = d objective / d h written out by qwen2Head.cpp (ggml_set_loss)
 // softmax then log (rather than a log_softmax op, which ggml lacks) is exact in f32 unless p < 1e-38, i.e.
 // log p < -87 — far below anything a trainer samples or a cross-entropy step moves.
 #include "qwen2Graph.h"
@@ -29,7 +31,6 @@ namespace {
 
 void check_sequences(const std::vector<SequenceInput> & batch, const Qwen2Hparams & hp) {
     if (batch.empty()) throw NativeFailure("native.input", "empty batch: pass at least one token sequence");
-    int64_t completion = 0;
     for (size_t b = 0; b < batch.size(); ++b) {
         const auto & s = batch[b];
         const int t = (int) s.tokens.size();
@@ -48,13 +49,6 @@ void check_sequences(const std::vector<SequenceInput> & batch, const Qwen2Hparam
                     " is outside the vocabulary [0, " + std::to_string(hp.n_vocab) + ")");
             }
         }
-        completion += t - s.completion_start;
-    }
-    if (completion * (int64_t) hp.n_vocab > INT32_MAX) {
-        // targets index the [V, M] probabilities as one int32 row index
-        throw NativeFailure("native.input", "batch has " + std::to_string(completion) + " completion tokens; with a " +
-            std::to_string(hp.n_vocab) + "-token vocabulary at most " + std::to_string(INT32_MAX / hp.n_vocab) +
-            " fit in one call — split the batch");
     }
 }
 
@@ -153,7 +147,7 @@ PackedBatch pack_batch(const std::vector<SequenceInput> & batch, const Qwen2Hpar
         const auto & s = batch[b];
         for (int i = s.completion_start; i < (int) s.tokens.size(); ++i) {
             p.rows.push_back(where[b][i - 1]);
-            p.targets.push_back(s.tokens[i] + hp.n_vocab * m);
+            p.targets.push_back(s.tokens[i]);
             ++m;
         }
         p.counts.push_back((int) s.tokens.size() - s.completion_start);
@@ -201,7 +195,8 @@ ggml_tensor * rope(ggml_context * ctx, ggml_tensor * x, ggml_tensor * positions,
 }  // namespace
 
 GraphTensors build_qwen2_graph(ggml_context * ctx, const Qwen2Model & model, const PackedBatch & packed,
-                               const std::vector<LoraPair> * pairs, float temperature, bool training) {
+                               const std::vector<LoraPair> * pairs, float temperature, bool training, bool coefficients_late,
+                               int64_t head_chunk) {
     const Qwen2Hparams & hp = model.hparams();
     const int64_t T = packed.n_tokens, R = packed.n_rows, n = T * R;
     const int64_t m = (int64_t) packed.rows.size();
@@ -251,35 +246,43 @@ GraphTensors build_qwen2_graph(ggml_context * ctx, const Qwen2Model & model, con
         kqv = ggml_reshape_4d(ctx, kqv, d, T, hp.n_head, R);
         ggml_tensor * attn = ggml_cont(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3)); // [D, H, T, R]
         attn = ggml_reshape_2d(ctx, attn, d * hp.n_head, n);                    // [H·D, T·R]
+        if (il == hp.n_layer - 1) {
+            // The last layer's output is read at the M positions only: the rest of it (output projection, MLP)
+            // runs there only.
+            attn = ggml_get_rows(ctx, attn, g.rows);   // [H·D, M]
+            x = ggml_get_rows(ctx, x, g.rows);         // [E, M]
+        }
         x = ggml_add(ctx, x, linear(ctx, model, L.wo, nullptr, attn, "attn_output", il, pairs, g));
 
         h = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.ffn_norm);
-        ggml_tensor * gate = linear(ctx, model, L.w_gate, nullptr, h, "ffn_gate", il, pairs, g);  // [F, T·R]
-        ggml_tensor * up = linear(ctx, model, L.w_up, nullptr, h, "ffn_up", il, pairs, g);        // [F, T·R]
+        ggml_tensor * gate = linear(ctx, model, L.w_gate, nullptr, h, "ffn_gate", il, pairs, g);  // [F, T·R] ([F, M] last)
+        ggml_tensor * up = linear(ctx, model, L.w_up, nullptr, h, "ffn_up", il, pairs, g);        // [F, T·R] ([F, M] last)
         ggml_tensor * act = ggml_swiglu_split(ctx, gate, up);
         x = ggml_add(ctx, x, linear(ctx, model, L.w_down, nullptr, act, "ffn_down", il, pairs, g));
     }
 
-    // Only the M positions that predict a completion token reach the [V, ·] head: it is the biggest matmul.
-    ggml_tensor * h = ggml_get_rows(ctx, x, g.rows);                                       // [E, M]
-    h = ggml_mul(ctx, ggml_rms_norm(ctx, h, hp.rms_eps), model.output_norm);
-    ggml_tensor * logits = ggml_mul_mat(ctx, model.output ? model.output : model.tok_embd, h);   // [V, M]
-    ggml_tensor * probs = ggml_soft_max_ext(ctx, logits, nullptr, 1.0f / temperature, 0.0f);     // [V, M]
-    ggml_tensor * picked = ggml_get_rows(ctx, ggml_reshape_2d(ctx, probs, 1, hp.n_vocab * m), g.targets);  // [1, M]
-    g.logprobs = ggml_log(ctx, ggml_reshape_1d(ctx, picked, m));                           // [M]
+    // Only the M positions that predict a completion token reach the [V, ·] head (x is the last layer's there).
+    ggml_tensor * h = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), model.output_norm);   // [E, M]
+    g.head = build_head(ctx, model.output ? model.output : model.tok_embd, h, g.targets, temperature, head_chunk);
+    g.logprobs = g.head.logprobs;                                                          // [M]
     ggml_set_output(g.logprobs);
 
     if (training) {
         g.coefficients = input(ctx, g, GGML_TYPE_F32, m);
-        // The coefficients enter through a factor that is exactly 1 but depends on the log-probs —
-        // 1 − step(log p − 1), with log p ≤ 0, and ggml's autodiff passes nothing back through step — so every
-        // backward node depends on the log-probs and no backend that reorders a graph (ggml-vulkan's
-        // graph_optimize) runs any of it before them: a coefficient function sets the coefficients in between.
-        ggml_tensor * one = ggml_scale_bias(ctx, ggml_step(ctx, ggml_scale_bias(ctx, g.logprobs, 1.0f, -1.0f)), -1.0f, 1.0f);
-        ggml_tensor * c = ggml_mul(ctx, g.coefficients, one);   // [M]
-        g.objective = ggml_sum(ctx, ggml_mul(ctx, g.logprobs, c));
+        g.head_coefficients = g.coefficients;
+        if (coefficients_late) {
+            // The coefficients enter through a factor that is exactly 1 but depends on the log-probs —
+            // 1 − step(log p − 1), with log p ≤ 0, and ggml's autodiff passes nothing back through step — so every
+            // node that reads them depends on the log-probs and no backend that reorders a graph (ggml-vulkan's
+            // graph_optimize) runs any of it before them: the coefficient function sets them in between.
+            ggml_tensor * one = ggml_scale_bias(ctx, ggml_step(ctx, ggml_scale_bias(ctx, g.logprobs, 1.0f, -1.0f)), -1.0f, 1.0f);
+            g.head_coefficients = ggml_mul(ctx, g.coefficients, one);   // [M]
+        }
+        g.objective = ggml_sum(ctx, ggml_mul(ctx, g.logprobs, g.head_coefficients));
         ggml_set_output(g.objective);
-        ggml_set_loss(g.objective);
+        g.head_grad = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, h->ne[0], m);
+        g.loss = ggml_sum(ctx, ggml_mul(ctx, h, g.head_grad));
+        ggml_set_loss(g.loss);
     }
     return g;
 }

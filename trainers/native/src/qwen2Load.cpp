@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "cpuBlas.h"
 #include "ggml-alloc.h"
 #include "ggmlBackends.h"
 #include "qwen2Model.h"
@@ -26,6 +27,11 @@ void Qwen2Model::init_backends() {
     cpu_backend_ = ggml_backend_dev_init(devices.cpu, nullptr);
     if (!cpu_backend_) throw NativeFailure("native.backend", "the ggml CPU backend failed to initialize");
     set_backend_threads(cpu_backend_, options_.n_threads);
+    // ggml starts and joins its worker threads on every CPU graph unless a pool is set: on the 2-core development
+    // VM a graph then stalled 10–20 ms at random (a new thread waiting for its core) — a tiny LoRA step took 54 ms
+    // at 2 threads against 24 ms with this pool. Its workers sleep between graphs (poll 0): nothing spins while the
+    // sampler or JS runs.
+    cpu_pool_ = make_cpu_threadpool(cpu_backend_, options_.n_threads, /*poll =*/ 0);
     std::vector<ggml_backend_t> backends;
     std::vector<ggml_backend_buffer_type_t> bufts;
     if (devices.gpu) {
@@ -38,6 +44,9 @@ void Qwen2Model::init_backends() {
     backends.push_back(cpu_backend_);
     bufts.push_back(ggml_backend_get_default_buffer_type(cpu_backend_));
     buft_ = bufts.front();
+    products_ = gpu_backend_ ? ProductTarget::gpu
+              : (options_.cpu_blas && !cpu_blas_name().empty()) ? ProductTarget::cpu_blas
+                                                                  : ProductTarget::cpu;
     // A training graph holds ~4× the forward's nodes (ggml's autodiff) plus the rewrite's transposes.
     graph_size_ = 4096 + (size_t) hp_.n_layer * 1536;
     sched_ = ggml_backend_sched_new(backends.data(), bufts.data(), (int) backends.size(), graph_size_,
@@ -245,7 +254,10 @@ void Qwen2Model::make_transposes() {
             widest = std::max(widest, w->ne[1]);
         }
     }
-    std::vector<ggml_tensor *> frozen = {output ? output : tok_embd};
+    // With OpenBLAS an f32 head needs none: sgemm reads W in either orientation (cpuBlas.cpp).
+    std::vector<ggml_tensor *> frozen;
+    ggml_tensor * head = output ? output : tok_embd;
+    if (!(products_ == ProductTarget::cpu_blas && head->type == GGML_TYPE_F32)) frozen.push_back(head);
     // f16 for an f32 or f16 head (half the memory of f32: 272 MB instead of 545 for a 0.5B model's tied head; the
     // product goes through the per-column scaling of backwardRewrite.cpp), q8_0 for a quantized one.
     auto type_for = [](const ggml_tensor * w) {

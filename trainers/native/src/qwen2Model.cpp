@@ -23,9 +23,11 @@
 #include <random>
 
 #include "backwardRewrite.h"
+#include "cpuBlas.h"
 #include "ggml-alloc.h"
 #include "ggmlBackends.h"
 #include "qwen2Graph.h"
+#include "qwen2Head.h"
 
 namespace glrl {
 
@@ -41,6 +43,7 @@ Qwen2Model::Qwen2Model(const ModelOptions & options) : options_(options) {
         throw NativeFailure("native.input", "trainable must be \"lora\" or \"all\", got \"" + options_.trainable + "\"");
     }
     if (options_.n_threads < 1) throw NativeFailure("native.input", "threads must be ≥ 1, got " + std::to_string(options_.n_threads));
+    if (options_.head_chunk < 0) throw NativeFailure("native.input", "headChunk must be ≥ 1 (positions), got " + std::to_string(options_.head_chunk));
     if (options_.share_prompts != "auto" && options_.share_prompts != "always" && options_.share_prompts != "never") {
         throw NativeFailure("native.input", "sharePrompts must be \"auto\", \"always\" or \"never\", got \"" + options_.share_prompts + "\"");
     }
@@ -69,6 +72,8 @@ void Qwen2Model::free_all() {
     inputs_ = nullptr;
     for (Arena * a : {&optimizer_, &grads_, &reference_, &lora_, &transposes_, &weights_}) a->free();
     if (gpu_backend_) ggml_backend_free(gpu_backend_);
+    if (cpu_backend_) free_cpu_threadpool(cpu_backend_, cpu_pool_);
+    cpu_pool_ = nullptr;
     if (cpu_backend_) ggml_backend_free(cpu_backend_);
     gpu_backend_ = cpu_backend_ = nullptr;
 }
@@ -101,6 +106,15 @@ std::string Qwen2Model::device() const { return device_label(gpu_dev_ ? gpu_dev_
 
 std::map<std::string, int> Qwen2Model::weight_types() const { return weight_types_; }
 
+int64_t Qwen2Model::head_chunk() const {
+    if (options_.head_chunk > 0) return options_.head_chunk;
+    const ggml_tensor * head = output ? output : tok_embd;
+    const bool packed = products_ == ProductTarget::cpu_blas && head->type == GGML_TYPE_F32;
+    return default_head_chunk(hp_.n_vocab, packed ? 128ll << 20 : 16ll << 20);
+}
+
+std::string Qwen2Model::cpu_blas() const { return products_ == ProductTarget::cpu_blas ? cpu_blas_name() : std::string(); }
+
 bool Qwen2Model::device_memory(size_t & free, size_t & total) const {
     if (!gpu_dev_) return false;
     ggml_backend_dev_memory(gpu_dev_, &free, &total);
@@ -111,6 +125,8 @@ void Qwen2Model::set_threads(int n_threads) {
     if (n_threads < 1) throw NativeFailure("native.input", "threads must be ≥ 1, got " + std::to_string(n_threads));
     options_.n_threads = n_threads;
     set_backend_threads(cpu_backend_, n_threads);
+    free_cpu_threadpool(cpu_backend_, cpu_pool_);
+    cpu_pool_ = make_cpu_threadpool(cpu_backend_, n_threads, /*poll =*/ 0);
 }
 
 ggml_tensor * Qwen2Model::find_tensor(const std::string & name) const {
@@ -250,28 +266,48 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
     try {
         const int64_t t_start = ggml_time_us();
         const std::vector<LoraPair> * pairs = reference ? &reference_lora : (options_.trainable == "lora" ? &lora : nullptr);
-        GraphTensors gt = build_qwen2_graph(ctx, *this, packed, pairs, temperature, training);
+        const int64_t chunk = balanced_head_chunk(m, head_chunk());
+        GraphTensors gt = build_qwen2_graph(ctx, *this, packed, pairs, temperature, training, coefficient_fn != nullptr, chunk);
         ggml_cgraph * graph = ggml_new_graph_custom(ctx, graph_size_, /*grads =*/ training);
-        ggml_build_forward_expand(graph, training ? gt.objective : gt.logprobs);
+        ggml_build_forward_expand(graph, training ? gt.loss : gt.logprobs);
+        const int n_forward = ggml_graph_n_nodes(graph);
+        // The head chunk by chunk — its log-probs, then (training) its gradient — so that one chunk's [V, m]
+        // tensors live at a time (qwen2Head.cpp); then the rest.
+        std::vector<ggml_tensor *> roots;
         if (training) {
             // Gradient accumulators: the trainables' device tensors (they add up over calls until step()), and
-            // the seed d objective/d objective = 1 for the objective.
+            // the seed d loss/d loss = 1 for the loss.
             std::vector<ggml_tensor *> accs((size_t) ggml_graph_n_nodes(graph), nullptr);
             for (int i = 0; i < ggml_graph_n_nodes(graph); ++i) {
                 ggml_tensor * node = ggml_graph_node(graph, i);
-                if (node == gt.objective) accs[(size_t) i] = seed_;
+                if (node == gt.loss) accs[(size_t) i] = seed_;
                 for (const auto & t : trainables_) {
                     if (node == t.tensor) accs[(size_t) i] = t.grad;
                 }
             }
             ggml_build_backward_expand(ctx, graph, accs.data());
-            // The gradients from the last trainable to the first (the last layer's first): see rewrite_backward.
-            std::vector<ggml_tensor *> roots = {gt.objective, gt.logprobs};
-            for (auto t = trainables_.rbegin(); t != trainables_.rend(); ++t) roots.push_back(ggml_graph_get_grad(graph, t->tensor));
-            graph = rewrite_backward(ctx, graph, roots, {transposed, frozen_matrices, arange}, graph_size_, /*cpu =*/ gpu_backend_ == nullptr);
+            recompute_in_backward(ctx, graph, n_forward);
+            // The head's backward, written out after the autodiff (which saw its placeholder as a constant): the
+            // placeholder becomes a copy of the chunks' gradients.
+            build_head_backward(ctx, gt.head, gt.head_coefficients, /*recompute =*/ coefficient_fn != nullptr);
+            ggml_tensor * head_grad = head_input_grad(ctx, gt.head);
+            gt.head_grad->op = head_grad->op;   // GGML_OP_CONT: no parameters
+            std::copy(std::begin(head_grad->src), std::end(head_grad->src), std::begin(gt.head_grad->src));
+            for (const HeadChunk & c : gt.head.chunks) roots.insert(roots.end(), {c.logprobs, c.grad});
+            roots.insert(roots.end(), {gt.logprobs, gt.objective});
+            // The gradients from the last trainable to the first (the last layer's first): see rewrite_backward. A
+            // trained head's (trainable "all") adds the head's part after the autodiff's.
+            for (auto t = trainables_.rbegin(); t != trainables_.rend(); ++t) {
+                ggml_tensor * grad = ggml_graph_get_grad(graph, t->tensor);
+                if (t->tensor == gt.head.weight) grad = add_head_weight_grad(ctx, gt.head, grad ? grad : t->grad);
+                roots.push_back(grad);
+            }
+        } else {
+            for (const HeadChunk & c : gt.head.chunks) roots.push_back(c.logprobs);
+            roots.push_back(gt.logprobs);
         }
-        if (!training && gpu_backend_ == nullptr) {
-            graph = rewrite_backward(ctx, graph, {gt.logprobs}, {transposed, frozen_matrices, arange}, graph_size_, /*cpu =*/ true);
+        if (training || gpu_backend_ == nullptr) {
+            graph = rewrite_backward(ctx, roots, {transposed, frozen_matrices, arange}, graph_size_, products_);
         }
 
         // Inputs live in one persistent device buffer (unallocated inputs would be copied from the host).
@@ -315,7 +351,8 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
         ggml_backend_tensor_set(gt.positions, packed.positions.data(), 0, ggml_nbytes(gt.positions));
         ggml_backend_tensor_set(gt.mask, packed.mask.data(), 0, ggml_nbytes(gt.mask));
         ggml_backend_tensor_set(gt.rows, packed.rows.data(), 0, ggml_nbytes(gt.rows));
-        ggml_backend_tensor_set(gt.targets, packed.targets.data(), 0, ggml_nbytes(gt.targets));
+        const std::vector<int32_t> targets = head_targets(packed.targets, hp_.n_vocab, chunk);
+        ggml_backend_tensor_set(gt.targets, targets.data(), 0, ggml_nbytes(gt.targets));
         if (!gt.dropout_masks.empty()) {
             // Masks depend on (seed, step, call within the step) only, so a resumed run draws the same ones. One
             // SplitMix64 hash per element (tens of millions per call for a real model: a Mersenne twister took 0.9 s).

@@ -18,7 +18,9 @@
 
 #include "ggml.h"
 #include "ggml-backend.h"
+#include "backwardRewrite.h"
 #include "ggufFile.h"
+#include "qwen2Head.h"
 
 namespace glrl {
 
@@ -79,6 +81,8 @@ struct ModelOptions {
     std::string trainable = "lora";   // "lora" | "all"
     std::string gpu = "auto";         // "auto" | "cpu" | "cuda" | "vulkan" | "metal" (ggmlBackends.h)
     std::string share_prompts = "auto";  // "auto" | "always" | "never": one row per shared prompt (qwen2Graph.cpp)
+    bool cpu_blas = true;             // on the CPU, f32 products through OpenBLAS when it is installed (cpuBlas.h)
+    int64_t head_chunk = 0;           // positions the output head scores at once at most (qwen2Head.h); 0 = by budget
     LoraOptions lora;
     int n_threads = 2;
 };
@@ -129,6 +133,12 @@ public:
     // "CPU", "Vulkan0 (llvmpipe …)": where the graphs run; and the share of the last graph's nodes it ran.
     std::string device() const;
     const PlacementReport & placement() const { return placement_; }
+    // The BLAS library the CPU graphs' f32 products go through ("OpenBLAS 0.3.21 … (Cooperlake)"), or "".
+    std::string cpu_blas() const;
+    // Positions the output head scores at once at most: options.head_chunk, else as many as keep one [V, m] f32
+    // tensor within 16 MiB — 128 MiB for an f32 head through OpenBLAS, whose sgemm packs W once per call (27 positions
+    // a chunk took 1.4 s of a 5.9 s 0.5B step for a 0.8 s head; quantized and GPU products stream W unpacked).
+    int64_t head_chunk() const;
     // The GPU device's free and total memory in bytes (false on the CPU).
     bool device_memory(size_t & free, size_t & total) const;
     // Weight types as loaded, e.g. {"q8_0": 168, "f32": 121}.
@@ -199,8 +209,10 @@ private:
 
     ggml_backend_dev_t gpu_dev_ = nullptr;          // nullptr: CPU only
     ggml_backend_t gpu_backend_ = nullptr, cpu_backend_ = nullptr;
+    ggml_threadpool_t cpu_pool_ = nullptr;          // kept worker threads for the CPU backend (qwen2Load.cpp)
     ggml_backend_buffer_type_t buft_ = nullptr;     // where weights, LoRA, optimizer state and inputs live
     ggml_backend_sched_t sched_ = nullptr;          // over [gpu, cpu] or [cpu], created once
+    ProductTarget products_ = ProductTarget::cpu;   // how the rewrite computes products (backwardRewrite.h)
     size_t graph_size_ = 0;
 
     // Each group of tensors: a no_alloc context + one device buffer.
