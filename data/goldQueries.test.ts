@@ -12,7 +12,7 @@ import type { SqlExecutor } from "../sql/sqlExecutor.js";
 import { DATASET_SPLITS, loadDatasetSplits, type DatasetItem } from "./loadDataset.js";
 import { DEMO_TABLES } from "./seedDemoDatabase.js";
 
-const SCHEMA_TABLES = DEMO_TABLES;
+const SCHEMA_TABLES = [...DEMO_TABLES].sort();
 
 let db: SqlExecutor;
 let items: DatasetItem[];

@@ -542,6 +542,20 @@ async function createServing(
   return { context, pool: new SequencePool(seqs), adapter, adapterFile };
 }
 
+/** Files below this size (≈ 60 M parameters at q8_0) decode on one thread by default. */
+const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The default decode threads: `GL_RL_THREADS` when set, else one for a small model and the physical cores
+ * (`llama.maxThreads`, llamaRuntime.ts) otherwise. A token of the tiny demo model is a few MFLOP: split over
+ * threads, ggml's per-op barriers cost more than the work (2 threads decoded it 10× slower than 1 on the
+ * 2-core development machine, docs/ecosystem.md "Threads").
+ */
+export function decodeThreads(llama: { maxThreads: number }, path: string): number {
+  if (process.env.GL_RL_THREADS?.trim()) return llama.maxThreads;
+  return statSync(path).size < SMALL_MODEL_BYTES ? 1 : llama.maxThreads;
+}
+
 /**
  * Loads a GGUF model (local path or hf: URI) and returns a LoadedModel.
  * Errors: ModelError model.missingFile / model.notGguf / model.architecture / model.unresolved / adapter.*.
@@ -576,7 +590,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const contextOptions = {
     contextSize: options.contextSize ?? Math.min(model.trainContextSize, 2048),
     sequences,
-    threads: options.threads ?? llama.maxThreads, // GL_RL_THREADS or physical cores (llamaRuntime.ts)
+    threads: options.threads ?? decodeThreads(llama, path),
     kvCacheF32: options.kvCacheF32 ?? false,
   };
   try {
