@@ -549,7 +549,7 @@ const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
  * The default decode threads: `GL_RL_THREADS` when set, else one for a small model and the physical cores
  * (`llama.maxThreads`, llamaRuntime.ts) otherwise. A token of the tiny demo model is a few MFLOP: split over
  * threads, ggml's per-op barriers cost more than the work (2 threads decoded it 10× slower than 1 on the
- * 2-core development machine, docs/ecosystem.md "Threads").
+ * 2-core development machine, docs/ecosystem.md "node-llama-cpp 3.22.1").
  */
 export function decodeThreads(llama: { maxThreads: number }, path: string): number {
   if (process.env.GL_RL_THREADS?.trim()) return llama.maxThreads;
