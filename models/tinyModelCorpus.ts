@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot } from "../runtime/environment.js";
+import { fileURLToPath } from "node:url";
 import { PROMPT_FIXED_TEXTS } from "./promptTemplates.js";
 
 function stringsOf(value: unknown, out: string[]): void {
@@ -16,19 +16,25 @@ function stringsOf(value: unknown, out: string[]): void {
   else if (value && typeof value === "object") for (const v of Object.values(value)) stringsOf(v, out);
 }
 
+/**
+ * The shipped data folder: beside models/ in the sources (data/) and in the package (dist/data/, where
+ * scripts/buildDist.mjs copies it) — not the package root, which has no data/ when installed.
+ */
+const DATA_DIR = fileURLToPath(new URL("../data/", import.meta.url));
+
 /** Corpus texts, in a fixed order. */
-export function tinyModelCorpusTexts(root = packageRoot()): string[] {
+export function tinyModelCorpusTexts(dataDir = DATA_DIR): string[] {
   const texts: string[] = [];
   const bird = process.env.GL_RL_BIRD_MINIDEV
     ? join(process.env.GL_RL_BIRD_MINIDEV, "mini_dev_postgresql.json")
-    : join(root, "data", "bird-minidev", "mini_dev_postgresql.json");
+    : join(dataDir, "bird-minidev", "mini_dev_postgresql.json");
   if (bird && existsSync(bird)) {
     const rows = JSON.parse(readFileSync(bird, "utf8")) as { question?: string; evidence?: string; SQL?: string }[];
     for (const r of rows) for (const t of [r.question, r.evidence, r.SQL]) if (t) texts.push(t);
   }
-  const schema = join(root, "data", "schema.sql");
+  const schema = join(dataDir, "schema.sql");
   if (existsSync(schema)) texts.push(...readFileSync(schema, "utf8").split(/\n{2,}/));
-  const datasetDir = join(root, "data", "dataset");
+  const datasetDir = join(dataDir, "dataset");
   if (existsSync(datasetDir)) {
     for (const f of readdirSync(datasetDir)
       .filter((n) => n.endsWith(".jsonl"))
