@@ -3,7 +3,8 @@
  * - `GL_RL_CACHE_DIR`: where built artefacts are cached (the demo database dump, the demo model, the Qwen2
  *   vocabulary); default `~/.cache/gl-rl`.
  * - `GL_RL_THREADS`: how many CPU threads ggml uses — llama.cpp's contexts and the native extension
- *   alike — when a caller does not say; default the physical cores.
+ *   alike — when a caller does not say; default the physical cores (a small model decodes on one thread:
+ *   models/loadModel.ts `decodeThreads`).
  *
  * ggml's CPU threads spin at every barrier, so two processes that each take every core slow each other
  * down by orders of magnitude, not by half (measured: a 0.45 s finite-difference check took > 60 s while a
