@@ -17,8 +17,11 @@
  * 4. Log-probs of the sampled tokens under the RAW model distribution (no temperature/topK/grammar), unless
  *    `scoreLogprobs: false` (GRPO: the trainer computes its own, so the re-evaluation would be wasted):
  *    after sampling, the completion's tokens are erased from the sequence's KV cache and re-evaluated in
- *    one batch with `controlledEvaluate` (logits filter `includeTop: 1` + `totalLogitWeight`:
- *    log p = logit − maxLogit − log Σ exp(logit − maxLogit)). Why afterwards and not per step: the
+ *    one batch with `controlledEvaluate` (logits filter: the target and `includeSelected`, + `totalLogitWeight`:
+ *    log p = logit − maxLogit − log Σ exp(logit − maxLogit)). With no sampling options node-llama-cpp's chain
+ *    is greedy, so the selected token is the argmax and its logit is maxLogit; `includeTop: 1` gave the same
+ *    number through a sort of the whole vocabulary per token (~10 ms at 151,936 tokens, docs/ecosystem.md
+ *    "node-llama-cpp 3.22.1"), the filter is one pass. Why afterwards and not per step: the
  *    grammar and repeat penalty live in `evaluate()` only, and one batched re-evaluation of n tokens
  *    costs far less than n decode steps.
  * 5. Parallel candidates: one sequence per candidate, all awaited together so their decode steps share
@@ -445,14 +448,18 @@ export class LoadedModel implements TextGenerator {
             t as Token,
             {
               generateNext: {
-                logits: { filter: { tokens: [targets[i]! as Token], includeTop: 1 } },
+                // includeSelected, not includeTop: 1 — see the file comment, 4.
+                logits: { filter: { tokens: [targets[i]! as Token], includeSelected: true } },
                 totalLogitWeight: true,
               },
             },
           ] as [
             Token,
             {
-              generateNext: { logits: { filter: { tokens: Token[]; includeTop: number } }; totalLogitWeight: boolean };
+              generateNext: {
+                logits: { filter: { tokens: Token[]; includeSelected: boolean } };
+                totalLogitWeight: boolean;
+              };
             },
           ],
       ),
