@@ -7,7 +7,7 @@
  * by about pass@n. Per question it also counts the samples that write every string literal of the gold SQL
  * (a value the question names): a value no sample writes cannot be reinforced by any reward.
  *
- * `npx tsx bench/passAtK.ts [--model <gguf>] [--adapter <gguf>] [--db demo|pglite:<dir>|postgres://…]
+ * `npx tsx bench/passAtK.ts [--model <gguf|openai:<url>>] [--adapter <gguf>] [--db demo|pglite:<dir>|postgres://…]
  *  [--split dev] [--prompt <style>] [--n 16] [--temperature 1] [--limit N] [--max-tokens 256] [--threads 2]
  *  [--out per-question.jsonl]` — default: the demo model on dev of the demo database. Prompts are the task's
  * (task/text2sqlPrompt.ts, the style by model unless --prompt): what `ask` sends and GRPO trains on.
@@ -15,7 +15,7 @@
 import { GRPO_SAMPLING } from "../trainers/grpoRun.js";
 import { writeFileSync } from "node:fs";
 import { loadDataset } from "../data/loadDataset.js";
-import { loadModel } from "../models/loadModel.js";
+import { openTextGenerator } from "../models/openTextGenerator.js";
 import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareRewardSamples.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { ensureDemoModel } from "../trainers/demoModel.js";
@@ -44,7 +44,7 @@ const SEQUENCES = 8;
 
 const items = (await loadDataset(split)).slice(0, limit > 0 ? limit : undefined);
 const modelPath = option("--model") ?? (await ensureDemoModel());
-const model = await loadModel({
+const model = await openTextGenerator({
   model: modelPath,
   gpu: false,
   kvCacheF32: true,

@@ -26,7 +26,7 @@ import { randomUUID } from "node:crypto";
 import { type BaseCheckpointSaver, MemorySaver } from "@langchain/langgraph";
 import { FeedbackMemory } from "../agents/generatorAgent.js";
 import { InputError, SqlRefusedError, isTimeoutError } from "../errors.js";
-import { loadModel } from "../models/loadModel.js";
+import { openTextGenerator } from "../models/openTextGenerator.js";
 import type { Completion, TextGenerator } from "../models/textGenerator.js";
 import { createActorRuntime, isTransientError } from "../runtime/actorRuntime.js";
 import { BoundedCache, schemaCacheKey } from "../runtime/boundedCache.js";
@@ -88,14 +88,17 @@ export async function createText2SqlAgent(options: Text2SqlAgentOptions): Promis
     options.model === null ||
     (typeof options.model === "string" && options.model.trim() === "")
   )
-    throw new InputError("createText2SqlAgent needs a model: a TextGenerator, a .gguf path or an hf: URI");
+    throw new InputError(
+      "createText2SqlAgent needs a model: a TextGenerator, a .gguf path, an hf: URI or openai:<base URL>",
+    );
   const ownsModel = typeof options.model === "string";
   const generator =
     typeof options.model === "string"
       ? lazy(
           () =>
-            loadModel({
+            openTextGenerator({
               model: options.model as string,
+              timeoutMs,
               gpu: options.load?.gpu ?? "auto",
               sequences: options.load?.sequences ?? candidates,
               ...(options.load?.adapter ? { adapter: options.load.adapter } : {}),

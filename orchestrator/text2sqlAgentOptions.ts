@@ -14,7 +14,10 @@ import type { Text2SqlGraph } from "./text2sqlGraph.js";
 import type { Text2SqlAnswer } from "./text2sqlState.js";
 
 export interface Text2SqlAgentOptions {
-  /** A TextGenerator (e.g. a LoadedModel) or a GGUF path / hf: URI to load (then closed by `close`). */
+  /**
+   * A TextGenerator (e.g. a LoadedModel) or a GGUF path / hf: URI to load, or `openai:<base URL>` for a model on an
+   * OpenAI-compatible server (models/openTextGenerator.ts); one it opens is closed by `close`.
+   */
   model: TextGenerator | string;
   /** An executor or a `--db` spec (demo | pglite:<dir> | postgres://…), opened lazily. Default "demo". */
   db?: SqlExecutor | string;

@@ -1,5 +1,5 @@
 /**
- * `gl-rl eval [--model <gguf|hf:…>] [--adapter <gguf>] [--db …] --split dev|test|test_unseen|<file.jsonl>
+ * `gl-rl eval [--model <gguf|hf:…|openai:<url>>] [--adapter <gguf>] [--db …] --split dev|test|test_unseen|<file.jsonl>
  *  [--limit N] [--prompt tiny|zeroShot|fewShot|reasoningFirst|schemaAware] [--threads N] [--max-tokens N] [--results <file.jsonl>]
  *  [--gpu auto|cpu|cuda|vulkan|metal] [--json]` — execution accuracy of
  * a model on a split (trainers/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
@@ -21,7 +21,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { InputError, isGlRlError } from "../../errors.js";
 import { loadDataset } from "../../data/loadDataset.js";
 import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
-import { loadModel, type LoadedModel } from "../../models/loadModel.js";
+import { openTextGenerator, type OpenedTextGenerator } from "../../models/openTextGenerator.js";
 import type { PromptStyle } from "../../models/promptTemplates.js";
 import { promptStyleForModel } from "../../task/text2sqlPrompt.js";
 import { evaluateModel } from "../../trainers/evaluateModel.js";
@@ -42,9 +42,9 @@ async function openModel(
   adapter: string | undefined,
   threads: number,
   gpu: GpuName = "auto",
-): Promise<LoadedModel> {
+): Promise<OpenedTextGenerator> {
   try {
-    return await loadModel({
+    return await openTextGenerator({
       model,
       gpu,
       sequences: 8,
