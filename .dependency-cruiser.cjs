@@ -6,6 +6,8 @@
  *                                                                       └──────→ trainers/
  *   task/ is the text-to-SQL task definition (question + evidence + database → prompt), shared by the
  *   orchestrator and the trainers so that a model is trained on exactly what it is asked.
+ *   integrations/ (the MCP server, the LangChain tool) sits beside orchestrator/ and may import it; only cli/ and
+ *   the entry points import integrations/.
  *   cli/ and the entry points (index.ts, sql.ts, train.ts, models.ts) sit on top; examples/ import only the
  *   entry points; bench/ and tests may import anything below them; nothing imports bench/ or examples/.
  *
@@ -18,7 +20,7 @@ const layer = (from, allowed) => ({
   severity: "error",
   from: { path: `^${from}/`, pathNot: "\\.test\\.ts$" },
   to: {
-    path: "^(errors\\.ts|index\\.ts|sql\\.ts|train\\.ts|models\\.ts|runtime|sql|data|models|task|rewards|agents|orchestrator|trainers|cli|bench|examples|test)(/|$)",
+    path: "^(errors\\.ts|index\\.ts|sql\\.ts|train\\.ts|models\\.ts|runtime|sql|data|models|task|rewards|agents|orchestrator|integrations|trainers|cli|bench|examples|test)(/|$)",
     pathNot: `^(${allowed.map((a) => a.replace(".", "\\.")).join("|")})(/|$)`,
   },
 });
@@ -49,6 +51,7 @@ module.exports = {
     layer("rewards", ["errors.ts", "runtime", "sql", "rewards"]),
     layer("agents", ["errors.ts", "runtime", "sql", "models", "task", "rewards", "agents"]),
     layer("orchestrator", ["errors.ts", "runtime", "sql", "models", "task", "rewards", "agents", "orchestrator"]),
+    layer("integrations", ["errors.ts", "runtime", "sql", "models", "task", "agents", "orchestrator", "integrations"]),
     layer("trainers", ["errors.ts", "runtime", "sql", "data", "models", "task", "rewards", "trainers"]),
     layer("cli", [
       "errors.ts",
@@ -60,6 +63,7 @@ module.exports = {
       "rewards",
       "agents",
       "orchestrator",
+      "integrations",
       "trainers",
       "cli",
     ]),
@@ -68,7 +72,7 @@ module.exports = {
       comment: "examples/ import only the package's entry points (index.ts, sql.ts, train.ts, models.ts)",
       severity: "error",
       from: { path: "^examples/", pathNot: "\\.test\\.ts$" },
-      to: { path: "^(runtime|sql|data|models|task|rewards|agents|orchestrator|trainers|cli|bench|test)/" },
+      to: { path: "^(runtime|sql|data|models|task|rewards|agents|orchestrator|integrations|trainers|cli|bench|test)/" },
     },
     {
       name: "nothing-imports-bench-or-examples",

@@ -19,7 +19,7 @@ import { toJsonLine } from "../formatQueryResult.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 import { readJsonlBatch } from "../readJsonlBatch.js";
-import { refuseUnsafe } from "./exec.js";
+import { refuseUnsafe } from "../../sql/refuseUnsafe.js";
 
 const COMPARE_MAX_ROWS = COMPLETE_RESULT_MAX_ROWS;
 

@@ -11,8 +11,8 @@
  * Exit codes: `--file` 0 when the batch ran (whatever each query did); `--sql` 0 ok, 1 refused or failed;
  * 2 unusable input (flags, file, JSONL line, unreachable database), one line on stderr.
  */
-import { InputError, isGlRlError, SqlRefusedError } from "../../errors.js";
-import { checkSafety } from "../../sql/safetyPolicy.js";
+import { InputError, isGlRlError } from "../../errors.js";
+import { refuseUnsafe } from "../../sql/refuseUnsafe.js";
 import type { QueryResult, SqlExecutor } from "../../sql/sqlExecutor.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 import { readJsonlBatch } from "../readJsonlBatch.js";
@@ -96,23 +96,4 @@ async function execute(db: SqlExecutor, sql: string): Promise<{ json: ExecJson; 
     if (!isGlRlError(error)) throw error;
     return { json: { error: errorJson(error) } };
   }
-}
-
-/**
- * The validator's safety policy (sql/safetyPolicy.ts, as validateSql's first stage), run before
- * execution: throws `SqlRefusedError` with the first violation's code (`unsafe_<code>`), every violation
- * in the message and its hint. The executor's sandbox stays the second line of defence.
- */
-export async function refuseUnsafe(sql: string): Promise<void> {
-  const verdict = checkSafety(sql);
-  if (verdict.safe) return;
-  const first = verdict.violations[0]!;
-  throw new SqlRefusedError(
-    `unsafe_${first.code}`,
-    `refused before execution: ${verdict.violations.map((v) => v.message).join("; ")}`,
-    {
-      hint: first.hint,
-      context: { sql, violations: verdict.violations.map((v) => v.code) },
-    },
-  );
 }
