@@ -13,6 +13,8 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { resultKey, voteOnResults } from "./voteOnResults.js";
 import { emit, type GraphDeps } from "./graphDeps.js";
 import { queryResultRows, type ExecutionOutcome } from "../sql/sqlExecutor.js";
+import { candidateFailure } from "../task/correctionLoop.js";
+import type { TaskFailure } from "../task/text2sqlPrompt.js";
 import type { AskStage, Text2SqlAnswer, Text2SqlStateType, Text2SqlUpdate } from "./text2sqlState.js";
 
 export function selectNode(state: Text2SqlStateType): Text2SqlUpdate {
@@ -25,22 +27,15 @@ export function selectNode(state: Text2SqlStateType): Text2SqlUpdate {
   return { vote };
 }
 
-/** The most confident failure: its SQL and the error a correction prompt should see. */
-export function worstFailure(state: Text2SqlStateType): { failedSql: string; error: string; hint?: string } | null {
+/** The most confident failure: its SQL and the error a correction prompt should see (task/correctionLoop.ts). */
+export function worstFailure(state: Text2SqlStateType): TaskFailure | null {
   const order = state.candidates
     .map((c, i) => ({ c, i }))
     .filter(({ c }) => c.sql !== null)
     .sort((a, b) => b.c.confidence - a.c.confidence);
   for (const { c, i } of order) {
-    const e = state.executions[i];
-    if (e && !e.ok) return { failedSql: c.sql!, error: e.error, ...(e.hint ? { hint: e.hint } : {}) };
-    const v = state.verdicts[i];
-    if (v && !v.valid && v.errors.length > 0)
-      return {
-        failedSql: c.sql!,
-        error: v.errors.map((x) => x.message).join("; "),
-        ...(v.errors[0]!.hint ? { hint: v.errors[0]!.hint } : {}),
-      };
+    const failure = candidateFailure(c.sql, state.verdicts[i], state.executions[i]);
+    if (failure !== null) return failure;
   }
   return null;
 }

@@ -14,6 +14,7 @@
  * before `execute` (`interruptBeforeExecute`) for a human to review the candidates.
  */
 import { END, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { nextTurn } from "../task/correctionLoop.js";
 import { answerNode, selectNode, worstFailure } from "./answerNode.js";
 import type { GraphDeps } from "./graphDeps.js";
 import { correctNode, executeNode, generateNode, linkNode, validateNode } from "./text2sqlNodes.js";
@@ -25,11 +26,20 @@ export const afterValidate = (s: Text2SqlStateType): "respond" | "execute" => (s
 export const afterExecute = (s: Text2SqlStateType): "respond" | "select" => (s.failure ? "respond" : "select");
 export const afterCorrect = (s: Text2SqlStateType): "respond" | "validate" => (s.failure ? "respond" : "validate");
 
-/** A winner or a failure answers; otherwise a correction round when one is left and something failed. */
+/**
+ * A stage failure answers; otherwise the loop's stop rule (task/correctionLoop.ts `nextTurn`, which GRPO's
+ * episodes follow too): a winner answers, else a correction round when one is left and something failed.
+ */
 export function afterSelect(maxCorrections: number): (s: Text2SqlStateType) => "respond" | "correct" {
   return (s) => {
-    if (s.failure || s.vote?.winner !== null) return "respond";
-    return s.attempt < maxCorrections && worstFailure(s) !== null ? "correct" : "respond";
+    if (s.failure) return "respond";
+    const turn = nextTurn({
+      answered: s.vote?.winner !== null,
+      failure: worstFailure(s),
+      turn: s.attempt + 1,
+      maxTurns: maxCorrections + 1,
+    });
+    return turn === "correct" ? "correct" : "respond";
   };
 }
 

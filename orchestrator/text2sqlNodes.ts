@@ -24,7 +24,8 @@ import {
 import { executeCandidates, validateCandidates, type SqlVerdict } from "../agents/validatorAgent.js";
 import type { ExecutionOutcome } from "../sql/sqlExecutor.js";
 import { taskDatabase } from "../task/taskDatabase.js";
-import { linkQuestion, taskCorrectionPrompt, taskPrompt, type TaskContext } from "../task/text2sqlPrompt.js";
+import { executesAfter, turnPrompt } from "../task/correctionLoop.js";
+import { linkQuestion, type TaskContext, type TaskFailure } from "../task/text2sqlPrompt.js";
 import { worstFailure } from "./answerNode.js";
 import { Budget, callOptions, failed } from "./askBudget.js";
 import { emit, type GraphDeps } from "./graphDeps.js";
@@ -101,17 +102,15 @@ async function taskContext(deps: GraphDeps, state: Text2SqlStateType): Promise<T
 async function generatorInput(
   deps: GraphDeps,
   state: Text2SqlStateType,
-  correction: { failedSql: string; error: string; hint?: string } | null,
+  correction: TaskFailure | null,
 ): Promise<GeneratorInput> {
   const style = await deps.promptStyle();
   const generator = await deps.generator();
   const context = style === "tiny" ? undefined : await taskContext(deps, state);
   const question = { question: state.effectiveQuestion, evidence: state.evidence };
   const request: GenerationRequest = {
-    prompt:
-      correction === null
-        ? taskPrompt(style, question, context)
-        : taskCorrectionPrompt(style, question, context, correction),
+    // The loop's one turn prompt (task/correctionLoop.ts): what GRPO's multi-turn episodes are trained on.
+    prompt: turnPrompt(style, question, context, correction),
     mode: correction === null ? "answer" : "correct",
     schemaFingerprint: (await deps.schema()).fingerprint,
     n: deps.candidates,
@@ -242,9 +241,7 @@ export async function executeNode(
   const budget = new Budget("execute", deps, config);
   const candidates = state.candidates;
   const executions: (ExecutionOutcome | null)[] = candidates.map(() => null);
-  const runnable = candidates
-    .map((c, i) => ({ c, i }))
-    .filter(({ c, i }) => c.sql !== null && state.verdicts[i]?.valid === true);
+  const runnable = candidates.map((c, i) => ({ c, i })).filter(({ c, i }) => executesAfter(c.sql, state.verdicts[i]));
   if (runnable.length === 0) return { executions };
   if (budget.spent) return { executions, ...failed(deps, config, budget.ranOut()) };
   const t0 = performance.now();
