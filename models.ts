@@ -15,6 +15,10 @@ export { SUPPORTED_ARCHITECTURES, loadModel } from "./models/loadModel.js";
 export type { LoadedModel, LoadModelOptions } from "./models/loadModel.js";
 export type { GpuChoice } from "./models/llamaRuntime.js";
 
+// A model on an OpenAI-compatible server (llama-server, vLLM, …): `openai:<base URL>` (docs/remote-models.md).
+export { createOpenAiTextGenerator } from "./models/openAiTextGenerator.js";
+export type { OpenAiTextGenerator, OpenAiTextGeneratorOptions } from "./models/openAiTextGenerator.js";
+
 // Bring your own model: what the agents and evaluation need from one.
 export type {
   CandidateOptions,
