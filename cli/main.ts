@@ -46,6 +46,11 @@ const COMMANDS: CommandEntry[] = [
     summary: "execution accuracy: --split dev|test [--model …] [--adapter …] [--json]",
   },
   { words: ["ask"], module: "ask", summary: 'ask a question: "…" [--model <gguf|hf:…>] [--db …] [--json]' },
+  {
+    words: ["mcp"],
+    module: "mcp",
+    summary: "the agent and SQL tools as an MCP server: stdio, or --http <port> [--model …] [--db …]",
+  },
   { words: ["plot"], module: "plot", summary: "render training curves: <metrics.jsonl> [--out file.svg|.html]" },
 ];
 

@@ -15,7 +15,7 @@
  */
 import { InputError, ModelError } from "../errors.js";
 import { parseGpuChoice } from "../models/llamaRuntime.js";
-import { loadModel, type LoadedModel } from "../models/loadModel.js";
+import { openTextGenerator, type OpenedTextGenerator } from "../models/openTextGenerator.js";
 import type { PromptStyle } from "../models/promptTemplates.js";
 import { createText2SqlAgent, type Text2SqlAgent } from "../orchestrator/text2sqlAgent.js";
 import { defaultBusinessRules } from "../sql/businessRules.js";
@@ -53,9 +53,11 @@ async function openModel(
   adapter: string | undefined,
   sequences: number,
   gpu: ReturnType<typeof parseGpuChoice>,
-): Promise<LoadedModel> {
+  timeoutMs: number,
+): Promise<OpenedTextGenerator> {
   try {
-    return await loadModel({ model: path, gpu, sequences, ...(adapter ? { adapter } : {}) });
+    // A path, an hf: URI or openai:<base URL> (a model on a server: --timeout limits each request).
+    return await openTextGenerator({ model: path, gpu, sequences, timeoutMs, ...(adapter ? { adapter } : {}) });
   } catch (error) {
     if (error instanceof ModelError || error instanceof InputError) {
       throw new InputError(error.message, { hint: error.hint, cause: error });
@@ -78,13 +80,14 @@ export async function openCliAgent(values: ParsedCommandArgs["values"], command:
   const checkpointer = values.checkpointer as string | undefined;
   const dbSpec = values.db as string | undefined;
   const db = await openCliDatabase(dbSpec);
-  let model: LoadedModel | undefined;
+  let model: OpenedTextGenerator | undefined;
   try {
     model = await openModel(
       (values.model as string | undefined) ?? (await cliDemoModel()),
       values.adapter as string | undefined,
       candidates,
       gpu,
+      timeoutMs,
     );
     const agent = await createText2SqlAgent({
       model,
