@@ -18,6 +18,9 @@ export { createText2SqlAgent } from "./orchestrator/text2sqlAgent.js";
 export type { AskOptions, Text2SqlAgent, Text2SqlAgentOptions } from "./orchestrator/text2sqlAgent.js";
 export type { Text2SqlAnswer } from "./orchestrator/text2sqlState.js";
 export type { Text2SqlGraph } from "./orchestrator/text2sqlGraph.js";
+// The agent as a LangChain tool (a zod schema { question, evidence? }; answers with the ask JSON).
+export { createText2SqlTool } from "./integrations/text2sqlTool.js";
+export type { Text2SqlToolOptions } from "./integrations/text2sqlTool.js";
 // What agent.events emits: started, candidate_generated, validated, executed, selected, corrected, failed, progress.
 export type { AgentEvent, AgentEventName, EventBus } from "./runtime/eventBus.js";
 

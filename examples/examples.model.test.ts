@@ -41,6 +41,16 @@ describe("examples run top to bottom", () => {
     expect(out).toMatch(/^confidence: +[01]\.\d\d$/m);
   }, 480_000);
 
+  test("langchainAgent", async () => {
+    const out = await runExample("langchainAgent.ts");
+    // The ReAct agent called the tool, and the tool ran gl-rl's agent: its answer JSON came back as the tool message.
+    const toolLine = /^tool +(\{.*\})$/m.exec(out);
+    expect(toolLine).not.toBeNull();
+    const answer = JSON.parse(toolLine![1]!) as { sql: unknown; rows: unknown; confidence: unknown };
+    expect(Object.keys(answer)).toEqual(expect.arrayContaining(["sql", "rows", "confidence", "warnings"]));
+    expect(out).toMatch(/^ai +The database says: \{/m);
+  }, 480_000);
+
   test("embedAsSubgraph", async () => {
     const out = await runExample("embedAsSubgraph.ts");
     expect(out).toMatch(/^route: +(sent to review|answered with \d+ rows)/m);
