@@ -14,10 +14,10 @@ const question = process.argv[2] ?? "How many active projects are there?";
 
 /** Turn 1: call the tool with the user's question; turn 2: answer with what the tool returned. */
 class ScriptedToolCaller extends FakeListChatModel {
-  bindTools() {
+  override bindTools() {
     return this;
   }
-  async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+  override async _generate(messages: BaseMessage[]): Promise<ChatResult> {
     const last = messages.at(-1)!;
     const message =
       last.getType() === "tool"

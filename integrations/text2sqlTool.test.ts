@@ -36,7 +36,7 @@ describe("createText2SqlTool", () => {
   });
 
   test("an unanswered ask is an answer with its error; a missing question is refused by the schema", async () => {
-    const error = { stage: "generate", code: "timeout", message: "the ask ran out of time" };
+    const error = { stage: "generate", code: "timeout", message: "the ask ran out of time" } as const;
     const { agent, calls } = recordingAgent({ error });
     const t = createText2SqlTool(agent, { name: "ledger_sql" });
     expect(t.name).toBe("ledger_sql");
