@@ -116,7 +116,10 @@ describe("gl-rl mcp over stdio", () => {
 });
 
 /** Starts `gl-rl mcp --http` and resolves once it logs that it listens. */
-async function startHttp(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+async function startHttp(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ["bin/gl-rl.mjs", "mcp", "--http", String(port), ...args], {
     cwd: ROOT,
