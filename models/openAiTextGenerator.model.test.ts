@@ -3,6 +3,7 @@
  * test/llamaServer.ts) serving the demo model, next to the same model loaded in-process.
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { createServer } from "node:http";
 import { loadDataset } from "../data/loadDataset.js";
 import { AbortError, ModelError, TimeoutError } from "../errors.js";
 import { buildTaskPrompts } from "../task/text2sqlPrompt.js";
@@ -192,8 +193,23 @@ describe("openai: against llama-server", () => {
   });
 
   test("a per-request limit is a TimeoutError; the caller's abort an AbortError", async () => {
-    const hurried = await createOpenAiTextGenerator({ url: `openai:${server.url}`, timeoutMs: 1 });
-    expect(await errorOf(hurried.generate(prompts[0]!, { maxTokens: 256 }))).toBeInstanceOf(TimeoutError);
+    // A server that lists its model at once and never answers a completion.
+    const silent = createServer((req, res) => {
+      if (req.url === "/v1/models") res.end('{"data":[{"id":"m"}]}');
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const hurried = await createOpenAiTextGenerator({ url: `openai:http://127.0.0.1:${port}`, timeoutMs: 300 });
+      const t0 = performance.now();
+      const late = (await errorOf(hurried.generate(prompts[0]!))) as TimeoutError;
+      expect(late).toBeInstanceOf(TimeoutError);
+      expect(late.message).toMatch(/did not answer POST .*\/v1\/completions within 300 ms/);
+      expect(performance.now() - t0).toBeLessThan(10_000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
     const controller = new AbortController();
     const pending = remote.generate(prompts[0]!, { maxTokens: 256 }, controller.signal);
     controller.abort();
