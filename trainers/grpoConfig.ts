@@ -41,6 +41,16 @@ export interface GrpoConfig {
   temperature: number;
   /** Max completion tokens (also dr_grpo's constant length). Default 128. */
   maxCompletionTokens: number;
+  /**
+   * Turns per episode (docs/grpo.md "Multi-turn episodes"): 1 = single-shot GRPO; N > 1 = each rollout runs ask's
+   * correction loop (task/runEpisodes.ts) for up to N turns with the policy as the generator. Default 1.
+   */
+  turns: number;
+  /**
+   * Reward cost of each turn after the first: an episode's reward = its final answer's − extraTurnCost·(turns − 1),
+   * so a first-turn answer beats the same answer after a correction. Default 0.05.
+   */
+  extraTurnCost: number;
   /** AdamW learning rate (measured on the tiny demo model's LoRA; see docs/grpo.md for real models). Default 5e-4. */
   learningRate: number;
   /** Global gradient-norm clip; 0 = none. Default 1. */
@@ -86,6 +96,8 @@ export const DEFAULT_GRPO_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   resampleZeroVarianceRounds: 0,
   temperature: 1,
   maxCompletionTokens: 128,
+  turns: 1,
+  extraTurnCost: 0.05,
   learningRate: 5e-4,
   maxGradNorm: 1,
   weightDecay: 0,
@@ -151,6 +163,8 @@ export function resolveGrpoConfig(partial: Partial<GrpoConfig> = {}): GrpoConfig
     "a positive number (GRPO needs sampling; log-probs are computed at this temperature)",
   );
   need(isCount(c.maxCompletionTokens, 1), "maxCompletionTokens", "an integer ≥ 1");
+  need(isCount(c.turns, 1) && c.turns <= 8, "turns", "an integer from 1 (single-shot) to 8, e.g. 2 (one correction)");
+  need(isNumber(c.extraTurnCost) && c.extraTurnCost >= 0, "extraTurnCost", "a number ≥ 0, e.g. 0.05");
   need(isNumber(c.learningRate) && c.learningRate > 0, "learningRate", "a positive number such as 5e-4");
   need(isNumber(c.maxGradNorm) && c.maxGradNorm >= 0, "maxGradNorm", "a number ≥ 0 (0 = no clipping)");
   need(isNumber(c.weightDecay) && c.weightDecay >= 0, "weightDecay", "a number ≥ 0");

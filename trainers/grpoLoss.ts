@@ -25,6 +25,12 @@
  *     term is constant in logp. Inside the bounds both terms are equal and the gradient is −ρA.
  * TRL's bnpo divides by the tokens of the local batch, dapo by the tokens of the whole generation batch
  * (across processes and gradient-accumulation steps); one step here is one batch, so the two coincide.
+ *
+ * Multi-turn episodes (docs/grpo.md "Multi-turn episodes"): an episode is several sequences (one per model turn)
+ * that share one advantage; `episodes[i]` names sequence i's episode. Read "sequence" as "episode" above: B = the
+ * number of episodes, n_e = the episode's tokens in the loss (all its turns), GSPO's s_e = exp(mean over those
+ * tokens of logp − old); m_i stays per sequence (a turn cut at the limit leaves the loss alone). Without
+ * `episodes` every sequence is its own episode — exactly the single-turn loss above.
  * `c` is what PolicyBackend.accumulateGradients takes.
  *
  * Logged (over the N tokens in the loss): clip fraction = tokens whose ratio is clipped and binding
@@ -63,6 +69,11 @@ export interface GrpoLossInput {
   advantages: readonly number[];
   /** true = sequence i gets no loss and leaves the token count N (a truncated completion), [B]. Default none. */
   masked?: readonly boolean[];
+  /**
+   * The episode of each sequence, [B]: integers 0…E−1, every one used (multi-turn: an episode's turns share its
+   * advantage and its normaliser). Default: sequence i is episode i.
+   */
+  episodes?: readonly number[];
 }
 
 export interface GrpoLossResult {
@@ -84,7 +95,8 @@ function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
     input.oldLogprobs.length !== B ||
     input.advantages.length !== B ||
     (input.refLogprobs !== undefined && input.refLogprobs.length !== B) ||
-    (input.masked !== undefined && input.masked.length !== B)
+    (input.masked !== undefined && input.masked.length !== B) ||
+    (input.episodes !== undefined && input.episodes.length !== B)
   ) {
     throw new InputError(
       `grpoLoss: batch sizes differ (logprobs ${B}, old ${input.oldLogprobs.length}, advantages ${input.advantages.length}, ref ${input.refLogprobs?.length ?? "none"}, masked ${input.masked?.length ?? "none"})`,
@@ -95,6 +107,13 @@ function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
     throw new InputError(`grpoLoss: beta = ${options.beta} needs reference log-probs`, {
       hint: "compute policy.logprobs(batch, { reference: true }) or set beta to 0",
     });
+  }
+  if (input.episodes !== undefined) {
+    const E = new Set(input.episodes).size;
+    if (!input.episodes.every((e) => Number.isInteger(e) && e >= 0 && e < E))
+      throw new InputError(`grpoLoss: episodes must number ${E} episodes 0…${E - 1}`, {
+        hint: "give each sequence the index of its episode; every index from 0 to E − 1 used",
+      });
   }
   input.logprobs.forEach((lp, i) => {
     const old = input.oldLogprobs[i]!;
@@ -108,19 +127,24 @@ function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
   });
 }
 
-/** The aggregation weight w_i of every sequence, [B]. */
+/** The aggregation weight w_i of every sequence, [B]; `episodeOf[i]` its episode, E of them. */
 function aggregationWeights(
   lengths: readonly number[],
   inLoss: readonly boolean[],
+  episodeOf: readonly number[],
   lossType: LossType,
   maxCompletionLength: number,
 ): number[] {
-  const B = lengths.length;
-  const N = lengths.reduce((a, n, i) => a + (inLoss[i] ? n : 0), 0);
-  return lengths.map((n, i) => {
+  const E = Math.max(0, ...episodeOf) + 1;
+  const episodeTokens = new Array<number>(E).fill(0); // n_e
+  lengths.forEach((n, i) => {
+    if (inLoss[i]) episodeTokens[episodeOf[i]!]! += n;
+  });
+  const N = episodeTokens.reduce((a, n) => a + n, 0);
+  return lengths.map((_, i) => {
     if (!inLoss[i]) return 0;
-    if (lossType === "grpo") return 1 / (B * Math.max(1, n));
-    if (lossType === "dr_grpo") return 1 / (B * maxCompletionLength);
+    if (lossType === "grpo") return 1 / (E * Math.max(1, episodeTokens[episodeOf[i]!]!));
+    if (lossType === "dr_grpo") return 1 / (E * maxCompletionLength);
     return 1 / Math.max(1, N);
   });
 }
@@ -132,10 +156,28 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
   const lengths = input.logprobs.map((l) => l.length);
   const inLoss = lengths.map((_, i) => input.masked?.[i] !== true);
   const maxLen = options.maxCompletionLength ?? Math.max(1, ...lengths);
-  const weights = aggregationWeights(lengths, inLoss, options.lossType, maxLen);
+  const episodeOf = input.episodes ?? lengths.map((_, i) => i);
+  const weights = aggregationWeights(lengths, inLoss, episodeOf, options.lossType, maxLen);
   const low = 1 - options.epsilonLow;
   const high = 1 + options.epsilonHigh;
 
+  // s_e: an episode's ratio (GSPO), the geometric mean of its token ratios over its tokens in the loss.
+  const episodeLogRatio: number[] = [];
+  if (level === "sequence") {
+    const sums: number[] = [];
+    const counts: number[] = [];
+    input.logprobs.forEach((lp, i) => {
+      const e = episodeOf[i]!;
+      sums[e] ??= 0;
+      counts[e] ??= 0;
+      if (!inLoss[i]) return;
+      for (let t = 0; t < lp.length; t += 1) sums[e] += lp[t]! - input.oldLogprobs[i]![t]!;
+      counts[e] += lp.length;
+    });
+    sums.forEach((sum, e) => {
+      episodeLogRatio[e] = sum / Math.max(1, counts[e]!);
+    });
+  }
   let loss = 0;
   let clipped = 0;
   let klSum = 0;
@@ -152,12 +194,7 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
     const c = new Float32Array(n);
     coefficients.push(c);
     if (!inLoss[i]) continue;
-    // s_i: the sequence's ratio (GSPO), the geometric mean of its token ratios.
-    let sequenceLogRatio = 0;
-    if (level === "sequence") {
-      for (let t = 0; t < n; t += 1) sequenceLogRatio += lp[t]! - old[t]!;
-      sequenceLogRatio /= Math.max(1, n);
-    }
+    const sequenceLogRatio = level === "sequence" ? episodeLogRatio[episodeOf[i]!]! : 0;
     for (let t = 0; t < n; t += 1) {
       const rho = Math.exp(level === "sequence" ? sequenceLogRatio : lp[t]! - old[t]!);
       const unclippedTerm = rho * A;

@@ -37,9 +37,18 @@ import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../
 import { createGoldResultCache, type RewardEnvironment } from "../rewards/prepareRewardSamples.js";
 import { createWeightedReward, DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../rewards/weightedReward.js";
 import { openDatabase } from "../sql/openDatabase.js";
-import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { taskDatabase } from "../task/taskDatabase.js";
-import { buildTaskPrompts, promptStyleForModel, taskPrompt } from "../task/text2sqlPrompt.js";
+import { executeOutcome, type SqlExecutor } from "../sql/sqlExecutor.js";
+import { validateSql } from "../sql/validateSql.js";
+import { turnPrompt, type TurnTools } from "../task/correctionLoop.js";
+import { taskDatabase, type TaskDatabase } from "../task/taskDatabase.js";
+import {
+  buildTaskPrompts,
+  linkQuestion,
+  promptStyleForModel,
+  taskPrompt,
+  type TaskContext,
+  type TaskFailure,
+} from "../task/text2sqlPrompt.js";
 import type { EvaluationReport } from "./evaluate.js";
 import { evaluateModel } from "./evaluateModel.js";
 import type { GrpoPrompt, GrpoSampler } from "./grpoStep.js";
@@ -63,7 +72,10 @@ export function buildGrpoPrompts(
   items: readonly DatasetItem[],
   style: PromptStyle,
   prompts?: readonly Prompt[],
+  /** Multi-turn: each item's task context (chat styles; undefined for "tiny"), from which its correction prompts are built. */
+  contexts?: readonly (TaskContext | undefined)[],
 ): GrpoPrompt[] {
+  const tokens = (prompt: Prompt) => trainingTokens(tokenizer, prompt, "").promptTokens;
   return items.map((item, i) => {
     const prompt = prompts?.[i] ?? taskPrompt(style, item);
     return {
@@ -71,7 +83,16 @@ export function buildGrpoPrompts(
       question: item.question,
       goldSql: item.sql,
       prompt,
-      promptTokens: trainingTokens(tokenizer, prompt, "").promptTokens,
+      promptTokens: tokens(prompt),
+      ...(contexts === undefined
+        ? {}
+        : {
+            // The correction prompt `ask` sends after this failure (task/correctionLoop.ts).
+            correct: (failure: TaskFailure) => {
+              const next = turnPrompt(style, item, contexts[i], failure);
+              return { prompt: next, promptTokens: tokens(next) };
+            },
+          }),
     };
   });
 }
@@ -119,6 +140,18 @@ export function evalMetricPrefix(split: string): string {
       .replace(/\.jsonl?$/, "")
       .replace(/[^A-Za-z0-9]+/g, "_") || "eval"
   );
+}
+
+/**
+ * The feedback of an episode's turn, as `ask` gets it: sql/validateSql with the database's business rules
+ * (`defaultBusinessRules`, as the agent's default), then the sandboxed execution with ask's limits (5 s, 1,000 rows).
+ */
+export function episodeTurnTools(task: TaskDatabase, executor: SqlExecutor, database: string): TurnTools {
+  const businessRules = defaultBusinessRules(database);
+  return {
+    validate: async (sql) => validateSql(sql, { schema: await task.schema(), executor, businessRules }),
+    execute: (sql) => executeOutcome(executor, sql, { timeoutMs: 5000, maxRows: 1000 }),
+  };
 }
 
 // ─── session ─────────────────────────────────────────────────────────────────────────────────────────
@@ -198,8 +231,17 @@ export async function createGrpoSession(
       });
     // The task's prompts for THIS database (its linked tables and values; "tiny": the question alone).
     const task = taskDatabase(executor);
-    const taskPrompts = await buildTaskPrompts(task, style, trainItems);
-    const built = buildGrpoPrompts(model, trainItems, style, taskPrompts);
+    let built: GrpoPrompt[];
+    if (config.turns === 1)
+      built = buildGrpoPrompts(model, trainItems, style, await buildTaskPrompts(task, style, trainItems));
+    else {
+      // Multi-turn: each question's context is kept for its correction prompts (the same linking as buildTaskPrompts).
+      const contexts: (TaskContext | undefined)[] = [];
+      for (const item of trainItems)
+        contexts.push(style === "tiny" ? undefined : await linkQuestion(task, item.question));
+      const firstPrompts = trainItems.map((item, i) => turnPrompt(style, item, contexts[i], null));
+      built = buildGrpoPrompts(model, trainItems, style, firstPrompts, contexts);
+    }
     const { prompts, stats: promptStats } = await filterGrpoPrompts(built, gold);
     if (prompts.length === 0)
       throw new InputError(
@@ -256,6 +298,7 @@ export async function createGrpoSession(
           sampler,
           extractSql: extractCandidateSql,
           scoreRewards: (candidates) => scorer.scoreRewards(candidates),
+          ...(config.turns > 1 ? { turnTools: episodeTurnTools(task, executor, config.database) } : {}),
           evaluate: async () => {
             const report = await session.evaluate();
             const name = evalMetricPrefix(config.evalSplit);

@@ -1,50 +1,38 @@
 /**
  * One GRPO step, as a short run of named calls (CONTRIBUTING.md "How the code reads" #2; docs/grpo.md):
  *
- *   1. sampleGroups     G completions per prompt from the sampler (current adapter), exactly softmax(logits / T)
- *   2. scoreGroups      extract SQL → validate/execute/compare → weighted reward + every component
- *   3. groupAdvantages  A_i = (r_i − mean_g)/(std + ε) by `scaleRewards`; zero-variance groups counted and, with
- *                       dynamic sampling, replaced (DAPO)
- *   4. mask             completions cut at maxCompletionTokens (finishReason "maxTokens") get no loss when
+ *   1. sampleEpisodes   G rollouts per prompt from the sampler (current adapter), exactly softmax(logits / T):
+ *                       one completion each (turns = 1), or episodes of ask's correction loop (turns > 1,
+ *                       trainers/grpoEpisodes.ts: one sequence per model turn, the feedback in the next prompt)
+ *   2. scoreEpisodes    the final answer: extract SQL → validate/execute/compare → weighted reward + every
+ *                       component; an episode's reward = that − extraTurnCost·(turns − 1)
+ *   3. groupAdvantages  A_i = (r_i − mean_g)/(std + ε) by `scaleRewards` over the G episodes of a prompt;
+ *                       zero-variance groups counted and, with dynamic sampling, replaced (DAPO); every turn of
+ *                       an episode gets its A
+ *   4. mask             completions (turns) cut at maxCompletionTokens (finishReason "maxTokens") get no loss when
  *                       maskTruncatedCompletions (TRL); they still count in their group's advantages
  *   5. reference        log π_ref of the sampled tokens when β > 0: the policy the run started from, frozen
- *   6. μ iterations of  policy.accumulateGradients(batch, logp ↦ grpoLoss(logp, old, ref, A).coefficients)
+ *   6. μ iterations of  policy.accumulateGradients(batch, logp ↦ grpoLoss(logp, old, ref, A, episodes).coefficients)
  *                       → policy.step (AdamW). One forward + one backward per iteration: π_old is the first
  *                       iteration's forward, detached (θ then is the sampling θ), kept for the later ones.
  *   7. policy.saveWeights(a NEW path, atomically) → sampler.setAdapter(path)  (the next rollout samples it)
  * Forwards per step: 1 (reference, β > 0) + μ (training, each with its backward).
  *
- * Letters: P = prompts per step, G = group size, B = P·G sequences, C_i = completion tokens of sequence i.
+ * Letters: P = prompts per step, G = group size, E = P·G episodes, B = sequences (one per model turn; = E when
+ * turns = 1), C_i = completion tokens of sequence i.
  */
 import type { RewardCandidate } from "../rewards/prepareRewardSamples.js";
 import { groupAdvantages } from "./groupAdvantages.js";
 import type { WeightedRewardResult } from "../rewards/weightedReward.js";
-import type { CandidateOptions, Completion, FinishReason, GenerationParams, Prompt } from "../models/textGenerator.js";
+import type { Completion, FinishReason } from "../models/textGenerator.js";
+import type { TurnTools } from "../task/correctionLoop.js";
+import type { TaskFailure } from "../task/text2sqlPrompt.js";
 import type { GrpoConfig } from "./grpoConfig.js";
+import { episodeBatch, sampleEpisodes, type GrpoEpisode, type GrpoPrompt, type GrpoSampler } from "./grpoEpisodes.js";
 import { grpoLoss, type GrpoLossResult } from "./grpoLoss.js";
 import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
 
-/** One training prompt: what the sampler sees and the token ids the policy sees. */
-export interface GrpoPrompt {
-  /** The dataset item's id (completions.jsonl names it). */
-  id?: string;
-  question: string;
-  goldSql?: string;
-  prompt: Prompt;
-  /** The rendered prompt's token ids (models/promptTemplates.ts `trainingTokens`), [T_prompt]. */
-  promptTokens: number[];
-}
-
-/** The sampler subset the step needs (a LoadedModel has it). */
-export interface GrpoSampler {
-  generateCandidates(
-    prompt: Prompt,
-    n: number,
-    params?: Partial<GenerationParams> & CandidateOptions,
-    signal?: AbortSignal,
-  ): Promise<Completion[]>;
-  setAdapter(path: string): Promise<unknown>;
-}
+export { sampleGroups, type GrpoPrompt, type GrpoSampler } from "./grpoEpisodes.js";
 
 /** One sampled completion as completions.jsonl records it (the trainer adds the step). */
 export interface GrpoCompletionRecord {
@@ -63,6 +51,17 @@ export interface GrpoCompletionRecord {
   advantage: number;
   /** No loss: cut at maxCompletionTokens and maskTruncatedCompletions. */
   masked: boolean;
+  /**
+   * Multi-turn only (turns > 1): every turn of the episode — its completion, its SQL's failure (what the next
+   * turn's prompt adds: the failed SQL, the error, the hint) and its mask; the fields above are the final turn's.
+   */
+  turns?: {
+    completion: string;
+    finishReason: FinishReason;
+    tokens: number;
+    feedback: TaskFailure | null;
+    masked: boolean;
+  }[];
 }
 
 export interface GrpoStepDependencies {
@@ -76,6 +75,8 @@ export interface GrpoStepDependencies {
   adapterPath(step: number): string;
   /** Receives the batch's completions (what was trained on) when given. */
   recordCompletions?(records: GrpoCompletionRecord[]): void;
+  /** Multi-turn (config.turns > 1): the validator and the sandboxed executor a turn's feedback comes from. */
+  turnTools?: TurnTools;
 }
 
 export interface GrpoStepMetrics {
@@ -92,8 +93,10 @@ export interface GrpoStepMetrics {
   zeroVarianceGroups: number;
   /** Zero-variance groups in the first sampling round. */
   zeroVarianceGroupsSampled: number;
-  /** Share of the batch's completions cut at maxCompletionTokens (masked out of the loss by default). */
+  /** Share of the batch's completions (turns) cut at maxCompletionTokens (masked out of the loss by default). */
   truncatedFraction: number;
+  /** Multi-turn only: mean turns per episode. */
+  turnsMean?: number;
   completionLengthMean: number;
   tokensPerSecond: number;
   /** Time split, milliseconds: logprobsMs = the reference forward, updateMs = μ × (forward + backward) + AdamW. */
@@ -105,31 +108,6 @@ const meanStd = (xs: readonly number[]): { mean: number; std: number } => {
   const mean = xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   return { mean, std: Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, xs.length)) };
 };
-
-/**
- * 1. G completions for each prompt, [P][G]; prompts sampled concurrently (the sampler shares batches). The
- * sampler's own fixed params (trainers/grpoRun.ts `createGrpoSampler`) make the distribution exactly
- * softmax(logits / T) and skip re-scoring (`scoreLogprobs: false`: the policy computes the log-probs).
- */
-export async function sampleGroups(
-  sampler: GrpoSampler,
-  prompts: readonly GrpoPrompt[],
-  config: Pick<GrpoConfig, "groupSize" | "temperature" | "maxCompletionTokens" | "seed">,
-  step: number,
-): Promise<Completion[][]> {
-  return Promise.all(
-    prompts.map((p, k) =>
-      sampler.generateCandidates(p.prompt, config.groupSize, {
-        temperatures: new Array<number>(config.groupSize).fill(config.temperature),
-        seeds: Array.from(
-          { length: config.groupSize },
-          (_, i) => config.seed + step * 100_003 + k * config.groupSize + i,
-        ),
-        maxTokens: config.maxCompletionTokens,
-      }),
-    ),
-  );
-}
 
 /** 2. Extract SQL from every completion and score the batch, [P·G]. */
 export async function scoreGroups(
@@ -148,6 +126,21 @@ export async function scoreGroups(
   return { ...(await deps.scoreRewards(candidates)), sql: candidates.map((c) => c.sql) };
 }
 
+/** 2. The episodes' final answers scored, [P·G]; totals = the episode's reward (minus extraTurnCost per extra turn). */
+export async function scoreEpisodes(
+  groups: readonly GrpoEpisode[][],
+  prompts: readonly GrpoPrompt[],
+  deps: Pick<GrpoStepDependencies, "extractSql" | "scoreRewards">,
+  config: Pick<GrpoConfig, "extraTurnCost">,
+): Promise<WeightedRewardResult & { sql: (string | null)[] }> {
+  const finals = groups.map((group) => group.map((episode) => episode.turns.at(-1)!.completion));
+  const scored = await scoreGroups(finals, prompts, deps);
+  const turns = groups.flat().map((episode) => episode.turns.length);
+  // Single-turn totals stay exactly the reward (no "− 0" that could round differently).
+  const totals = scored.totals.map((r, i) => (turns[i]! > 1 ? r - config.extraTurnCost * (turns[i]! - 1) : r));
+  return { ...scored, totals };
+}
+
 /**
  * 6. μ optimisation iterations on one batch. Each is one accumulateGradients call whose coefficient function
  * receives that forward's log-probs (detached); the first call's are π_old for all iterations.
@@ -155,7 +148,12 @@ export async function scoreGroups(
 export async function optimiseBatch(
   policy: PolicyBackend,
   batch: TokenSequence[],
-  loss: { advantages: readonly number[]; masked: readonly boolean[]; refLogprobs?: Float32Array[] },
+  loss: {
+    advantages: readonly number[];
+    masked: readonly boolean[];
+    episodes?: readonly number[];
+    refLogprobs?: Float32Array[];
+  },
   config: GrpoConfig,
 ): Promise<{ loss: GrpoLossResult; gradNorm: number }> {
   let old: Float32Array[] | undefined;
@@ -173,6 +171,7 @@ export async function optimiseBatch(
             oldLogprobs: old,
             advantages: loss.advantages,
             masked: loss.masked,
+            ...(loss.episodes ? { episodes: loss.episodes } : {}),
             ...(loss.refLogprobs ? { refLogprobs: loss.refLogprobs } : {}),
           },
           {
@@ -212,10 +211,12 @@ export async function grpoStep(
   reserve: readonly GrpoPrompt[] = [],
 ): Promise<GrpoStepMetrics> {
   const t0 = performance.now();
-  let groups = await sampleGroups(deps.sampler, prompts, config, step);
+  const sample = (batchOf: readonly GrpoPrompt[], samplingConfig: GrpoConfig) =>
+    sampleEpisodes(deps.sampler, batchOf, samplingConfig, step, deps.extractSql, deps.turnTools);
+  let groups = await sample(prompts, config);
   const t1 = performance.now();
 
-  const rewards = await scoreGroups(groups, prompts, deps);
+  const rewards = await scoreEpisodes(groups, prompts, deps, config);
   const advantagesOf = () =>
     groupAdvantages(rewards.totals, { groupSize: config.groupSize, scaleRewards: config.scaleRewards });
   let { advantages, zeroVarianceGroups, zeroVarianceGroupIndices } = advantagesOf();
@@ -227,13 +228,8 @@ export async function grpoStep(
   let nextReserve = 0;
   for (let round = 1; round <= config.resampleZeroVarianceRounds && zeroVarianceGroups > 0; round += 1) {
     const replacements = zeroVarianceGroupIndices.map((g) => reserve[nextReserve++] ?? batchPrompts[g]!);
-    const again = await sampleGroups(
-      deps.sampler,
-      replacements,
-      { ...config, seed: config.seed + round * 7_919 },
-      step,
-    );
-    const againRewards = await scoreGroups(again, replacements, deps);
+    const again = await sample(replacements, { ...config, seed: config.seed + round * 7_919 });
+    const againRewards = await scoreEpisodes(again, replacements, deps, config);
     groups = groups.slice();
     const G = config.groupSize;
     zeroVarianceGroupIndices.forEach((g, k) => {
@@ -249,15 +245,10 @@ export async function grpoStep(
   }
   const t2 = performance.now();
 
-  const completions = groups.flat();
-  const batch: TokenSequence[] = groups.flatMap((group, k) =>
-    group.map((c) => ({
-      tokens: [...batchPrompts[k]!.promptTokens, ...c.tokens],
-      completionStart: batchPrompts[k]!.promptTokens.length,
-    })),
-  );
-  const truncated = completions.map((c) => c.finishReason === "maxTokens");
-  const masked = truncated.map((t) => t && config.maskTruncatedCompletions);
+  const episodes = groups.flat();
+  // One sequence per model turn; every turn carries its episode's advantage (trainers/grpoEpisodes.ts).
+  const { batch, episodes: episodeOf, truncated, masked } = episodeBatch(groups, config.maskTruncatedCompletions);
+  const multiTurn = batch.length > episodes.length;
   // Log-probs at the sampling temperature (logits / T), as TRL computes them.
   const refLogprobs =
     config.beta > 0
@@ -268,7 +259,12 @@ export async function grpoStep(
   const { loss, gradNorm } = await optimiseBatch(
     deps.policy,
     batch,
-    { advantages, masked, ...(refLogprobs ? { refLogprobs } : {}) },
+    {
+      advantages: multiTurn ? episodeOf.map((e) => advantages[e]!) : advantages,
+      masked,
+      ...(multiTurn ? { episodes: episodeOf } : {}),
+      ...(refLogprobs ? { refLogprobs } : {}),
+    },
     config,
   );
   const t4 = performance.now();
@@ -278,26 +274,7 @@ export async function grpoStep(
   await deps.sampler.setAdapter(adapter);
   const t5 = performance.now();
 
-  deps.recordCompletions?.(
-    completions.map((c, i) => {
-      const source = batchPrompts[Math.floor(i / config.groupSize)]!;
-      return {
-        prompt: source.id ?? null,
-        question: source.question,
-        completion: c.text,
-        sql: rewards.sql[i] ?? null,
-        finishReason: c.finishReason,
-        tokens: c.tokens.length,
-        reward: rewards.totals[i]!,
-        rewards: Object.fromEntries(
-          Object.entries(rewards.components).map(([name, values]) => [name, values[i] ?? null]),
-        ),
-        advantage: advantages[i]!,
-        masked: masked[i]!,
-      };
-    }),
-  );
-
+  deps.recordCompletions?.(completionRecords(episodes, batchPrompts, rewards, advantages, masked, config));
   const totalTokens = batch.reduce((a, s) => a + s.tokens.length, 0);
   const rewardComponents: GrpoStepMetrics["rewardComponents"] = {};
   for (const [name, values] of Object.entries(rewards.components)) {
@@ -318,9 +295,52 @@ export async function grpoStep(
     zeroVarianceGroups,
     zeroVarianceGroupsSampled,
     truncatedFraction: truncated.filter(Boolean).length / Math.max(1, truncated.length),
-    completionLengthMean: meanStd(completions.map((c) => c.tokens.length)).mean,
+    completionLengthMean: meanStd(batch.map((s) => s.tokens.length - s.completionStart)).mean,
     tokensPerSecond: (totalTokens * config.iterations) / Math.max(1e-9, (t4 - t2) / 1000),
     timings: { sampleMs: t1 - t0, rewardMs: t2 - t1, logprobsMs: t3 - t2, updateMs: t4 - t3, swapMs: t5 - t4 },
     adapter,
+    ...(config.turns > 1 ? { turnsMean: meanStd(episodes.map((e) => e.turns.length)).mean } : {}),
   };
+}
+
+/** completions.jsonl's lines: one per episode (its final answer; with turns > 1 every turn too). */
+function completionRecords(
+  episodes: readonly GrpoEpisode[],
+  prompts: readonly GrpoPrompt[],
+  rewards: WeightedRewardResult & { sql: (string | null)[] },
+  advantages: readonly number[],
+  masked: readonly boolean[],
+  config: GrpoConfig,
+): GrpoCompletionRecord[] {
+  let sequence = 0;
+  return episodes.map((episode, i) => {
+    const source = prompts[Math.floor(i / config.groupSize)]!;
+    const turnMasks = episode.turns.map(() => masked[sequence++]!);
+    const last = episode.turns.at(-1)!.completion;
+    return {
+      prompt: source.id ?? null,
+      question: source.question,
+      completion: last.text,
+      sql: rewards.sql[i] ?? null,
+      finishReason: last.finishReason,
+      tokens: last.tokens.length,
+      reward: rewards.totals[i]!,
+      rewards: Object.fromEntries(
+        Object.entries(rewards.components).map(([name, values]) => [name, values[i] ?? null]),
+      ),
+      advantage: advantages[i]!,
+      masked: turnMasks.at(-1)!,
+      ...(config.turns > 1
+        ? {
+            turns: episode.turns.map((turn, t) => ({
+              completion: turn.completion.text,
+              finishReason: turn.completion.finishReason,
+              tokens: turn.completion.tokens.length,
+              feedback: turn.failure,
+              masked: turnMasks[t]!,
+            })),
+          }
+        : {}),
+    };
+  });
 }

@@ -54,6 +54,8 @@ describe("gl-rl train grpo: config", () => {
       /--max-minutes must be a positive number, got 'half'/,
     ],
     ["a stray argument", () => run(["grpo.json"]), /unexpected argument/],
+    ["zero turns", () => run(["--turns", "0"]), /--turns must be an integer from 1 to 8, got '0'/],
+    ["nine turns", () => run(["--turns", "9"]), /--turns must be an integer from 1 to 8/],
     ["an unknown flag", () => run(["--steps", "3"]), /--steps/],
   ] as [string, () => Promise<unknown>, RegExp][])("%s → InputError", async (_, call, message) => {
     const error = await Promise.resolve()
@@ -80,6 +82,12 @@ describe("gl-rl train grpo: config", () => {
       model: "/cache/demo-model.gguf",
       outDir: resolve("runs/grpo"),
     });
+    // --turns over the file (multi-turn episodes; the default is 1, single-shot).
+    expect(without.turns).toBe(1);
+    const turns = resolveGrpoRunConfig(
+      await resolveTrainGrpoConfig(file("turns.json", JSON.stringify({ turns: 3 })), { turns: 2 }, demoModel),
+    );
+    expect(turns).toEqual({ ...without, turns: 2 });
     // A file that sets one field changes that field only.
     const lr = resolveGrpoRunConfig(
       await resolveTrainGrpoConfig(file("lr.json", JSON.stringify({ learningRate: 1e-4 })), {}, demoModel),
@@ -102,6 +110,8 @@ describe("gl-rl train grpo: config", () => {
     [{ model: "m.gguf", scaleRewardsByStd: true }, /scaleRewards/],
     [{ model: "m.gguf", samplerThreads: -1 }, /samplerThreads/],
     [{ model: "m.gguf", groupSize: 1 }, /groupSize/],
+    [{ model: "m.gguf", turns: 0 }, /turns = 0 is invalid/],
+    [{ model: "m.gguf", extraTurnCost: -0.1 }, /extraTurnCost/],
     [{ model: "m.gguf", warmup: 3 }, /unknown GRPO config field 'warmup'/],
     [{ model: "m.gguf", rewardWeights: { value_linking: "0.2" } }, /rewardWeights/],
     [{ model: "m.gguf", rewardWeights: [0.2] }, /rewardWeights/],

@@ -1,6 +1,6 @@
 /**
  * `gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--threads N]
- *  [--gpu auto|cpu|cuda|vulkan|metal]` — GRPO on LoRA adapters with the real stack (trainers/grpoRun.ts).
+ *  [--turns N] [--gpu auto|cpu|cuda|vulkan|metal]` — GRPO on LoRA adapters with the real stack (trainers/grpoRun.ts).
  *
  * The config file is one JSON object of GrpoRunConfig fields (trainers/grpoRunConfig.ts: model, adapter, database,
  * trainSplit, evalSplit, evalLimit, promptStyle, loraRank, loraAlpha, threads, samplerThreads, …, and every
@@ -10,7 +10,8 @@
  * One set of defaults: a field the file leaves out — or every field, without --config — takes its default
  * from DEFAULT_GRPO_RUN_CONFIG, the same in both cases.
  * Flags override the file: --out → outDir, --max-steps → maxSteps, --max-minutes → maxMinutes (a wall-clock
- * budget: no step starts after it), --threads → threads and samplerThreads, --gpu → gpu (policy and sampler).
+ * budget: no step starts after it), --threads → threads and samplerThreads, --turns → turns (episodes of up to N
+ * turns of ask's correction loop; 1 = single-shot, docs/grpo.md "Multi-turn episodes"), --gpu → gpu (policy and sampler).
  *
  * Writes <out>/config.json, <out>/metrics.jsonl (a line per step; `eval: true` lines with dev execution
  * accuracy every evalEvery steps), <out>/completions.jsonl (the sampled completions of step 1 and every
@@ -56,7 +57,7 @@ function readConfigFile(path: string): Record<string, unknown> {
  */
 export async function resolveTrainGrpoConfig(
   configPath: string | undefined,
-  flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number; gpu?: GpuName },
+  flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number; turns?: number; gpu?: GpuName },
   demoModel: () => Promise<string> = cliDemoModel,
 ): Promise<Partial<GrpoRunConfig>> {
   const config: Partial<GrpoRunConfig> =
@@ -65,6 +66,7 @@ export async function resolveTrainGrpoConfig(
   if (flags.maxSteps !== undefined) config.maxSteps = flags.maxSteps;
   if (flags.maxMinutes !== undefined) config.maxMinutes = flags.maxMinutes;
   if (flags.threads !== undefined) Object.assign(config, { threads: flags.threads, samplerThreads: flags.threads });
+  if (flags.turns !== undefined) config.turns = flags.turns;
   if (flags.gpu !== undefined) config.gpu = flags.gpu;
   if (config.model === undefined || config.model === "demo") {
     config.model = await demoModel();
@@ -82,13 +84,14 @@ export async function run(argv: string[]): Promise<number> {
       "max-minutes": { type: "string" },
       out: { type: "string" },
       threads: { type: "string" },
+      turns: { type: "string" },
       gpu: { type: "string" },
     },
     "gl-rl train grpo",
   );
   if (positionals.length > 0)
     throw new InputError(`gl-rl train grpo: unexpected argument '${positionals[0]}'`, {
-      hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>]",
+      hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--turns N]",
     });
   const maxSteps =
     values["max-steps"] === undefined ? undefined : parseIntegerFlag(values["max-steps"] as string, "max-steps", 0);
@@ -100,11 +103,17 @@ export async function run(argv: string[]): Promise<number> {
       hint: "e.g. --max-minutes 30",
     });
   const threads = values.threads === undefined ? undefined : parseIntegerFlag(values.threads as string, "threads", 0);
+  const turns = values.turns === undefined ? undefined : parseIntegerFlag(values.turns as string, "turns", 0);
+  if (turns !== undefined && !(turns >= 1 && turns <= 8))
+    throw new InputError(`--turns must be an integer from 1 to 8, got '${values.turns as string}'`, {
+      hint: "--turns 1 is single-shot GRPO; --turns 2 trains one correction turn",
+    });
   const config = await resolveTrainGrpoConfig(values.config as string | undefined, {
     ...(values.out === undefined ? {} : { out: values.out as string }),
     ...(maxSteps === undefined ? {} : { maxSteps }),
     ...(maxMinutes === undefined ? {} : { maxMinutes }),
     ...(threads === undefined ? {} : { threads }),
+    ...(turns === undefined ? {} : { turns }),
     ...(values.gpu === undefined ? {} : { gpu: parseGpuChoice(values.gpu as string) }),
   });
   const result = await runGrpo(config, {
