@@ -9,7 +9,9 @@
  *
  * `npx tsx bench/passAtK.ts [--model <gguf|openai:<url>>] [--adapter <gguf>] [--db demo|pglite:<dir>|postgres://…]
  *  [--split dev] [--prompt <style>] [--n 16] [--temperature 1] [--limit N] [--max-tokens 256] [--threads 2]
- *  [--out per-question.jsonl]` — default: the demo model on dev of the demo database. Prompts are the task's
+ *  [--suite 3] [--out per-question.jsonl]` — default: the demo model on dev of the demo database. Each sample is
+ * scored twice: EX (the database) and test-suite EX (the database and --suite K variants of it, docs/execution-
+ * match.md "Test suite"; 0 for none) — a sample right by EX alone copied an answer instead of computing it. Prompts are the task's
  * (task/text2sqlPrompt.ts, the style by model unless --prompt): what `ask` sends and GRPO trains on.
  */
 import { GRPO_SAMPLING } from "../trainers/grpoRun.js";
@@ -56,7 +58,8 @@ const model = await openTextGenerator({
 const db = await openDatabase(option("--db") ?? "demo");
 const style = (option("--prompt") as PromptStyle | undefined) ?? promptStyleForModel(model);
 const prompts = await buildTaskPrompts(taskDatabase(db), style, items);
-const env = await createSqlRewardEnvironment(db);
+const suite = Number(option("--suite") ?? 3);
+const env = await createSqlRewardEnvironment(db, undefined, { suite });
 const gold = createGoldResultCache(env);
 // What GRPO samples: exactly softmax(logits / T), no top-k/top-p, no re-scoring (trainers/grpoRun.ts).
 const sampling = { ...GRPO_SAMPLING, maxTokens };
@@ -66,6 +69,8 @@ const perQuestion: {
   question: string;
   greedy: boolean;
   correct: number;
+  greedySuite: boolean;
+  correctSuite: number;
   goldValues: number;
   withGoldValues: number;
 }[] = [];
@@ -100,6 +105,8 @@ for (const [q, item] of items.entries()) {
     question: item.question,
     greedy: samples[0]!.match === true,
     correct: samples.slice(1).filter((s) => s.match === true).length,
+    greedySuite: (samples[0]!.suiteMatch ?? samples[0]!.match) === true,
+    correctSuite: samples.slice(1).filter((s) => (s.suiteMatch ?? s.match) === true).length,
     goldValues: goldValues.length,
     withGoldValues,
   });
@@ -117,11 +124,14 @@ console.log(
   `model ${modelPath}${adapter ? ` + ${adapter}` : ""}, split ${split} (n = ${perQuestion.length}, ${style} prompts), ${n} samples per question at T = ${temperature}, ${seconds.toFixed(0)} s`,
 );
 console.log("");
-console.log("| decoding | execution accuracy |");
-console.log("|---|---|");
-console.log(`| greedy | ${(100 * mean((x) => Number(x.greedy))).toFixed(1)} % |`);
+console.log(`| decoding | execution accuracy | test-suite EX (${suite} variants) |`);
+console.log("|---|---|---|");
+const pct = (f: (x: (typeof perQuestion)[number]) => number): string => `${(100 * mean(f)).toFixed(1)} %`;
+console.log(`| greedy | ${pct((x) => Number(x.greedy))} | ${pct((x) => Number(x.greedySuite))} |`);
 for (const k of ks)
-  console.log(`| pass@${k} (T = ${temperature}) | ${(100 * mean((x) => passAtK(n, x.correct, k))).toFixed(1)} % |`);
+  console.log(
+    `| pass@${k} (T = ${temperature}) | ${pct((x) => passAtK(n, x.correct, k))} | ${pct((x) => passAtK(n, x.correctSuite, k))} |`,
+  );
 const never = perQuestion.filter((x) => x.correct === 0).length;
 const always = perQuestion.filter((x) => x.correct === n).length;
 console.log("");

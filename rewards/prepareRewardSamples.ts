@@ -8,7 +8,13 @@
  * The count hack is closed here: when the gold query reads a table and the candidate reads none (`SELECT 72`
  * against `SELECT count(*) FROM …`), the sample is marked `readsNoTable` and the result-based rewards
  * (execution match, row overlap) give it nothing — its result can equal the gold's only by copying a
- * number, not by querying. A candidate the analyser cannot parse is not marked (it may read tables).
+ * number, not by querying. A candidate the analyser cannot parse is not marked (it may read tables); the test
+ * suite catches it by behaviour (`ignoresData`: its answer stays put while the data changes).
+ *
+ * With `env.compare` (rewards/sqlRewardEnvironment.ts) the comparison is on complete results and on the
+ * test suite of the database (sql/testSuiteMatch.ts): `match` (EX), `suiteMatch`, `variants`, the complete
+ * results of cut ones, `goldUninformative`, `ignoresData`. Without it, `match` alone decides on the database
+ * and an empty gold result is uninformative (nothing can show a right query from `WHERE false`).
  *
  * The SQL toolkit is injected (`RewardEnvironment`) so that rewards/ depends only on interfaces; the
  * trainers wire sql/validateSql, sql/executionMatch and sql/analyzeSql into it.
@@ -30,10 +36,32 @@ export interface RewardEnvironment {
    * (sql/executionMatch.ts `executionMatchComplete`: a cut result is fetched again, bounded).
    */
   match(gold: QueryResult, candidate: QueryResult, goldSql: string, candidateSql: string): boolean | Promise<boolean>;
+  /**
+   * Everything the comparison of an executed candidate with the executed gold records on the sample (complete
+   * results, the test suite); when present it replaces `match`.
+   */
+  compare?(
+    goldSql: string,
+    candidateSql: string,
+    gold: ExecutionOutcome & { ok: true },
+    candidate: ExecutionOutcome & { ok: true },
+  ): Promise<SampleComparison>;
   /** Tables and columns a query uses; null when it cannot be analysed. */
   analyze(sql: string): SchemaItems | null;
   executeOptions?: ExecuteOptions;
 }
+
+/** What `RewardEnvironment.compare` records on a sample. */
+export type SampleComparison = Pick<
+  RewardSample,
+  | "match"
+  | "suiteMatch"
+  | "completeExecution"
+  | "completeGoldExecution"
+  | "variants"
+  | "goldUninformative"
+  | "ignoresData"
+>;
 
 export interface RewardCandidate {
   question: string;
@@ -89,8 +117,13 @@ export async function prepareRewardSamples(
       if (items !== null) sample.schemaItems = items;
       if (sample.validation.refused) return sample;
       sample.execution = await executeOutcome(env.executor, c.sql, env.executeOptions);
-      if (sample.execution.ok && goldEntry?.execution.ok === true && c.goldSql !== undefined) {
-        sample.match = await env.match(goldEntry.execution.result, sample.execution.result, c.goldSql, c.sql);
+      const goldRun = goldEntry?.execution;
+      if (sample.execution.ok && goldRun?.ok === true && c.goldSql !== undefined) {
+        if (env.compare) Object.assign(sample, await env.compare(c.goldSql, c.sql, goldRun, sample.execution));
+        else {
+          sample.match = await env.match(goldRun.result, sample.execution.result, c.goldSql, c.sql);
+          if (goldRun.result.rowCount === 0 && !goldRun.result.truncated) sample.goldUninformative = true;
+        }
       }
       if ((goldEntry?.items?.tables.length ?? 0) > 0 && items !== null && items.tables.length === 0)
         sample.readsNoTable = true;

@@ -285,7 +285,15 @@ export async function createPgliteExecutor(options: PgliteExecutorOptions = {}):
       if (sourceStale) await executor.dump();
       const cursor = CURSOR_QUERY_START.test(sql) ? CURSOR_DECLARATION : null;
       const { truncatedBy, ...result } = (await call(
-        { kind: "execute", sql, params: executeOptions.params ?? [], maxRows, maxBytes, cursor },
+        {
+          kind: "execute",
+          sql,
+          params: executeOptions.params ?? [],
+          maxRows,
+          maxBytes,
+          cursor,
+          searchPath: executeOptions.searchPath,
+        },
         timeoutMs,
         executeOptions.signal,
         sql,

@@ -4,7 +4,7 @@
 // workerData: { dataDir?: string, dump?: Uint8Array, readerRole: string }
 //   dataDir — a persistent PGlite data directory (nodefs); dump — a dumpDataDir() tarball loaded into
 //   memory. Neither: an empty in-memory database.
-// Messages in:  { id, kind: "execute", sql, params, maxRows, maxBytes, cursor }  — untrusted, sandboxed
+// Messages in:  { id, kind: "execute", sql, params, maxRows, maxBytes, cursor, searchPath? }  — untrusted, sandboxed
 //               { id, kind: "admin", sql }                     — trusted, simple protocol (exec)
 //               { id, kind: "dump", compression }              — dumpDataDir("gzip" | "none") as bytes
 //               { id, kind: "close" }
@@ -126,12 +126,15 @@ async function fetchPlainly(db, sql, params, limits) {
   return { fields: result.fields ?? [], ...kept, by };
 }
 
-const begin = (db) =>
-  db.exec(`BEGIN; SET TRANSACTION READ ONLY;${hasReaderRole ? ` SET LOCAL ROLE ${readerRole};` : ""}`);
+const begin = async (db, searchPath) => {
+  await db.exec(`BEGIN; SET TRANSACTION READ ONLY;${hasReaderRole ? ` SET LOCAL ROLE ${readerRole};` : ""}`);
+  // A parameter, never spliced: the search path of this transaction only (a test-suite variant's schema).
+  if (searchPath) await db.query("SELECT set_config('search_path', $1, true)", [searchPath]);
+};
 
-async function execute(db, { sql, params, maxRows, maxBytes, cursor }) {
+async function execute(db, { sql, params, maxRows, maxBytes, cursor, searchPath }) {
   const limits = { maxRows, maxBytes };
-  await begin(db);
+  await begin(db, searchPath);
   try {
     const started = performance.now();
     let fetched;
@@ -141,7 +144,7 @@ async function execute(db, { sql, params, maxRows, maxBytes, cursor }) {
       } catch (error) {
         if (error?.code !== "0A000") throw error;
         await db.exec("ROLLBACK");
-        await begin(db);
+        await begin(db, searchPath);
         fetched = await fetchPlainly(db, sql, params, limits);
       }
     } else fetched = await fetchPlainly(db, sql, params, limits);

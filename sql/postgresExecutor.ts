@@ -175,6 +175,7 @@ export async function createPostgresExecutor(
           maxRows,
           maxBytes,
           deadline: started + timeoutMs,
+          searchPath: executeOptions.searchPath,
         });
         const elapsedMs = performance.now() - started;
         const columns = [];
@@ -270,12 +271,15 @@ async function fetchBounded(
   guard: DataRowGuard,
   sql: string,
   values: unknown[],
-  limits: { maxRows: number; maxBytes: number; deadline: number },
+  limits: { maxRows: number; maxBytes: number; deadline: number; searchPath?: string | undefined },
 ): Promise<Fetched> {
   const timeLeft = (): number => Math.max(1, Math.floor(limits.deadline - performance.now()));
   const begin = async (): Promise<void> => {
     await client.query("BEGIN READ ONLY");
     await client.query(`SET LOCAL statement_timeout = ${timeLeft()}`);
+    // A parameter, never spliced: this transaction's search path (a test-suite variant's schema).
+    if (limits.searchPath)
+      await client.query({ text: "SELECT set_config('search_path', $1, true)", values: [limits.searchPath] });
   };
   const rows: unknown[][] = [];
   let fields: Fetched["fields"] = [];

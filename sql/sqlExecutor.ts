@@ -37,6 +37,11 @@ export interface ExecuteOptions {
   maxResultBytes?: number;
   /** Query parameters ($1, $2…). */
   params?: unknown[];
+  /**
+   * Schemas that resolve unqualified names for this statement only (`set_config('search_path', …, true)` inside
+   * its transaction), e.g. `glrl_suite_1, public`: how a test-suite variant is queried (sql/databaseVariants.ts).
+   */
+  searchPath?: string;
   signal?: AbortSignal;
 }
 

@@ -3,6 +3,8 @@
  * extract SQL → validate / execute / compare with gold (prepareRewardSamples) → optional weighted reward.
  *
  *   execution_accuracy = matches / n                (overall, and per difficulty)
+ *   test_suite_execution_accuracy = matches on the database and every variant of its test suite / n
+ *                        (docs/execution-match.md "Test suite"); null unless `testSuite`
  *   validity_rate      = samples whose SQL parses and resolves against the schema / n
  *   mean_latency_ms    = mean wall time of generation per example
  *   mean_reward        = mean weighted reward (when a reward is given)
@@ -32,6 +34,11 @@ export interface EvaluationOptions {
   /** validate → execute → compare (rewards/prepareRewardSamples.ts with the SQL toolkit wired in). */
   prepare(candidates: RewardCandidate[]): Promise<RewardSample[]>;
   reward?: WeightedReward;
+  /**
+   * `prepare` compares on a test suite (samples carry `suiteMatch` where both queries ran; a sample without one did
+   * not match). Default false: `test_suite_execution_accuracy` is null.
+   */
+  testSuite?: boolean;
   /** Examples generated at once. Default 4. */
   concurrency?: number;
   maxTokens?: number;
@@ -40,6 +47,8 @@ export interface EvaluationOptions {
 
 export interface EvaluationReport {
   execution_accuracy: number;
+  /** Test-suite execution accuracy (Zhong et al. 2020); null when scored without a suite. */
+  test_suite_execution_accuracy: number | null;
   n: number;
   by_difficulty: Record<string, { n: number; execution_accuracy: number }>;
   validity_rate: number;
@@ -52,6 +61,8 @@ export interface EvaluationReport {
     sql: string | null;
     gold: string;
     match: boolean;
+    /** Match on the database and every variant of its test suite; null without a suite. */
+    suiteMatch: boolean | null;
     valid: boolean;
     latencyMs: number;
     reward: number | null;
@@ -94,6 +105,7 @@ export async function evaluate(options: EvaluationOptions): Promise<EvaluationRe
           sql: s.sql,
           gold: generated[k]!.ex.sql,
           match: s.match === true,
+          suiteMatch: options.testSuite ? s.suiteMatch === true : null,
           valid: s.validation?.syntaxValid === true && s.validation.schemaValid,
           latencyMs: generated[k]!.latencyMs,
           reward: rewards?.[k] ?? null,
@@ -117,6 +129,7 @@ export async function evaluate(options: EvaluationOptions): Promise<EvaluationRe
   const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
   return {
     execution_accuracy: mean(results.map((r) => (r.match ? 1 : 0))),
+    test_suite_execution_accuracy: options.testSuite ? mean(results.map((r) => (r.suiteMatch ? 1 : 0))) : null,
     n,
     by_difficulty,
     validity_rate: mean(results.map((r) => (r.valid ? 1 : 0))),

@@ -7,7 +7,8 @@
  *            question mentions looked up in it
  *   decode   greedy (temperature 0), `concurrency` examples at once
  *   score    extractSql → validate → execute → execution match with the gold result (gold results cached
- *            per query) → DEFAULT_REWARD_COMPONENTS (bare SQL format for "tiny") for mean_reward
+ *            per query), on the database and on the K variants of its test suite (default 3) →
+ *            DEFAULT_REWARD_COMPONENTS (bare SQL format for "tiny") for mean_reward
  *
  * @example
  * await using model = await loadModel({ model: await ensureDemoModel(), gpu: false });
@@ -45,6 +46,11 @@ export interface EvaluateModelOptions {
   timeoutMs?: number;
   /** The database's business rules for the reward (sql/businessRules.ts `defaultBusinessRules`); default none. */
   businessRules?: readonly BusinessRule[];
+  /**
+   * Variants in the test suite (docs/execution-match.md "Test suite"): default 3 for a PGlite or PostgreSQL
+   * database; 0 scores on the database alone (`test_suite_execution_accuracy` null).
+   */
+  suite?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,10 +58,11 @@ export interface EvaluateModelOptions {
 export async function evaluateModel(options: EvaluateModelOptions): Promise<EvaluationReport> {
   const style = options.promptStyle ?? "tiny";
   const prompts = await buildTaskPrompts(options.task ?? taskDatabase(options.executor), style, options.items);
-  const env = await createSqlRewardEnvironment(options.executor, {
-    timeoutMs: options.timeoutMs ?? 5000,
-    maxRows: 10_000,
-  });
+  const env = await createSqlRewardEnvironment(
+    options.executor,
+    { timeoutMs: options.timeoutMs ?? 5000, maxRows: 10_000 },
+    options.suite === undefined ? {} : { suite: options.suite },
+  );
   const gold = createGoldResultCache(env);
   return evaluate({
     generator: options.generator,
@@ -68,6 +75,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
     buildPrompt: (_example, index) => prompts[index]!,
     extractSql: (text) => extractSql(text).sql,
     prepare: (candidates) => prepareRewardSamples(candidates, env, gold),
+    testSuite: env.suiteSize > 0,
     reward: createWeightedReward({
       components: DEFAULT_REWARD_COMPONENTS({ bareSql: style === "tiny", businessRules: options.businessRules ?? [] }),
     }),

@@ -196,7 +196,7 @@ export async function createGrpoSession(
   try {
     const executor = options.executor ?? (await openDatabase(config.database));
     if (!options.executor) opened.push({ dispose: () => executor.close() });
-    const env = await createSqlRewardEnvironment(executor);
+    const env = await createSqlRewardEnvironment(executor, undefined, { suite: config.testSuite });
     const gold = createGoldResultCache(env);
 
     const model = await loadModel({

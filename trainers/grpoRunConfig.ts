@@ -56,6 +56,11 @@ export interface GrpoRunConfig extends GrpoConfig {
    * (rewards/weightedReward.ts). Default {} (the default mix).
    */
   rewardWeights: Record<string, number>;
+  /**
+   * Variants of the database in the reward's test suite (docs/execution-match.md "Test suite"): the match pays
+   * only for a result that equals the gold's on the database and on each variant. 0 = the database alone. Default 3.
+   */
+  testSuite: number;
 }
 
 export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "adapter">> = Object.freeze({
@@ -73,6 +78,7 @@ export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "ad
   overlapScoring: true,
   gpu: "auto" as GpuName,
   rewardWeights: {},
+  testSuite: 3,
 });
 
 const RUN_FIELDS = new Set([
@@ -118,6 +124,11 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
     Number.isInteger(c.samplerThreads) && c.samplerThreads >= 0,
     "samplerThreads",
     "an integer ≥ 0 (0 = llama.cpp's math cores)",
+  );
+  need(
+    Number.isInteger(c.testSuite) && c.testSuite >= 0 && c.testSuite <= 16,
+    "testSuite",
+    "an integer from 0 (the database alone) to 16, e.g. 3",
   );
   need(Number.isInteger(c.evalLimit) && c.evalLimit >= 0, "evalLimit", "an integer ≥ 0 (0 = the whole split)");
   need((GPU_CHOICES as readonly string[]).includes(c.gpu), "gpu", GPU_CHOICES.join(", "));

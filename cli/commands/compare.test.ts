@@ -41,6 +41,38 @@ describe("gl-rl compare", () => {
     expect(verdict.reason).toMatch(/order/);
   }, 60_000);
 
+  it("--suite 3: a constant that equals the gold on the database fails on a variant (exit 1); the gold's rewrite matches", async () => {
+    const gold = "SELECT count(*) FROM projects WHERE status = 'active'";
+    const constant = await cli([
+      "compare",
+      "--json",
+      "--suite",
+      "3",
+      "--gold",
+      gold,
+      "--candidate",
+      "SELECT 24 FROM projects LIMIT 1",
+    ]);
+    expect(constant.code).toBe(1);
+    expect(JSON.parse(constant.stdout)).toMatchObject({ match: false, database_match: true, variants_compared: 3 });
+    expect(JSON.parse(constant.stdout).reason).toMatch(/^on variant \d/);
+    const rewrite = await cli([
+      "compare",
+      "--json",
+      "--suite",
+      "3",
+      "--gold",
+      gold,
+      "--candidate",
+      "SELECT count(project_id) FROM projects p WHERE p.status IN ('active')",
+    ]);
+    expect(rewrite.code).toBe(0);
+    expect(JSON.parse(rewrite.stdout)).toMatchObject({ match: true, database_match: true, variants_compared: 3 });
+    const bad = await cli(["compare", "--suite", "two", "--gold", gold, "--candidate", gold]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--suite must be a non-negative integer/);
+  }, 120_000);
+
   it("--file writes one verdict per line with its id and exits 0", async () => {
     const file = join(dir, "pairs.jsonl");
     await writeFile(

@@ -1,6 +1,6 @@
 /**
  * `gl-rl eval` with the real model stack: a quick demo model (ensureDemoModel with a few steps, cached),
- * `--json` prints one report object over `--limit 5`; a missing or broken model exits 2 with one line.
+ * `--json --pipeline` prints one report object over `--limit 5` (EX, test-suite EX, the ask pipeline's EX); a missing or broken model exits 2 with one line.
  */
 import { afterAll, describe, expect, test } from "@jest/globals";
 import { execFile } from "node:child_process";
@@ -39,6 +39,7 @@ describe("gl-rl eval", () => {
       "16",
       "--threads",
       "1",
+      "--pipeline",
       "--json",
     ]);
     const lines = stdout.trim().split("\n");
@@ -47,6 +48,12 @@ describe("gl-rl eval", () => {
       by_difficulty: Record<string, { n: number; execution_accuracy: number }>;
     };
     expect(report).toMatchObject({ n: 5, split: "dev", prompt_style: "tiny", model: path, adapter: null });
+    // The test suite (3 variants) can only take matches away; --pipeline adds the full ask pipeline's EX.
+    expect(typeof report.test_suite_execution_accuracy).toBe("number");
+    expect(report.test_suite_execution_accuracy).toBeLessThanOrEqual(report.execution_accuracy as number);
+    expect(typeof report.pipeline_execution_accuracy).toBe("number");
+    expect(report.pipeline_execution_accuracy).toBeGreaterThanOrEqual(0);
+    expect(report.pipeline_execution_accuracy).toBeLessThanOrEqual(1);
     for (const key of ["execution_accuracy", "validity_rate", "mean_reward"]) {
       expect(report[key]).toBeGreaterThanOrEqual(key === "mean_reward" ? -2 : 0);
       expect(report[key]).toBeLessThanOrEqual(key === "mean_reward" ? 2 : 1);
