@@ -17,6 +17,13 @@ describe("extractSql", () => {
       "SELECT name FROM customer WHERE id = 3",
       null,
     ],
+    [
+      "a ; inside a string literal does not end the statement",
+      "SELECT name FROM vendors WHERE country = '); Partners' AND note <> 'it''s; fine';\nDone.",
+      "SELECT name FROM vendors WHERE country = '); Partners' AND note <> 'it''s; fine'",
+      null,
+    ],
+    ["a ; inside a quoted identifier", 'SELECT "a;b" FROM t; SELECT 2', "SELECT 2", null],
     ["missing fence, prose after a blank line", "select x from y\n\nHope this helps", "select x from y", null],
     [
       "unclosed fence",

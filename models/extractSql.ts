@@ -6,7 +6,7 @@
  *      closed ``` block without a language whose body looks like SQL;
  *   2. an unclosed ``` / ```sql fence: everything after it;
  *   3. no fence: the last statement that starts with SELECT / WITH (at a line start, or in capitals
- *      anywhere) up to a `;` or the end, cut before a blank line (trailing prose); a WITH … SELECT in
+ *      anywhere) up to a `;` outside quotes (`statementEnd`) or the end, cut before a blank line (trailing prose); a WITH … SELECT in
  *      the same paragraph counts as one statement;
  * then trimmed, one trailing `;` removed. null when nothing looks like SQL.
  * Reasoning: the body of <reasoning>…</reasoning> (or <think>…</think>; an unclosed tag runs to the
@@ -25,6 +25,26 @@ function clean(sql: string): string | null {
   return s.length > 0 ? s : null;
 }
 
+/**
+ * Index of the first `;` that ends a statement — outside '…' strings (with '' inside) and "…" identifiers — or −1.
+ * A model's `WHERE country = '); Partners'` keeps its literal (a plain indexOf cut it there).
+ */
+function statementEnd(text: string): number {
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== null) {
+      if (c === quote) {
+        if (text[i + 1] === quote)
+          i += 1; // '' or "" inside: an escaped quote
+        else quote = null;
+      }
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === ";") return i;
+  }
+  return -1;
+}
+
 function lastStatement(text: string): string | null {
   // Statement starts: SELECT/WITH at a line start (any case) or in capitals anywhere — not "we select…".
   const starts = [...text.matchAll(/(^|\n[ \t]*|[^\w\n])(with|select)\b/gi)].filter(
@@ -39,11 +59,11 @@ function lastStatement(text: string): string | null {
       const prev = starts[j]!;
       const prevFrom = prev.index! + prev[1]!.length;
       const between = text.slice(prevFrom, begin);
-      if (between.includes(";") || /\n\s*\n/.test(between)) break;
+      if (statementEnd(between) >= 0 || /\n\s*\n/.test(between)) break;
       begin = prevFrom;
     }
     let body = text.slice(begin);
-    const semi = body.indexOf(";");
+    const semi = statementEnd(body);
     if (semi >= 0) body = body.slice(0, semi);
     const blank = body.search(/\n\s*\n/);
     if (blank >= 0) body = body.slice(0, blank);
