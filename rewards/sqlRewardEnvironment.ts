@@ -124,7 +124,10 @@ export async function createSqlRewardEnvironment(
         {
           ordered: hasOuterOrderBy(goldSql),
           complete: (which) =>
-            which === "gold" ? goldComplete(goldSql) : executeComplete(executor, candidateSql, executeOptions),
+            // Asked only for a cut gold: the capped run is in hand, only the complete one runs (once, cached).
+            which === "gold"
+              ? goldComplete(goldSql, { ok: true, result: gold })
+              : executeComplete(executor, candidateSql, executeOptions),
         },
       );
       return verdict.match;

@@ -23,7 +23,7 @@
  * testSuiteVerdict({ gold, candidate }, runs.compared, hasOuterOrderBy(goldSql)).match;
  */
 import type { DatabaseVariants } from "./databaseVariants.js";
-import { COMPLETE_RESULT_MAX_ROWS, executionMatch } from "./executionMatch.js";
+import { executeComplete, executionMatch } from "./executionMatch.js";
 import { type ExecuteOptions, type ExecutionOutcome, executeOutcome, type QueryResult } from "./sqlExecutor.js";
 
 /** One database of the suite where the gold ran: both complete outcomes. */
@@ -57,7 +57,7 @@ export async function completeOutcome(
   if (first !== undefined && (!first.ok || !first.result.truncated)) return first;
   const capped = first === undefined ? await executeOutcome(executor, sql, options) : first;
   if (!capped.ok || !capped.result.truncated) return capped;
-  return executeOutcome(executor, sql, { ...options, maxRows: COMPLETE_RESULT_MAX_ROWS });
+  return executeComplete(executor, sql, options);
 }
 
 const goldCaches = new WeakMap<DatabaseVariants, Map<string, Promise<ExecutionOutcome>>>();
