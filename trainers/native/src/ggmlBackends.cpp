@@ -146,6 +146,13 @@ std::string device_label(ggml_backend_dev_t dev) {
     return std::string(name ? name : "?") + " (" + (description ? description : "?") + ")";
 }
 
+bool needs_fresh_context_per_graph(ggml_backend_dev_t dev) {
+    // GLRL_FRESH_CONTEXT=0|1 overrides (bench/vulkanTrainLoop.ts shows the abort with 0).
+    if (const char * forced = getenv("GLRL_FRESH_CONTEXT")) return std::string(forced) != "0";
+    const char * description = dev ? ggml_backend_dev_description(dev) : nullptr;
+    return description && std::string(description).find("llvmpipe") != std::string::npos;
+}
+
 std::vector<std::string> list_devices() {
     std::vector<std::string> out;
     for (const Registry & r : loaded_registries()) {

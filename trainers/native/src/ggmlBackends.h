@@ -28,6 +28,8 @@ DeviceSelection select_devices(const std::string & gpu);
 
 // "CPU", "Vulkan0 (llvmpipe (LLVM 15.0.6, 256 bits))", "CUDA0 (NVIDIA H200)".
 std::string device_label(ggml_backend_dev_t dev);
+// Whether graphs on `dev` need a new backend each (Mesa's lavapipe: qwen2Load.cpp, scheduler_for_next_graph).
+bool needs_fresh_context_per_graph(ggml_backend_dev_t dev);
 
 // Every device of every loaded registry, as device_label() + " [registry path]" (for systemInfo()).
 std::vector<std::string> list_devices();

@@ -32,26 +32,50 @@ void Qwen2Model::init_backends() {
     // at 2 threads against 24 ms with this pool. Its workers sleep between graphs (poll 0): nothing spins while the
     // sampler or JS runs.
     cpu_pool_ = make_cpu_threadpool(cpu_backend_, options_.n_threads, /*poll =*/ 0);
-    std::vector<ggml_backend_t> backends;
-    std::vector<ggml_backend_buffer_type_t> bufts;
-    if (devices.gpu) {
-        gpu_dev_ = devices.gpu;
-        gpu_backend_ = ggml_backend_dev_init(devices.gpu, nullptr);
-        if (!gpu_backend_) throw NativeFailure("native.backend", "the ggml device " + device_label(devices.gpu) + " failed to initialize");
-        backends.push_back(gpu_backend_);
-        bufts.push_back(ggml_backend_dev_buffer_type(devices.gpu));
-    }
-    backends.push_back(cpu_backend_);
-    bufts.push_back(ggml_backend_get_default_buffer_type(cpu_backend_));
-    buft_ = bufts.front();
-    products_ = gpu_backend_ ? ProductTarget::gpu
+    gpu_dev_ = devices.gpu;
+    fresh_context_per_graph_ = gpu_dev_ != nullptr && needs_fresh_context_per_graph(gpu_dev_);
+    buft_ = gpu_dev_ ? ggml_backend_dev_buffer_type(gpu_dev_) : ggml_backend_get_default_buffer_type(cpu_backend_);
+    products_ = gpu_dev_ ? ProductTarget::gpu
               : (options_.cpu_blas && !cpu_blas_name().empty()) ? ProductTarget::cpu_blas
                                                                   : ProductTarget::cpu;
     // A training graph holds ~4× the forward's nodes (ggml's autodiff) plus the rewrite's transposes.
     graph_size_ = 4096 + (size_t) hp_.n_layer * 1536;
+    make_scheduler();
+}
+
+// The GPU backend (a ggml-vulkan/CUDA/Metal context: its command pools and descriptor sets) and the scheduler over
+// [GPU, CPU] or [CPU]. Weights, LoRA, optimizer state and the inputs live in buffers of the device's buffer type,
+// not of the backend, so a new backend sees them all.
+void Qwen2Model::make_scheduler() {
+    if (sched_) ggml_backend_sched_free(sched_);
+    sched_ = nullptr;
+    if (gpu_backend_) ggml_backend_free(gpu_backend_);
+    gpu_backend_ = nullptr;
+    std::vector<ggml_backend_t> backends;
+    std::vector<ggml_backend_buffer_type_t> bufts;
+    if (gpu_dev_) {
+        gpu_backend_ = ggml_backend_dev_init(gpu_dev_, nullptr);
+        if (!gpu_backend_) throw NativeFailure("native.backend", "the ggml device " + device_label(gpu_dev_) + " failed to initialize");
+        backends.push_back(gpu_backend_);
+        bufts.push_back(ggml_backend_dev_buffer_type(gpu_dev_));
+    }
+    backends.push_back(cpu_backend_);
+    bufts.push_back(ggml_backend_get_default_buffer_type(cpu_backend_));
     sched_ = ggml_backend_sched_new(backends.data(), bufts.data(), (int) backends.size(), graph_size_,
                                     /*parallel =*/ false, /*op_offload =*/ true);
     if (!sched_) throw NativeFailure("native.backend", "ggml_backend_sched_new failed");
+}
+
+// The scheduler, reset, for the next graph. On Mesa's lavapipe a new GPU backend comes with every graph
+// (docs/native.md, "Lavapipe and stale descriptors"): ggml-vulkan reuses its descriptor sets from graph to graph
+// and writes only the bindings an op uses, so a set keeps, in its other bindings, buffers freed since (a compute
+// buffer the scheduler outgrew, a smaller inputs buffer); lavapipe 22.x takes a reference on every binding of a
+// bound set, and that reference lands in freed heap memory — glibc's "double free or corruption". A new backend
+// has new descriptor sets, which only ever name live buffers.
+ggml_backend_sched_t Qwen2Model::scheduler_for_next_graph() {
+    if (fresh_context_per_graph_) make_scheduler();
+    ggml_backend_sched_reset(sched_);
+    return sched_;
 }
 
 void Qwen2Model::read_hparams(const GgufFile & f) {

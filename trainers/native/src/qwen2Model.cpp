@@ -326,7 +326,7 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
             offset += GGML_PAD(ggml_backend_buft_get_alloc_size(buft_, t), align);
         }
 
-        ggml_backend_sched_reset(sched_);
+        scheduler_for_next_graph();
         CoefficientStop stop;
         OpProfile op_profile;
         if (coefficient_fn) {

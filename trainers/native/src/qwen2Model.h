@@ -196,6 +196,8 @@ private:
     // qwen2Lora.cpp
     void create_lora();
     void create_trainable_state();
+    void make_scheduler();
+    ggml_backend_sched_t scheduler_for_next_graph();
     // qwen2Model.cpp
     double run_graph(const std::vector<SequenceInput> & batch, const std::vector<std::vector<float>> * coefficients,
                      const CoefficientFn * coefficient_fn, bool reference, float temperature,
@@ -211,7 +213,8 @@ private:
     ggml_backend_t gpu_backend_ = nullptr, cpu_backend_ = nullptr;
     ggml_threadpool_t cpu_pool_ = nullptr;          // kept worker threads for the CPU backend (qwen2Load.cpp)
     ggml_backend_buffer_type_t buft_ = nullptr;     // where weights, LoRA, optimizer state and inputs live
-    ggml_backend_sched_t sched_ = nullptr;          // over [gpu, cpu] or [cpu], created once
+    ggml_backend_sched_t sched_ = nullptr;          // over [gpu, cpu] or [cpu] (qwen2Load.cpp, make_scheduler)
+    bool fresh_context_per_graph_ = false;          // lavapipe: a new GPU backend + scheduler for every graph
     ProductTarget products_ = ProductTarget::cpu;   // how the rewrite computes products (backwardRewrite.h)
     size_t graph_size_ = 0;
 

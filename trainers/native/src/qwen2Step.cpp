@@ -34,7 +34,7 @@ double Qwen2Model::step(const AdamWOptions & o) {
         }
         ggml_set_output(total);
         ggml_build_forward_expand(gn, total);
-        ggml_backend_sched_reset(sched_);
+        scheduler_for_next_graph();
         if (!ggml_backend_sched_alloc_graph(sched_, gn) || ggml_backend_sched_graph_compute(sched_, gn) != GGML_STATUS_SUCCESS) {
             throw NativeFailure("native.compute", "computing the gradient norm failed on " + device());
         }
@@ -53,6 +53,7 @@ double Qwen2Model::step(const AdamWOptions & o) {
                                  (float) (1.0 / (1.0 - std::pow((double) o.beta1, (double) step_))),
                                  (float) (1.0 / (1.0 - std::pow((double) o.beta2, (double) step_)))};
         ggml_backend_tensor_set(adamw_params_, params, 0, sizeof(params));
+        scheduler_for_next_graph();
         ggml_cgraph * ga = ggml_new_graph_custom(ctx, size, false);
         for (const auto & t : trainables_) {
             ggml_tensor * g = clip == 1.0f ? t.grad : ggml_scale(ctx, t.grad, clip);
