@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { GGML_TYPE, readGguf, writeGguf } from "../../models/ggufFile.js";
 import { writeTinyModel } from "../../models/writeTinyModel.js";
 import { NativePolicy, type PolicyDevice } from "../nativePolicy.js";
 import {
@@ -28,6 +29,7 @@ import {
   sampleCoefficients,
   worstGradientError,
 } from "./policyChecks.js";
+import { quantizeModel } from "./quantizeModel.js";
 
 export interface DeviceCheckReport {
   gpu: PolicyDevice;
@@ -165,13 +167,125 @@ export function deviceCheckFailures(report: DeviceCheckReport, precision: "f32" 
   return failures;
 }
 
+export interface QuantizedCheck {
+  recipe: "q8_0" | "q4_K";
+  /** Tensors per type the policy holds (the matrices stay quantized: no f32 copy). */
+  weightTypes: Record<string, number>;
+  /** Mean |Δ log p| vs node-llama-cpp on the same device, same file + adapter. */
+  logprobDelta: number;
+  /** Worst rel-L2 of the LoRA gradients vs those of the same weights dequantized to f32, on the same device. */
+  gradientVsF32: number;
+}
+
+/**
+ * The quantized path on `gpu` (trainers/nativePolicy.quantized.model.test.ts does the same on the CPU): a tied q8_0
+ * base (rows of 32; the tied head's transpose) and an untied q4_K base (rows of 256), held quantized; log-probs vs
+ * node-llama-cpp on the device; gradients vs the same weights dequantized by ggml into an f32 GGUF (the quantized
+ * forward rounds activations to 8 bits, so finite differences of it measure that rounding, not a gradient).
+ */
+export async function checkQuantized(gpu: PolicyDevice): Promise<QuantizedCheck[]> {
+  const dir = mkdtempSync(join(tmpdir(), "gl-rl-device-quantized-"));
+  try {
+    const out: QuantizedCheck[] = [];
+    for (const [recipe, embedding, tied] of [
+      ["q8_0", 32, true],
+      ["q4_K", 256, false],
+    ] as const) {
+      const source = join(dir, `${recipe}-f32.gguf`);
+      const { vocabSize } = await writeTinyModel({
+        out: source,
+        seed: 4,
+        initStd: 0.05,
+        dims: { layers: 2, heads: 4, kvHeads: 2, context: 64, tied, embedding, ffn: embedding * 2 },
+      });
+      const path = join(dir, `${recipe}.gguf`);
+      await quantizeModel(source, path, recipe);
+      const batch = sampleBatch(31, vocabSize);
+      const c = sampleCoefficients(batch);
+      const adapter = join(dir, `${recipe}-adapter.gguf`);
+      const policy = await NativePolicy.create({ modelPath: path, gpu, lora: { rank: 4, alpha: 8, seed: 2 } });
+      let ours: Float32Array[];
+      let reference: string;
+      const grads = new Map<string, Float32Array>();
+      let weightTypes: Record<string, number>;
+      try {
+        weightTypes = policy.info().weightTypes;
+        randomizeLoraB(policy, 0.3);
+        ours = await policy.logprobs(batch);
+        await policy.saveWeights(adapter);
+        await policy.accumulateGradients(batch, c);
+        for (const name of policy.trainableNames()) grads.set(name, policy.getGrad(name));
+        const file = readGguf(path, { data: false });
+        reference = join(dir, `${recipe}-dequantized.gguf`);
+        writeGguf(reference, {
+          metadata: file.metadata,
+          tensors: file.tensors.map((t) => ({ ...t, type: GGML_TYPE.F32, data: policy.getTensor(t.name) })),
+        });
+      } finally {
+        await policy.dispose();
+      }
+      const logprobDelta = meanAbsDelta(await llamaLogprobs(path, batch, { adapter, gpu }), ours);
+      const f32 = await NativePolicy.create({ modelPath: reference, gpu, lora: { initPath: adapter } });
+      let gradientVsF32 = 0;
+      try {
+        await f32.accumulateGradients(batch, c);
+        for (const [name, g] of grads) {
+          const r = f32.getGrad(name);
+          const norm = Math.max(Math.hypot(...r), 1e-30);
+          gradientVsF32 = Math.max(gradientVsF32, Math.hypot(...g.map((x, i) => x - r[i]!)) / norm);
+        }
+      } finally {
+        await f32.dispose();
+      }
+      out.push({ recipe, weightTypes, logprobDelta, gradientVsF32 });
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Bounds of checkQuantized: the CPU test's (q8_0 1e-3, k-quants 1e-2 log-probs; gradients 10 %), ×2 below f32. */
+export function quantizedCheckFailures(checks: QuantizedCheck[], precision: CheckPrecision): string[] {
+  const loose = precision === "f32" ? 1 : 2;
+  const failures: string[] = [];
+  for (const q of checks) {
+    const held = q.recipe === "q8_0" ? "q8_0" : "q4_K";
+    if (!((q.weightTypes[held] ?? 0) > 0))
+      failures.push(`${q.recipe}: no ${held} tensor held (${JSON.stringify(q.weightTypes)})`);
+    const bound = (q.recipe === "q8_0" ? 1e-3 : 1e-2) * loose;
+    if (!(q.logprobDelta <= bound)) failures.push(`${q.recipe} logprobDelta ${q.logprobDelta} > ${bound}`);
+    if (!(q.gradientVsF32 <= 0.1 * loose))
+      failures.push(`${q.recipe} gradientVsF32 ${q.gradientVsF32} > ${0.1 * loose}`);
+  }
+  return failures;
+}
+
+/**
+ * `--precision`: "f32" (the CPU; CUDA with NVIDIA_TF32_OVERRIDE=0; Vulkan with GGML_VK_DISABLE_F16=1), "f16"
+ * (Vulkan's default shaders) or "tf32" (CUDA's default: f32 products on TF32 tensor cores, a 10-bit mantissa like
+ * f16's: the f16 bounds). Without it: f16 for Vulkan unless GGML_VK_DISABLE_F16 is set, else f32.
+ */
+export type CheckPrecision = "f32" | "f16" | "tf32";
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const argv = process.argv.slice(2);
-  const gpu = (argv[argv.indexOf("--gpu") + 1] ?? "auto") as PolicyDevice;
-  const precision = process.env.GGML_VK_DISABLE_F16 || gpu !== "vulkan" ? "f32" : "f16";
+  const option = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+  const gpu = (option("--gpu") ?? "auto") as PolicyDevice;
+  const precision = (option("--precision") ??
+    (process.env.GGML_VK_DISABLE_F16 || gpu !== "vulkan" ? "f32" : "f16")) as CheckPrecision;
   try {
-    const report = await checkDevice(gpu, { fd: precision === "f32" });
-    console.log(JSON.stringify({ ...report, precision, failures: deviceCheckFailures(report, precision) }));
+    if (!["f32", "f16", "tf32"].includes(precision)) throw new Error(`--precision ${precision}: f32, f16 or tf32`);
+    if (argv.includes("--quantized")) {
+      const quantized = await checkQuantized(gpu);
+      console.log(
+        JSON.stringify({ gpu, precision, quantized, failures: quantizedCheckFailures(quantized, precision) }),
+      );
+    } else {
+      const report = await checkDevice(gpu, { fd: precision === "f32" });
+      const bounds = precision === "tf32" ? "f16" : precision;
+      console.log(JSON.stringify({ ...report, precision, failures: deviceCheckFailures(report, bounds) }));
+    }
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string };
     console.log(JSON.stringify({ error: { code: code ?? "error", message: message ?? String(error) } }));
