@@ -168,6 +168,30 @@ describe("NativePolicy gradients", () => {
     }
   }, 30_000);
 
+  test("LoRA dropout masks come from (seed, step, call): another call or step draws others, the same ones repeat", async () => {
+    const batch = makeBatch(17);
+    const c = coefficientsFor(batch);
+    const objectives = async (): Promise<number[]> => {
+      const policy = await NativePolicy.create({
+        modelPath: tiedPath,
+        lora: { rank: 4, alpha: 8, dropout: 0.5, seed: 9 },
+      });
+      try {
+        randomizeLoraB(policy, 0.5);
+        const out = [(await policy.accumulateGradients(batch, c)).objective];
+        out.push((await policy.accumulateGradients(batch, c)).objective); // second call of step 0
+        await policy.step({ ...adamw, learningRate: 0 });
+        out.push((await policy.accumulateGradients(batch, c)).objective); // first call of step 1
+        return out;
+      } finally {
+        await policy.dispose();
+      }
+    };
+    const first = await objectives();
+    expect(new Set(first).size).toBe(3);
+    expect(await objectives()).toEqual(first);
+  }, 30_000);
+
   test("two ggml threads give the one-thread log-probs and gradients; a bad thread count is refused", async () => {
     const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 }, threads: 1 });
     try {

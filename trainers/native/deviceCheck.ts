@@ -44,6 +44,8 @@ export interface DeviceCheckReport {
   gradientVsCpu: number;
   /** Worst rel-L2 between a coefficient function's gradients (one graph) and the same coefficients passed in. */
   coefficientFunctionDelta: number;
+  /** LoRA dropout 0.3: rel-L2 of the device's gradients vs the CPU's (the masks are made on the device from the same seed). */
+  dropoutVsCpu: number;
   /** Mean |Δ log p| vs node-llama-cpp on the same device, and on the CPU. */
   logprobDelta: number;
   logprobDeltaCpu: number;
@@ -111,6 +113,27 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
       );
     }
     await viaFunction.dispose();
+    let dropoutVsCpu = 0;
+    {
+      const grads: Map<string, Float32Array>[] = [];
+      for (const where of [gpu, "cpu"] as PolicyDevice[]) {
+        const p = await NativePolicy.create({
+          modelPath: tied.path,
+          gpu: where,
+          lora: { rank: 4, alpha: 8, seed: 1, dropout: 0.3 },
+          ...chunking(where),
+        });
+        randomizeLoraB(p, 0.2);
+        await p.accumulateGradients(onDevice.batch, onDevice.c);
+        grads.push(new Map(p.trainableNames().map((n) => [n, p.getGrad(n)])));
+        await p.dispose();
+      }
+      for (const [name, g] of grads[0]!) {
+        const reference = grads[1]!.get(name)!;
+        const norm = Math.max(Math.hypot(...reference), 1e-30);
+        dropoutVsCpu = Math.max(dropoutVsCpu, Math.hypot(...g.map((x, i) => x - reference[i]!)) / norm);
+      }
+    }
     const lastLayer = onDevice.policy.trainableNames().filter((n) => n.startsWith(`blk.${DIMS.layers - 1}.`));
     const gradientError =
       options.fd === false ? null : await worstGradientError(onDevice.policy, lastLayer, onDevice.batch, onDevice.c, 2);
@@ -135,6 +158,7 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
       gradientError,
       gradientVsCpu,
       coefficientFunctionDelta,
+      dropoutVsCpu,
       logprobDelta: meanAbsDelta(await llamaLogprobs(untied.path, batch, { adapter, gpu }), ours),
       logprobDeltaCpu: meanAbsDelta(await llamaLogprobs(untied.path, batch, { adapter, gpu: "cpu" }), ours),
       seconds: (performance.now() - started) / 1000,
@@ -156,6 +180,7 @@ export function deviceCheckFailures(report: DeviceCheckReport, precision: "f32" 
     ["gradientError", report.gradientError, 1e-2],
     ["gradientVsCpu", report.gradientVsCpu, f32 ? 1e-3 : 3e-2],
     ["coefficientFunctionDelta", report.coefficientFunctionDelta, 1e-5],
+    ["dropoutVsCpu", report.dropoutVsCpu, f32 ? 1e-3 : 3e-2],
     ["logprobDelta", report.logprobDelta, f32 ? 1e-3 : 5e-3],
     ["logprobDeltaCpu", f32 ? report.logprobDeltaCpu : null, 1e-3],
   ];

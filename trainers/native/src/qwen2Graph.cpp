@@ -174,8 +174,12 @@ ggml_tensor * linear(ggml_context * ctx, const Qwen2Model & model, ggml_tensor *
             if (pair.layer != layer || pair.target != target) continue;
             ggml_tensor * xd = x;
             if (!g.dropout_masks.empty()) {
-                g.dropout_masks[i] = input(ctx, g, GGML_TYPE_F32, x->ne[0], x->ne[1]);
-                xd = ggml_mul(ctx, x, g.dropout_masks[i]);
+                // keep = step(u − p) on a window u of the device's uniform pool: 1 with probability 1 − p.
+                const int64_t elements = x->ne[0] * x->ne[1];
+                ggml_tensor * u = ggml_view_2d(ctx, model.dropout_pool, x->ne[0], x->ne[1], x->ne[0] * sizeof(float),
+                                               (size_t) model.dropout_offset(i, elements) * sizeof(float));
+                g.dropout_masks[i] = ggml_step(ctx, ggml_scale_bias(ctx, u, 1.0f, -model.lora_dropout));
+                xd = ggml_scale(ctx, ggml_mul(ctx, x, g.dropout_masks[i]), 1.0f / (1.0f - model.lora_dropout));
             }
             ggml_tensor * ax = ggml_mul_mat(ctx, pair.a, xd);    // [r, N]
             ggml_tensor * bax = ggml_mul_mat(ctx, pair.b, ax);   // [n_out, N]

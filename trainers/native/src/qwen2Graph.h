@@ -46,7 +46,8 @@ struct GraphTensors {
     ggml_tensor * loss = nullptr;
     ggml_tensor * head_grad = nullptr;          // [E, M]
     ggml_tensor * head_coefficients = nullptr;  // [M] c, gated on the log-probs when they come from a function
-    // LoRA dropout masks, one per pair in model.lora order: [n_in, T·R], 0 or 1/(1−p) (training with dropout only)
+    // LoRA dropout keep-masks, one per pair in model.lora order: [n_in, T·R], 0 or 1, computed on the device from a
+    // window of model.dropout_pool (training with dropout only); the branch input is x ⊙ keep / (1 − p)
     std::vector<ggml_tensor *> dropout_masks;
     // Every input above, in one list (they are allocated together in a device buffer).
     std::vector<ggml_tensor *> inputs;

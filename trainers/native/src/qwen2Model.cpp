@@ -70,7 +70,8 @@ void Qwen2Model::free_all() {
     sched_ = nullptr;
     if (inputs_) ggml_backend_buffer_free(inputs_);
     inputs_ = nullptr;
-    for (Arena * a : {&optimizer_, &grads_, &reference_, &lora_, &transposes_, &weights_}) a->free();
+    for (Arena * a : {&dropout_pool_, &optimizer_, &grads_, &reference_, &lora_, &transposes_, &weights_}) a->free();
+    dropout_pool = nullptr;
     if (gpu_backend_) ggml_backend_free(gpu_backend_);
     if (cpu_backend_) free_cpu_threadpool(cpu_backend_, cpu_pool_);
     cpu_pool_ = nullptr;
@@ -259,6 +260,11 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
         return 0.0;
     }
 
+    if (training && !reference && options_.trainable == "lora" && lora_dropout > 0.0f) {
+        int64_t widest = 0;
+        for (const auto & pair : lora) widest = std::max(widest, pair.a->ne[0]);
+        ensure_dropout_pool(widest * packed.n_tokens * packed.n_rows);
+    }
     ggml_init_params p = {/*mem_size =*/ graph_size_ * ggml_tensor_overhead() * 4 + 2 * ggml_graph_overhead_custom(graph_size_, true),
                           nullptr, /*no_alloc =*/ true};
     ggml_context * ctx = ggml_init(p);
@@ -353,27 +359,6 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
         ggml_backend_tensor_set(gt.rows, packed.rows.data(), 0, ggml_nbytes(gt.rows));
         const std::vector<int32_t> targets = head_targets(packed.targets, hp_.n_vocab, chunk);
         ggml_backend_tensor_set(gt.targets, targets.data(), 0, ggml_nbytes(gt.targets));
-        if (!gt.dropout_masks.empty()) {
-            // Masks depend on (seed, step, call within the step) only, so a resumed run draws the same ones. One
-            // SplitMix64 hash per element (tens of millions per call for a real model: a Mersenne twister took 0.9 s).
-            const uint64_t key = options_.lora.seed * 0x9E3779B97F4A7C15ull + (uint64_t) step_ * 1000003ull + (uint64_t) calls_in_step_;
-            const uint64_t threshold = (uint64_t) ((double) lora_dropout * 18446744073709551616.0);   // p · 2^64
-            const float scale = 1.0f / (1.0f - lora_dropout);
-            std::vector<float> mask;
-            for (size_t i = 0; i < gt.dropout_masks.size(); ++i) {
-                ggml_tensor * t = gt.dropout_masks[i];
-                if (!t) continue;
-                mask.resize((size_t) ggml_nelements(t));
-                uint64_t state = key ^ ((uint64_t) (i + 1) << 40);
-                for (float & v : mask) {
-                    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-                    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-                    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-                    v = (z ^ (z >> 31)) >= threshold ? scale : 0.0f;
-                }
-                ggml_backend_tensor_set(t, mask.data(), 0, ggml_nbytes(t));
-            }
-        }
         if (coefficients) ggml_backend_tensor_set(gt.coefficients, coeff.data(), 0, ggml_nbytes(gt.coefficients));
         const int64_t t_alloc = ggml_time_us();
         const ggml_status status = ggml_backend_sched_graph_compute(sched_, graph);
@@ -420,6 +405,46 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
     ggml_backend_sched_reset(sched_);
     ggml_free(ctx);
     return objective;
+}
+
+// The pool holds 2× the largest mask of any call so far (grown, and redrawn, when a call needs more): a mask is a
+// window of it at an offset that (seed, step, call within the step, pair) decide, so a resumed run draws the same
+// masks. Each mask is independent uniforms; two masks overlap in part of the pool, shifted. Before, the masks were
+// built on the host one value at a time and uploaded every call — n_in × tokens floats per LoRA pair (~8 MB per
+// token for a 7B with every target); the pool is 2 × the widest pair's, once (docs/native.md, "LoRA").
+void Qwen2Model::ensure_dropout_pool(int64_t largest_mask) {
+    const int64_t need = std::max<int64_t>(2 * largest_mask, 1 << 16);
+    if (dropout_pool && ggml_nelements(dropout_pool) >= need) return;
+    dropout_pool_.free();
+    dropout_pool = nullptr;
+    ggml_init_params p = {/*mem_size =*/ 2 * ggml_tensor_overhead(), nullptr, /*no_alloc =*/ true};
+    dropout_pool_.ctx = ggml_init(p);
+    ggml_tensor * pool = ggml_new_tensor_1d(dropout_pool_.ctx, GGML_TYPE_F32, need);
+    ggml_set_name(pool, "lora_dropout_pool");
+    dropout_pool_.buf = ggml_backend_alloc_ctx_tensors_from_buft(dropout_pool_.ctx, buft_);
+    if (!dropout_pool_.buf) throw NativeFailure("native.memory", "out of " + device() + " memory for the LoRA dropout pool (" +
+                                                    std::to_string(need * 4 / 1048576) + " MiB)");
+    // SplitMix64 from the seed, the top 24 bits as a float in [0, 1).
+    std::vector<float> values((size_t) need);
+    uint64_t state = options_.lora.seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull;
+    for (float & v : values) {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        v = (float) ((z ^ (z >> 31)) >> 40) * (1.0f / 16777216.0f);
+    }
+    ggml_backend_tensor_set(pool, values.data(), 0, values.size() * sizeof(float));
+    dropout_pool = pool;
+}
+
+int64_t Qwen2Model::dropout_offset(size_t pair, int64_t elements) const {
+    uint64_t z = options_.lora.seed * 0x9E3779B97F4A7C15ull + (uint64_t) step_ * 1000003ull + (uint64_t) calls_in_step_ * 7919ull +
+                 ((uint64_t) (pair + 1) << 40);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const int64_t room = ggml_nelements(dropout_pool) - elements + 1;
+    return (int64_t) (z % (uint64_t) room);
 }
 
 std::vector<std::vector<float>> Qwen2Model::logprobs(const std::vector<SequenceInput> & batch, bool reference, float temperature) {

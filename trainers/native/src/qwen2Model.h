@@ -184,6 +184,11 @@ public:
     std::unordered_map<const ggml_tensor *, ggml_tensor *> transposed;
     std::unordered_set<const ggml_tensor *> frozen_matrices;
     ggml_tensor * arange = nullptr;
+    // LoRA dropout (qwen2Model.cpp, ensure_dropout_pool): uniform [0, 1) values on the device, drawn once from the
+    // seed; each mask is a window of them at an offset hashed from (seed, step, call, pair) — made by the graph,
+    // nothing uploaded per call.
+    ggml_tensor * dropout_pool = nullptr;   // [P] f32
+    int64_t dropout_offset(size_t pair, int64_t elements) const;
 
 private:
     // qwen2Load.cpp
@@ -197,6 +202,7 @@ private:
     void create_lora();
     void create_trainable_state();
     void make_scheduler();
+    void ensure_dropout_pool(int64_t largest_mask);
     ggml_backend_sched_t scheduler_for_next_graph();
     // qwen2Model.cpp
     double run_graph(const std::vector<SequenceInput> & batch, const std::vector<std::vector<float>> * coefficients,
@@ -224,7 +230,7 @@ private:
         ggml_backend_buffer_t buf = nullptr;
         void free();
     };
-    Arena weights_, transposes_, lora_, reference_, grads_, optimizer_;
+    Arena weights_, transposes_, lora_, reference_, grads_, optimizer_, dropout_pool_;
     ggml_backend_buffer_t inputs_ = nullptr;   // every call's input tensors, placed here (grows to the largest call)
     ggml_tensor * seed_ = nullptr;          // d objective / d objective = 1 (the loss's gradient accumulator)
     ggml_tensor * adamw_params_ = nullptr;  // [7]: lr, β1, β2, ε, wd, 1/(1−β1^t), 1/(1−β2^t)
