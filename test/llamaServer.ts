@@ -53,16 +53,20 @@ export interface RunningLlamaServer {
   url: string;
   /** stderr so far (llama-server logs there). */
   log(): string;
+  /** The server's process id (its memory: /proc/<pid>/status). */
+  pid: number | undefined;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: no shutdown of its own. */
+  kill(): Promise<void>;
 }
 
 /** Starts llama-server with `model` and waits until `/health` says ready (≤ readyMs). */
 export async function startLlamaServer(
-  options: { model?: string; args?: string[]; readyMs?: number } = {},
+  options: { model?: string; args?: string[]; readyMs?: number; port?: number } = {},
 ): Promise<RunningLlamaServer> {
   const binary = await ensureLlamaServer();
   for (let attempt = 0; ; attempt += 1) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawn(
       binary,
       [
@@ -111,12 +115,18 @@ export async function startLlamaServer(
       const ok = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) })
         .then((r) => r.status === 200)
         .catch(() => false);
-      if (ok) return { port, url: `http://127.0.0.1:${port}`, log: () => log, stop };
+      const kill = async (): Promise<void> => {
+        if (!dead) {
+          child.kill("SIGKILL");
+          await exited;
+        }
+      };
+      if (ok) return { port, url: `http://127.0.0.1:${port}`, log: () => log, pid: child.pid, stop, kill };
       await new Promise((r) => setTimeout(r, 200));
     }
     await stop();
     // Another process took the port between freePort and the bind: try another.
-    if (attempt < 3 && /bind|address already in use/i.test(log)) continue;
+    if (attempt < 3 && options.port === undefined && /bind|address already in use/i.test(log)) continue;
     throw new Error(
       `llama-server did not become ready on port ${port}: ${log.trim().split("\n").slice(-8).join(" | ")}`,
     );
