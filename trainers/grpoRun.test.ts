@@ -152,6 +152,13 @@ describe("grpoPolicyOptions", () => {
     });
   });
 
+  test("recompute reaches the policy only when asked for; a non-boolean is refused", () => {
+    expect(grpoPolicyOptions({ ...base, recompute: true }, "m.gguf").recompute).toBe(true);
+    expect("recompute" in grpoPolicyOptions(base, "m.gguf")).toBe(false);
+    expect(resolveGrpoRunConfig({ model: "m.gguf" }).recompute).toBe(false);
+    expect(() => resolveGrpoRunConfig({ model: "m.gguf", recompute: "yes" } as never)).toThrow(/recompute/);
+  });
+
   test("resolveGrpoRunConfig refuses loraRank/loraAlpha beside an adapter, and the removed topK/topP", () => {
     expect(() => resolveGrpoRunConfig({ model: "m.gguf", adapter: "sft.gguf", loraRank: 8 })).toThrow(
       /apply only to a fresh adapter/,

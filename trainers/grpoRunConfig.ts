@@ -51,6 +51,8 @@ export interface GrpoRunConfig extends GrpoConfig {
   overlapScoring: boolean;
   /** Device of the policy and the sampler (NativePolicyOptions.gpu): "auto" (default), "cpu", "cuda", "vulkan", "metal". */
   gpu: GpuName;
+  /** Recompute each layer's activations in the backward (NativePolicyOptions.recompute): less memory, same gradients. Default false. */
+  recompute: boolean;
   /**
    * Reward weights by component name over DEFAULT_REWARD_COMPONENTS, e.g. `{ "value_linking": 0.2 }`
    * (rewards/weightedReward.ts). Default {} (the default mix).
@@ -77,6 +79,7 @@ export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "ad
   samplerThreads: 1,
   overlapScoring: true,
   gpu: "auto" as GpuName,
+  recompute: false,
   rewardWeights: {},
   testSuite: 3,
 });
@@ -132,6 +135,7 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
   );
   need(Number.isInteger(c.evalLimit) && c.evalLimit >= 0, "evalLimit", "an integer ≥ 0 (0 = the whole split)");
   need((GPU_CHOICES as readonly string[]).includes(c.gpu), "gpu", GPU_CHOICES.join(", "));
+  need(typeof c.recompute === "boolean", "recompute", "true or false");
   need(
     typeof c.rewardWeights === "object" &&
       c.rewardWeights !== null &&
@@ -151,7 +155,10 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
  * frozen KL reference (KL = 0 at step 0).
  */
 export function grpoPolicyOptions(
-  config: Pick<GrpoRunConfig, "adapter" | "loraRank" | "loraAlpha" | "seed" | "threads"> & { gpu?: GpuName },
+  config: Pick<GrpoRunConfig, "adapter" | "loraRank" | "loraAlpha" | "seed" | "threads"> & {
+    gpu?: GpuName;
+    recompute?: boolean;
+  },
   modelPath: string,
 ): NativePolicyOptions {
   const lora: NonNullable<NativePolicyOptions["lora"]> =
@@ -169,5 +176,6 @@ export function grpoPolicyOptions(
     lora,
     ...(config.threads > 0 ? { threads: config.threads } : {}),
     ...(config.gpu && config.gpu !== "auto" ? { gpu: config.gpu } : {}),
+    ...(config.recompute ? { recompute: true } : {}),
   };
 }

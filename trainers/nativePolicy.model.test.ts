@@ -192,6 +192,35 @@ describe("NativePolicy gradients", () => {
     expect(await objectives()).toEqual(first);
   }, 30_000);
 
+  test("activation recompute: the same gradients (dropout too) from each layer's input, a smaller compute buffer", async () => {
+    const batch = makeBatch(23);
+    const c = coefficientsFor(batch);
+    const run = async (recompute: boolean) => {
+      const policy = await NativePolicy.create({
+        modelPath: tiedPath,
+        recompute,
+        lora: { rank: 4, alpha: 8, dropout: 0.3, seed: 4 },
+      });
+      try {
+        randomizeLoraB(policy, 0.5);
+        const { objective } = await policy.accumulateGradients(batch, c);
+        const grads = policy.trainableNames().map((n) => policy.getGrad(n));
+        return { objective, grads, mib: policy.info().computeBufferMiB };
+      } finally {
+        await policy.dispose();
+      }
+    };
+    const kept = await run(false);
+    const again = await run(true);
+    expect(again.objective).toBe(kept.objective);
+    for (let i = 0; i < kept.grads.length; i++) {
+      const g = again.grads[i]!;
+      const r = kept.grads[i]!;
+      expect(Math.hypot(...g.map((x, j) => x - r[j]!)) / Math.max(Math.hypot(...r), 1e-30)).toBeLessThan(1e-6);
+    }
+    expect(again.mib).toBeLessThan(kept.mib);
+  }, 30_000);
+
   test("two ggml threads give the one-thread log-probs and gradients; a bad thread count is refused", async () => {
     const policy = await NativePolicy.create({ modelPath: tiedPath, lora: { rank: 2, alpha: 4 }, threads: 1 });
     try {

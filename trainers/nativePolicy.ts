@@ -83,6 +83,12 @@ export interface NativePolicyOptions {
    * Default: as many as fit 16 MiB (27 for Qwen's 151,936-token vocabulary). Results do not depend on it.
    */
   headChunk?: number;
+  /**
+   * Recompute each layer's activations in the backward from the layer's input instead of keeping them from the
+   * forward: the compute buffer holds the layers' inputs and one layer's activations instead of every layer's
+   * (docs/native.md, "Activation recompute"). Same gradients; a second forward's compute. Default false.
+   */
+  recompute?: boolean;
 }
 
 export type NativePolicyInfo = AddonPolicyInfo;
@@ -144,6 +150,7 @@ export class NativePolicy implements PolicyBackend {
         sharePrompts: options.sharePrompts ?? "auto",
         cpuBlas: options.cpuBlas ?? true,
         ...(options.headChunk === undefined ? {} : { headChunk: options.headChunk }),
+        ...(options.recompute ? { recompute: true } : {}),
         lora: withLoraDefaults(options),
       });
       return new NativePolicy(native, options.modelPath);

@@ -46,6 +46,8 @@ export interface DeviceCheckReport {
   coefficientFunctionDelta: number;
   /** LoRA dropout 0.3: rel-L2 of the device's gradients vs the CPU's (the masks are made on the device from the same seed). */
   dropoutVsCpu: number;
+  /** Activation recompute on the device: rel-L2 of its gradients vs the kept activations' (the same graph, recomputed). */
+  recomputeDelta: number;
   /** Mean |Δ log p| vs node-llama-cpp on the same device, and on the CPU. */
   logprobDelta: number;
   logprobDeltaCpu: number;
@@ -134,6 +136,24 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
         dropoutVsCpu = Math.max(dropoutVsCpu, Math.hypot(...g.map((x, i) => x - reference[i]!)) / norm);
       }
     }
+    let recomputeDelta = 0;
+    {
+      const p = await NativePolicy.create({
+        modelPath: tied.path,
+        gpu,
+        recompute: true,
+        lora: { rank: 4, alpha: 8, seed: 1 },
+        ...chunking(gpu),
+      });
+      randomizeLoraB(p, 0.2);
+      await p.accumulateGradients(onDevice.batch, onDevice.c);
+      for (const [name, g] of onDevice.grads) {
+        const other = p.getGrad(name);
+        const norm = Math.max(Math.hypot(...g), 1e-30);
+        recomputeDelta = Math.max(recomputeDelta, Math.hypot(...other.map((x, i) => x - g[i]!)) / norm);
+      }
+      await p.dispose();
+    }
     const lastLayer = onDevice.policy.trainableNames().filter((n) => n.startsWith(`blk.${DIMS.layers - 1}.`));
     const gradientError =
       options.fd === false ? null : await worstGradientError(onDevice.policy, lastLayer, onDevice.batch, onDevice.c, 2);
@@ -159,6 +179,7 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
       gradientVsCpu,
       coefficientFunctionDelta,
       dropoutVsCpu,
+      recomputeDelta,
       logprobDelta: meanAbsDelta(await llamaLogprobs(untied.path, batch, { adapter, gpu }), ours),
       logprobDeltaCpu: meanAbsDelta(await llamaLogprobs(untied.path, batch, { adapter, gpu: "cpu" }), ours),
       seconds: (performance.now() - started) / 1000,
@@ -181,6 +202,7 @@ export function deviceCheckFailures(report: DeviceCheckReport, precision: "f32" 
     ["gradientVsCpu", report.gradientVsCpu, f32 ? 1e-3 : 3e-2],
     ["coefficientFunctionDelta", report.coefficientFunctionDelta, 1e-5],
     ["dropoutVsCpu", report.dropoutVsCpu, f32 ? 1e-3 : 3e-2],
+    ["recomputeDelta", report.recomputeDelta, 1e-5],
     ["logprobDelta", report.logprobDelta, f32 ? 1e-3 : 5e-3],
     ["logprobDeltaCpu", f32 ? report.logprobDeltaCpu : null, 1e-3],
   ];

@@ -44,6 +44,8 @@ export interface AddonLoadOptions {
   cpuBlas?: boolean;
   /** Positions the output head scores at once (its [V, m] tensors); default as many as fit 16 MiB. */
   headChunk?: number;
+  /** Training: recompute each layer's activations in the backward from the layer's input (less memory). */
+  recompute?: boolean;
   lora?: {
     /** r; default 8, or the adapter's (initPath). */
     rank?: number;
@@ -88,6 +90,8 @@ export interface AddonPolicyInfo {
   deviceNodeShare: number | null;
   /** Backend splits of the last graph (1 = everything on one backend). */
   graphSplits: number;
+  /** The scheduler's compute buffer on the device after the last graph, MiB (grows to the largest graph). */
+  computeBufferMiB: number;
   /** A GPU device's memory in use (by every user of the device) and its size; null on the CPU. */
   deviceMemory: { usedMiB: number; totalMiB: number } | null;
   /** The last call's layout: B sequences in R rows of T tokens (R < B: sequences shared a prompt row). */

@@ -108,6 +108,7 @@ Napi::Value AddonPolicy::Load(const Napi::CallbackInfo & info) {
     if (o.Get("sharePrompts").IsString()) options->share_prompts = o.Get("sharePrompts").As<Napi::String>().Utf8Value();
     if (o.Get("cpuBlas").IsBoolean()) options->cpu_blas = o.Get("cpuBlas").As<Napi::Boolean>().Value();
     if (o.Get("headChunk").IsNumber()) options->head_chunk = o.Get("headChunk").As<Napi::Number>().Int64Value();
+    if (o.Get("recompute").IsBoolean()) options->recompute = o.Get("recompute").As<Napi::Boolean>().Value();
     if (o.Get("lora").IsObject()) {
         Napi::Object l = o.Get("lora").As<Napi::Object>();
         if (l.Get("rank").IsNumber()) {
@@ -245,6 +246,7 @@ Napi::Value AddonPolicy::Info(const Napi::CallbackInfo & info) {
     const PlacementReport & placed = m.placement();
     o.Set("deviceNodeShare", placed.n_nodes == 0 ? env.Null() : Napi::Number::New(env, (double) placed.n_on_device / placed.n_nodes));
     o.Set("graphSplits", Napi::Number::New(env, placed.n_splits));
+    o.Set("computeBufferMiB", Napi::Number::New(env, (double) placed.compute_bytes / 1048576.0));
     Napi::Object layout = Napi::Object::New(env);
     layout.Set("sequences", placed.n_sequences);
     layout.Set("rows", placed.n_rows);

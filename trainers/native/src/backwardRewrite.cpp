@@ -28,6 +28,10 @@
 // computed as it is; rewritten mul_mats ask for f32 accumulation (GPU backends would round gradients to f16).
 #include "backwardRewrite.h"
 
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
 #include "cpuBlas.h"
 
 namespace glrl {
@@ -115,6 +119,62 @@ void recompute_in_backward(ggml_context * ctx, ggml_cgraph * graph, int n_forwar
             if (it == again.end()) it = again.emplace(src, ggml_glu_split(ctx, src->src[0], src->src[1], ggml_get_glu_op(src))).first;
             src = it->second;
         }
+    }
+}
+
+void recompute_layers(ggml_context * ctx, ggml_cgraph * graph, int n_forward, const std::vector<ggml_tensor *> & checkpoints) {
+    std::unordered_map<const ggml_tensor *, int> index;
+    for (int i = 0; i < n_forward; ++i) index[ggml_graph_node(graph, i)] = i;
+    int first = n_forward, last = -1;
+    for (const ggml_tensor * c : checkpoints) {
+        auto it = index.find(c);
+        if (it == index.end()) continue;
+        first = std::min(first, it->second);
+        last = std::max(last, it->second);
+    }
+    if (last < 0) return;
+    const std::unordered_set<const ggml_tensor *> kept(checkpoints.begin(), checkpoints.end());
+    std::unordered_map<const ggml_tensor *, ggml_tensor *> copies;
+    std::function<ggml_tensor *(ggml_tensor *)> again;
+    // Sources of `to` = again(sources of `from`). A view's view_src is its chain's root, not its parent: the root
+    // is taken from the source that shares it (src[0] for view ops, src[1] for cpy), so that a copied root is
+    // always reached through the sources (else the scheduler never places it).
+    auto relink = [&](ggml_tensor * to, const ggml_tensor * from) {
+        ggml_tensor * const * before = from->src;
+        ggml_tensor * sources[GGML_MAX_SRC];
+        for (int s = 0; s < GGML_MAX_SRC; ++s) sources[s] = again(before[s]);
+        if (from->view_src) {
+            int shared = -1;
+            for (int s = 0; s < GGML_MAX_SRC && shared < 0; ++s) {
+                if (before[s] && (before[s]->view_src ? before[s]->view_src : before[s]) == from->view_src) shared = s;
+            }
+            to->view_src = shared >= 0 ? (sources[shared]->view_src ? sources[shared]->view_src : sources[shared]) : from->view_src;
+        }
+        std::copy(std::begin(sources), std::end(sources), std::begin(to->src));
+    };
+    again = [&](ggml_tensor * t) -> ggml_tensor * {
+        // Trained parameters are graph nodes with op NONE (ggml lists them so): they, and anything already holding
+        // memory, stay.
+        if (!t || kept.count(t) || t->op == GGML_OP_NONE || t->buffer || t->data) return t;
+        auto it = index.find(t);
+        if (it == index.end() || it->second <= first || it->second > last) return t;
+        auto done = copies.find(t);
+        if (done != copies.end()) return done->second;
+        ggml_tensor * r = ggml_new_tensor(ctx, t->type, GGML_MAX_DIMS, t->ne);
+        std::memcpy(r->nb, t->nb, sizeof(t->nb));
+        r->op = t->op;
+        std::memcpy(r->op_params, t->op_params, sizeof(t->op_params));
+        r->flags = t->flags & ~(GGML_TENSOR_FLAG_OUTPUT | GGML_TENSOR_FLAG_PARAM | GGML_TENSOR_FLAG_LOSS);
+        r->view_offs = t->view_offs;
+        ggml_format_name(r, "%.50s (again)", t->name);
+        copies.emplace(t, r);
+        relink(r, t);
+        return r;
+    };
+    for (int i = n_forward; i < ggml_graph_n_nodes(graph); ++i) {
+        ggml_tensor * node = ggml_graph_node(graph, i);
+        ggml_tensor saved = *node;
+        relink(node, &saved);
     }
 }
 

@@ -23,6 +23,14 @@ struct FrozenWeights {
 // from its inputs instead, which the backward keeps anyway: the forward's [F, T] output is freed after the forward.
 void recompute_in_backward(ggml_context * ctx, ggml_cgraph * graph, int n_forward);
 
+// Activation recompute (docs/native.md, "Activation recompute"): every forward node strictly between the first and
+// the last checkpoint (each layer's input; the last layer's output) that a backward node reads is replaced, for
+// the backward, by a copy computed again from the checkpoints — copies of its forward sources, recursively, down to
+// checkpoints, weights and inputs. The originals' last use is then in the forward, so the allocator frees them
+// there; the copies of a layer are computed just before that layer's backward needs them (graph order follows the
+// sources). Subsumes recompute_in_backward.
+void recompute_layers(ggml_context * ctx, ggml_cgraph * graph, int n_forward, const std::vector<ggml_tensor *> & checkpoints);
+
 // Where the graph runs: a GPU backend, or the CPU with or without OpenBLAS (cpuBlas.h).
 enum class ProductTarget { gpu, cpu, cpu_blas };
 

@@ -220,6 +220,7 @@ GraphTensors build_qwen2_graph(ggml_context * ctx, const Qwen2Model & model, con
 
     for (int il = 0; il < hp.n_layer; ++il) {
         const Qwen2Layer & L = model.layers[il];
+        g.checkpoints.push_back(x);
         ggml_tensor * h = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.attn_norm);
 
         ggml_tensor * q = linear(ctx, model, L.wq, L.bq, h, "attn_q", il, pairs, g);   // [H·D, T·R]
@@ -265,6 +266,7 @@ GraphTensors build_qwen2_graph(ggml_context * ctx, const Qwen2Model & model, con
         x = ggml_add(ctx, x, linear(ctx, model, L.w_down, nullptr, act, "ffn_down", il, pairs, g));
     }
 
+    g.checkpoints.push_back(x);
     // Only the M positions that predict a completion token reach the [V, ·] head (x is the last layer's there).
     ggml_tensor * h = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), model.output_norm);   // [E, M]
     g.head = build_head(ctx, model.output ? model.output : model.tok_embd, h, g.targets, temperature, head_chunk);

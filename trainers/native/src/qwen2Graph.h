@@ -49,6 +49,8 @@ struct GraphTensors {
     // LoRA dropout keep-masks, one per pair in model.lora order: [n_in, T·R], 0 or 1, computed on the device from a
     // window of model.dropout_pool (training with dropout only); the branch input is x ⊙ keep / (1 − p)
     std::vector<ggml_tensor *> dropout_masks;
+    // Each layer's input and the last layer's output: what activation recompute keeps (backwardRewrite.h).
+    std::vector<ggml_tensor *> checkpoints;
     // Every input above, in one list (they are allocated together in a device buffer).
     std::vector<ggml_tensor *> inputs;
 };

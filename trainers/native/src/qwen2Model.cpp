@@ -292,7 +292,8 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
                 }
             }
             ggml_build_backward_expand(ctx, graph, accs.data());
-            recompute_in_backward(ctx, graph, n_forward);
+            if (options_.recompute) recompute_layers(ctx, graph, n_forward, gt.checkpoints);
+            else recompute_in_backward(ctx, graph, n_forward);
             // The head's backward, written out after the autodiff (which saw its placeholder as a constant): the
             // placeholder becomes a copy of the chunks' gradients.
             build_head_backward(ctx, gt.head, gt.head_coefficients, /*recompute =*/ coefficient_fn != nullptr);
@@ -348,7 +349,8 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
                 std::to_string(packed.n_rows) + " rows × " + std::to_string(packed.n_tokens) + " tokens); use smaller batches");
         }
         ggml_backend_t on_device = gpu_backend_ ? gpu_backend_ : cpu_backend_;
-        placement_ = {ggml_graph_n_nodes(graph), 0, ggml_backend_sched_get_n_splits(sched_), (int) batch.size(), packed.n_rows, packed.n_tokens};
+        placement_ = {ggml_graph_n_nodes(graph), 0, ggml_backend_sched_get_n_splits(sched_), (int) batch.size(), packed.n_rows, packed.n_tokens,
+                      ggml_backend_sched_get_buffer_size(sched_, on_device)};
         for (int i = 0; i < placement_.n_nodes; ++i) {
             if (ggml_backend_sched_get_tensor_backend(sched_, ggml_graph_node(graph, i)) == on_device) ++placement_.n_on_device;
         }

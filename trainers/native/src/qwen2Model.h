@@ -83,6 +83,7 @@ struct ModelOptions {
     std::string share_prompts = "auto";  // "auto" | "always" | "never": one row per shared prompt (qwen2Graph.cpp)
     bool cpu_blas = true;             // on the CPU, f32 products through OpenBLAS when it is installed (cpuBlas.h)
     int64_t head_chunk = 0;           // positions the output head scores at once at most (qwen2Head.h); 0 = by budget
+    bool recompute = false;           // training: each layer's activations recomputed in the backward from its input
     LoraOptions lora;
     int n_threads = 2;
 };
@@ -110,6 +111,7 @@ struct TrainableTensor {
 struct PlacementReport {
     int n_nodes = 0, n_on_device = 0, n_splits = 0;
     int n_sequences = 0, n_rows = 0, n_row_tokens = 0;   // B, R, T
+    size_t compute_bytes = 0;                            // the scheduler's compute buffer on the device
 };
 
 class Qwen2Model {
