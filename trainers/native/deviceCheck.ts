@@ -38,6 +38,8 @@ export interface DeviceCheckReport {
   /** Share of the training graph's nodes on the device, and the scheduler's splits. */
   nodeShare: number;
   splits: number;
+  /** The ops of the training graph's nodes the scheduler left on the CPU (empty on a full-device graph). */
+  cpuOps: string[];
   /** Worst rel-L2 of analytic vs central-difference gradients (null without `fd`). */
   gradientError: number | null;
   /** Worst rel-L2 of the device's analytic gradients vs the CPU's. */
@@ -175,6 +177,7 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
       device: info.device,
       nodeShare: info.deviceNodeShare ?? 0,
       splits: info.graphSplits,
+      cpuOps: info.cpuOps,
       gradientError,
       gradientVsCpu,
       coefficientFunctionDelta,
@@ -209,6 +212,8 @@ export function deviceCheckFailures(report: DeviceCheckReport, precision: "f32" 
   const failures = bounds
     .filter(([, value, bound]) => value !== null && !(value <= bound))
     .map(([name, value, bound]) => `${name} ${value} > ${bound}`);
+  if (report.gpu !== "cpu" && report.splits !== 1)
+    failures.push(`graph splits ${report.splits} ≠ 1 (ops on the CPU: ${report.cpuOps.join(", ") || "none listed"})`);
   if (report.gpu !== "cpu" && !(report.nodeShare >= 0.9))
     failures.push(`nodeShare ${report.nodeShare} < 0.9 (CPU fallback)`);
   return failures;

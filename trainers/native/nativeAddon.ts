@@ -92,6 +92,8 @@ export interface AddonPolicyInfo {
   graphSplits: number;
   /** The scheduler's compute buffer on the device after the last graph, MiB (grows to the largest graph). */
   computeBufferMiB: number;
+  /** With a GPU: the ops (ggml_op_desc) of the last graph's nodes the scheduler left on the CPU; [] = none. */
+  cpuOps: string[];
   /** A GPU device's memory in use (by every user of the device) and its size; null on the CPU. */
   deviceMemory: { usedMiB: number; totalMiB: number } | null;
   /** The last call's layout: B sequences in R rows of T tokens (R < B: sequences shared a prompt row). */

@@ -247,6 +247,9 @@ Napi::Value AddonPolicy::Info(const Napi::CallbackInfo & info) {
     o.Set("deviceNodeShare", placed.n_nodes == 0 ? env.Null() : Napi::Number::New(env, (double) placed.n_on_device / placed.n_nodes));
     o.Set("graphSplits", Napi::Number::New(env, placed.n_splits));
     o.Set("computeBufferMiB", Napi::Number::New(env, (double) placed.compute_bytes / 1048576.0));
+    Napi::Array cpu_ops = Napi::Array::New(env);
+    for (const std::string & op : placed.cpu_ops) cpu_ops.Set(cpu_ops.Length(), op);
+    o.Set("cpuOps", cpu_ops);
     Napi::Object layout = Napi::Object::New(env);
     layout.Set("sequences", placed.n_sequences);
     layout.Set("rows", placed.n_rows);

@@ -350,9 +350,14 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
         }
         ggml_backend_t on_device = gpu_backend_ ? gpu_backend_ : cpu_backend_;
         placement_ = {ggml_graph_n_nodes(graph), 0, ggml_backend_sched_get_n_splits(sched_), (int) batch.size(), packed.n_rows, packed.n_tokens,
-                      ggml_backend_sched_get_buffer_size(sched_, on_device)};
+                      ggml_backend_sched_get_buffer_size(sched_, on_device), {}};
         for (int i = 0; i < placement_.n_nodes; ++i) {
-            if (ggml_backend_sched_get_tensor_backend(sched_, ggml_graph_node(graph, i)) == on_device) ++placement_.n_on_device;
+            ggml_tensor * node = ggml_graph_node(graph, i);
+            if (ggml_backend_sched_get_tensor_backend(sched_, node) == on_device) ++placement_.n_on_device;
+            else if (gpu_backend_ && node->op != GGML_OP_VIEW && node->op != GGML_OP_RESHAPE && node->op != GGML_OP_PERMUTE &&
+                     node->op != GGML_OP_TRANSPOSE) {
+                placement_.cpu_ops.insert(ggml_op_desc(node));
+            }
         }
 
         ggml_backend_tensor_set(gt.tokens, packed.tokens.data(), 0, ggml_nbytes(gt.tokens));

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -112,6 +113,7 @@ struct PlacementReport {
     int n_nodes = 0, n_on_device = 0, n_splits = 0;
     int n_sequences = 0, n_rows = 0, n_row_tokens = 0;   // B, R, T
     size_t compute_bytes = 0;                            // the scheduler's compute buffer on the device
+    std::set<std::string> cpu_ops;                       // with a GPU: the ops of the nodes the scheduler left on the CPU
 };
 
 class Qwen2Model {
