@@ -19,7 +19,7 @@ export interface AskOutcome {
   server: number;
   ms: number;
   /** answered: SQL came back; refused: a tool error (isError), or an answer whose `error` says why it has no SQL
-   * (a failed model call: the agent's nodes catch failures) or without SQL (its warnings say why); lost: the call
+   * (a failed model call: the agent's nodes catch failures) or without SQL (its explanation says why); lost: the call
    * itself threw (no answer at all). */
   kind: "answered" | "refused" | "lost";
   detail: string;
@@ -87,10 +87,10 @@ async function ask(client: Client, server: number, question: string): Promise<As
     const answer = JSON.parse(text) as {
       sql?: string | null;
       error?: { code?: string; message?: string } | null;
-      warnings?: string[];
+      explanation?: string;
     };
     if (answer.error) return { server, ms, kind: "refused", detail: `${answer.error.code}: ${answer.error.message}` };
-    if (!answer.sql) return { server, ms, kind: "refused", detail: `no SQL: ${(answer.warnings ?? []).join("; ")}` };
+    if (!answer.sql) return { server, ms, kind: "refused", detail: `no SQL: ${answer.explanation ?? ""}` };
     return { server, ms, kind: "answered", detail: answer.sql };
   } catch (error) {
     return { server, ms: performance.now() - started, kind: "lost", detail: String(error) };
