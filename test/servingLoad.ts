@@ -4,16 +4,14 @@
  * sending `ask` calls to both at once. Then the model server is killed in the middle of a burst and started again on
  * the same port. bench/servingLoad.ts prints the numbers; test/servingLoad.model.test.ts asserts them.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { loadDataset } from "../data/loadDataset.js";
-import { freePort, type RunningLlamaServer, startLlamaServer } from "./llamaServer.js";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+import { type RunningLlamaServer, startLlamaServer } from "./llamaServer.js";
+import { startMcpHttp, stopChild } from "./mcpHttp.js";
 
 export interface AskOutcome {
   server: number;
@@ -52,24 +50,6 @@ function peakRssMiB(pid: number | undefined): number {
   } catch {
     return 0;
   }
-}
-
-async function startMcp(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["bin/gl-rl.mjs", "mcp", "--http", String(port), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on("data", (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-20_000);
-      const m = /listening on (\S+)/.exec(log);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`gl-rl mcp --http exited ${code}: ${log}`)));
-  });
-  return { child, url };
 }
 
 async function ask(client: Client, server: number, question: string): Promise<AskOutcome> {
@@ -127,7 +107,7 @@ export async function runServingLoad(
   try {
     for (let i = 0; i < 2; i++) {
       mcps.push(
-        await startMcp(["--model", `openai:${llama.url}`, "--checkpointer", checkpointer, "--timeout", "120000"]),
+        await startMcpHttp(["--model", `openai:${llama.url}`, "--checkpointer", checkpointer, "--timeout", "120000"]),
       );
       const client = new Client({ name: `gl-rl-load-${i}`, version: "1.0.0" });
       await client.connect(new StreamableHTTPClientTransport(new URL(mcps[i]!.url)));
@@ -168,13 +148,7 @@ export async function runServingLoad(
     };
   } finally {
     for (const client of clients) await client.close().catch(() => undefined);
-    for (const m of mcps) {
-      if (m.child.exitCode === null) {
-        const exited = new Promise((r) => m.child.once("exit", r));
-        m.child.kill("SIGTERM");
-        await exited;
-      }
-    }
+    for (const m of mcps) await stopChild(m.child);
     await llama?.stop();
   }
 }

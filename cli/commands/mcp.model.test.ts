@@ -1,6 +1,5 @@
 // `gl-rl mcp` through the real binary and the MCP SDK's own client: stdio (the client spawns the server) and
 // streamable HTTP (token and Host/Origin checks, both ways). Tiny demo model, demo PGlite database.
-import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
@@ -8,7 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { freePort } from "../../test/llamaServer.js";
+import { startMcpHttp, stopChild } from "../../test/mcpHttp.js";
 import { runGlRl } from "../runGlRl.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -115,36 +114,6 @@ describe("gl-rl mcp over stdio", () => {
   });
 });
 
-/** Starts `gl-rl mcp --http` and resolves once it logs that it listens. */
-async function startHttp(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["bin/gl-rl.mjs", "mcp", "--http", String(port), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on("data", (chunk: Buffer) => {
-      log += chunk.toString();
-      const m = /listening on (\S+)/.exec(log);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`gl-rl mcp --http exited ${code}: ${log}`)));
-  });
-  return { child, url };
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
-
 /** An MCP initialize POST; node:http, because fetch may not set Host (a forbidden header there). */
 const initialize = (url: string, headers: Record<string, string>) =>
   new Promise<{ status: number }>((resolve, reject) => {
@@ -171,7 +140,7 @@ const initialize = (url: string, headers: Record<string, string>) =>
 
 describe("gl-rl mcp --http", () => {
   test("loopback without a token: the SDK client calls tools; a foreign Host or Origin is refused (403)", async () => {
-    const { child, url } = await startHttp([]);
+    const { child, url } = await startMcpHttp([]);
     try {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
       const client = new Client({ name: "gl-rl-test", version: "1.0.0" });
@@ -186,13 +155,13 @@ describe("gl-rl mcp --http", () => {
       expect((await initialize(url, { host: "evil.example:80" })).status).toBe(403);
       expect((await initialize(url, { origin: "http://evil.example" })).status).toBe(403);
     } finally {
-      await stop(child);
+      await stopChild(child);
     }
   }, 120_000);
 
   test("with GL_RL_MCP_TOKEN: 401 without or with a wrong token, the tools with the right one", async () => {
     const token = "t0k3n-for-the-test-0123456789";
-    const { child, url } = await startHttp([], { GL_RL_MCP_TOKEN: token });
+    const { child, url } = await startMcpHttp([], { GL_RL_MCP_TOKEN: token });
     try {
       expect((await initialize(url, {})).status).toBe(401);
       expect((await initialize(url, { authorization: "Bearer wrong" })).status).toBe(401);
@@ -207,7 +176,7 @@ describe("gl-rl mcp --http", () => {
       expect((result.structuredContent as { rows: Json[] }).rows).toEqual([{ one: 1 }]);
       await client.close();
     } finally {
-      await stop(child);
+      await stopChild(child);
     }
   }, 120_000);
 

@@ -26,6 +26,7 @@ import {
   meanAbsDelta,
   randomizeLoraB,
   sampleBatch,
+  worstRelativeL2,
   sampleCoefficients,
   worstGradientError,
 } from "./policyChecks.js";
@@ -61,8 +62,19 @@ const DIMS = { embedding: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, context:
 /** The device's policies score the head 2 positions at a time (several chunks run there), the CPU's all at once. */
 const chunking = (gpu: PolicyDevice): { headChunk?: number } => (gpu === "cpu" ? {} : { headChunk: 2 });
 
-async function gradients(modelPath: string, gpu: PolicyDevice, vocab: number) {
-  const policy = await NativePolicy.create({ modelPath, gpu, lora: { rank: 4, alpha: 8, seed: 1 }, ...chunking(gpu) });
+async function gradients(
+  modelPath: string,
+  gpu: PolicyDevice,
+  vocab: number,
+  options: { dropout?: number; recompute?: boolean } = {},
+) {
+  const policy = await NativePolicy.create({
+    modelPath,
+    gpu,
+    lora: { rank: 4, alpha: 8, seed: 1, ...(options.dropout ? { dropout: options.dropout } : {}) },
+    ...(options.recompute ? { recompute: true } : {}),
+    ...chunking(gpu),
+  });
   randomizeLoraB(policy, 0.2);
   const batch = sampleBatch(7, vocab);
   const c = sampleCoefficients(batch);
@@ -92,12 +104,7 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
     const info = onDevice.policy.info();
     const onCpu = await gradients(tied.path, "cpu", tied.vocabSize);
     await onCpu.policy.dispose();
-    let gradientVsCpu = 0;
-    for (const [name, g] of onDevice.grads) {
-      const reference = onCpu.grads.get(name)!;
-      const norm = Math.max(Math.hypot(...reference), 1e-30);
-      gradientVsCpu = Math.max(gradientVsCpu, Math.hypot(...g.map((x, i) => x - reference[i]!)) / norm);
-    }
+    const gradientVsCpu = worstRelativeL2(onDevice.grads, onCpu.grads);
     // The same gradient with the coefficients computed from the forward of the same graph.
     const viaFunction = await NativePolicy.create({
       modelPath: tied.path,
@@ -107,55 +114,20 @@ export async function checkDevice(gpu: PolicyDevice, options: { fd?: boolean } =
     });
     randomizeLoraB(viaFunction, 0.2);
     await viaFunction.accumulateGradients(onDevice.batch, () => onDevice.c);
-    let coefficientFunctionDelta = 0;
-    for (const [name, g] of onDevice.grads) {
-      const other = viaFunction.getGrad(name);
-      const norm = Math.max(Math.hypot(...g), 1e-30);
-      coefficientFunctionDelta = Math.max(
-        coefficientFunctionDelta,
-        Math.hypot(...other.map((x, i) => x - g[i]!)) / norm,
-      );
-    }
+    const coefficientFunctionDelta = worstRelativeL2(
+      new Map(viaFunction.trainableNames().map((n) => [n, viaFunction.getGrad(n)])),
+      onDevice.grads,
+    );
     await viaFunction.dispose();
-    let dropoutVsCpu = 0;
-    {
-      const grads: Map<string, Float32Array>[] = [];
-      for (const where of [gpu, "cpu"] as PolicyDevice[]) {
-        const p = await NativePolicy.create({
-          modelPath: tied.path,
-          gpu: where,
-          lora: { rank: 4, alpha: 8, seed: 1, dropout: 0.3 },
-          ...chunking(where),
-        });
-        randomizeLoraB(p, 0.2);
-        await p.accumulateGradients(onDevice.batch, onDevice.c);
-        grads.push(new Map(p.trainableNames().map((n) => [n, p.getGrad(n)])));
-        await p.dispose();
-      }
-      for (const [name, g] of grads[0]!) {
-        const reference = grads[1]!.get(name)!;
-        const norm = Math.max(Math.hypot(...reference), 1e-30);
-        dropoutVsCpu = Math.max(dropoutVsCpu, Math.hypot(...g.map((x, i) => x - reference[i]!)) / norm);
-      }
-    }
-    let recomputeDelta = 0;
-    {
-      const p = await NativePolicy.create({
-        modelPath: tied.path,
-        gpu,
-        recompute: true,
-        lora: { rank: 4, alpha: 8, seed: 1 },
-        ...chunking(gpu),
-      });
-      randomizeLoraB(p, 0.2);
-      await p.accumulateGradients(onDevice.batch, onDevice.c);
-      for (const [name, g] of onDevice.grads) {
-        const other = p.getGrad(name);
-        const norm = Math.max(Math.hypot(...g), 1e-30);
-        recomputeDelta = Math.max(recomputeDelta, Math.hypot(...other.map((x, i) => x - g[i]!)) / norm);
-      }
-      await p.dispose();
-    }
+    // Dropout masks made on the device from the seed must be the CPU's; recompute must give the kept activations' gradients.
+    const dropped = [
+      await gradients(tied.path, gpu, tied.vocabSize, { dropout: 0.3 }),
+      await gradients(tied.path, "cpu", tied.vocabSize, { dropout: 0.3 }),
+    ] as const;
+    const recomputed = await gradients(tied.path, gpu, tied.vocabSize, { recompute: true });
+    for (const run of [...dropped, recomputed]) await run.policy.dispose();
+    const dropoutVsCpu = worstRelativeL2(dropped[0].grads, dropped[1].grads);
+    const recomputeDelta = worstRelativeL2(recomputed.grads, onDevice.grads);
     const lastLayer = onDevice.policy.trainableNames().filter((n) => n.startsWith(`blk.${DIMS.layers - 1}.`));
     const gradientError =
       options.fd === false ? null : await worstGradientError(onDevice.policy, lastLayer, onDevice.batch, onDevice.c, 2);
@@ -278,14 +250,10 @@ export async function checkQuantized(gpu: PolicyDevice): Promise<QuantizedCheck[
       }
       const logprobDelta = meanAbsDelta(await llamaLogprobs(path, batch, { adapter, gpu }), ours);
       const f32 = await NativePolicy.create({ modelPath: reference, gpu, lora: { initPath: adapter } });
-      let gradientVsF32 = 0;
+      let gradientVsF32: number;
       try {
         await f32.accumulateGradients(batch, c);
-        for (const [name, g] of grads) {
-          const r = f32.getGrad(name);
-          const norm = Math.max(Math.hypot(...r), 1e-30);
-          gradientVsF32 = Math.max(gradientVsF32, Math.hypot(...g.map((x, i) => x - r[i]!)) / norm);
-        }
+        gradientVsF32 = worstRelativeL2(grads, new Map(f32.trainableNames().map((n) => [n, f32.getGrad(n)])));
       } finally {
         await f32.dispose();
       }

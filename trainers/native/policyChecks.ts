@@ -134,6 +134,17 @@ export async function llamaLogprobs(
   }
 }
 
+/** Worst ‖v − r‖ / ‖r‖ over the tensors of `reference` (by name; every one must be in `values`). */
+export function worstRelativeL2(values: Map<string, Float32Array>, reference: Map<string, Float32Array>): number {
+  let worst = 0;
+  for (const [name, r] of reference) {
+    const v = values.get(name);
+    if (!v || v.length !== r.length) return Infinity;
+    worst = Math.max(worst, Math.hypot(...v.map((x, i) => x - r[i]!)) / Math.max(Math.hypot(...r), 1e-30));
+  }
+  return worst;
+}
+
 /** Mean |a − b| over every entry of two [B][C_b] arrays of equal shapes (Infinity when the shapes differ). */
 export function meanAbsDelta(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
   let sum = 0;

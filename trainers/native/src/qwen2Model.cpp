@@ -414,10 +414,17 @@ double Qwen2Model::run_graph(const std::vector<SequenceInput> & batch, const std
     return objective;
 }
 
+// SplitMix64's output function: a well-mixed 64-bit value from a counter or a key.
+static uint64_t splitmix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 // The pool holds 2× the largest mask of any call so far (grown, and redrawn, when a call needs more): a mask is a
 // window of it at an offset that (seed, step, call within the step, pair) decide, so a resumed run draws the same
 // masks. Each mask is independent uniforms; two masks overlap in part of the pool, shifted. Before, the masks were
-// built on the host one value at a time and uploaded every call — n_in × tokens floats per LoRA pair (~8 MB per
+// built on the host one value at a time and uploaded every call — n_in × tokens floats per LoRA pair (~4.5 MB per
 // token for a 7B with every target); the pool is 2 × the widest pair's, once (docs/native.md, "LoRA").
 void Qwen2Model::ensure_dropout_pool(int64_t largest_mask) {
     const int64_t need = std::max<int64_t>(2 * largest_mask, 1 << 16);
@@ -434,22 +441,14 @@ void Qwen2Model::ensure_dropout_pool(int64_t largest_mask) {
     // SplitMix64 from the seed, the top 24 bits as a float in [0, 1).
     std::vector<float> values((size_t) need);
     uint64_t state = options_.lora.seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull;
-    for (float & v : values) {
-        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        v = (float) ((z ^ (z >> 31)) >> 40) * (1.0f / 16777216.0f);
-    }
+    for (float & v : values) v = (float) (splitmix64(state += 0x9E3779B97F4A7C15ull) >> 40) * (1.0f / 16777216.0f);
     ggml_backend_tensor_set(pool, values.data(), 0, values.size() * sizeof(float));
     dropout_pool = pool;
 }
 
 int64_t Qwen2Model::dropout_offset(size_t pair, int64_t elements) const {
-    uint64_t z = options_.lora.seed * 0x9E3779B97F4A7C15ull + (uint64_t) step_ * 1000003ull + (uint64_t) calls_in_step_ * 7919ull +
-                 ((uint64_t) (pair + 1) << 40);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    const uint64_t z = splitmix64(options_.lora.seed * 0x9E3779B97F4A7C15ull + (uint64_t) step_ * 1000003ull +
+                                  (uint64_t) calls_in_step_ * 7919ull + ((uint64_t) (pair + 1) << 40));
     const int64_t room = ggml_nelements(dropout_pool) - elements + 1;
     return (int64_t) (z % (uint64_t) room);
 }
