@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { createServer } from "node:http";
 import { loadDataset } from "../data/loadDataset.js";
-import { AbortError, ModelError, TimeoutError } from "../errors.js";
+import { AbortError, InputError, ModelError, TimeoutError } from "../errors.js";
 import { buildTaskPrompts } from "../task/text2sqlPrompt.js";
 import { DEMO_MODEL, freePort, type RunningLlamaServer, startLlamaServer } from "../test/llamaServer.js";
 import { startStubHttpServer } from "../test/stubHttpServer.js";
@@ -134,6 +134,24 @@ describe("openai: against llama-server", () => {
     expect(short!.tokens).toHaveLength(2);
   });
 
+  test("a group larger than the server's slots goes as several requests, its seeds continuing", async () => {
+    const proxy = await startStubHttpServer(() => "forward", server.url);
+    try {
+      const viaProxy = await createOpenAiTextGenerator(`openai:${proxy.url}`);
+      expect(viaProxy.maxCandidatesPerRequest).toBe(4); // --parallel 4 (test/llamaServer.ts), from /props
+      const group = await viaProxy.generateCandidates(prompts[1]!, 8, {
+        temperatures: new Array<number>(8).fill(1),
+        seeds: Array.from({ length: 8 }, (_, i) => 40 + i),
+        maxTokens: 12,
+      });
+      expect(group).toHaveLength(8);
+      expect(group.every((c) => c.text.length > 0 && c.tokens.length > 0)).toBe(true);
+      expect(proxy.seen.filter((r) => r.path === "/v1/completions")).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("a 503 is retried with backoff, then the answer is the server's", async () => {
     const proxy = await startStubHttpServer(
       (req, n) => (req.path === "/v1/completions" && n <= 2 ? { status: 503, body: '{"error":"busy"}' } : "forward"),
@@ -147,6 +165,19 @@ describe("openai: against llama-server", () => {
       expect(proxy.seen.filter((s) => s.path === "/v1/completions")).toHaveLength(3);
     } finally {
       await proxy.close();
+    }
+  });
+
+  test("post-sampling log-probs (the rollout servers' correction) are asked of llama-server only", async () => {
+    const stub = await startStubHttpServer(() => ({ status: 200, body: '{"data":[{"id":"m","owned_by":"vllm"}]}' }));
+    try {
+      const model = await createOpenAiTextGenerator(`openai:${stub.url}`);
+      const error = (await errorOf(model.generateCandidates(prompts[0]!, 1, { samplingLogprobs: true }))) as InputError;
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toMatch(/is not llama-server: it cannot return post-sampling log-probs/);
+      expect(stub.seen.filter((r) => r.path === "/v1/completions")).toHaveLength(0);
+    } finally {
+      await stub.close();
     }
   });
 

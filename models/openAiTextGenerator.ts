@@ -11,14 +11,20 @@
  *    it adds a BOS only for a model whose GGUF asks for one, which Qwen's do not).
  * 3. Candidates: one request with `n` when all candidates share a temperature and their seeds are seed, seed+1…
  *    (llama-server gives the i-th child seed + i, as loadModel does); else one request per candidate, all in
- *    flight together (the temperature ladder 0.3…0.9). Choices are put back in order by `index`.
+ *    flight together (the temperature ladder 0.3…0.9). Choices are put back in order by `index`. llama-server
+ *    refuses an `n` above its slots (`--parallel`): its `/props` `total_slots` caps `n` per request
+ *    (`maxCandidatesPerRequest`), and a larger group goes as several requests whose seeds continue.
  * 4. Sampling as in loadModel: top-k → top-p → min-p → temperature (llama-server's `samplers`), seed, stop
  *    strings, repeat penalty over the last 64 tokens, GBNF grammar. `fullDistribution` (GRPO) sends top_k 0,
  *    top_p 1, min_p 0: exactly softmax(logits / T) (llama.cpp's top-k with k ≤ 0 is a no-op: no sort).
  * 5. Log-probs: `logprobs: 1`. llama-server returns each sampled token's id and its log-prob under the raw
  *    distribution (no temperature, pre-sampling: what loadModel's re-scoring computes), `logprobs.content[]`;
  *    the OpenAI form (`token_logprobs[]`) gives the log-probs without ids (then `tokens` is empty).
- * 6. finish_reason "length" → "maxTokens"; "stop" → "stop" when stop strings were asked for, else "eos" (the
+ * 6. Rollout servers (trainers/rollouts/) send two more options: `model` (another served model id: llama-server's router
+ *    mode serves one per adapter) and `samplingLogprobs` (llama-server's `post_sampling_probs`: each token's
+ *    probability under the distribution it was drawn from — softmax(logits / T) with fullDistribution — which the
+ *    GRPO trainer's importance-sampling correction divides by).
+ * 7. finish_reason "length" → "maxTokens"; "stop" → "stop" when stop strings were asked for, else "eos" (the
  *    OpenAI answer does not tell them apart). Grammar and repeat penalty are llama-server's extensions: sent only
  *    to llama-server; a grammar for another server is an InputError.
  */
@@ -70,12 +76,24 @@ export function parseOpenAiUrl(spec: string): { baseUrl: string; model: string |
   return { baseUrl: `${url.origin}${path === "" ? "/v1" : path}`, model };
 }
 
+/** What a remote sampler may add to CandidateOptions (trainers/rollouts/rolloutServers.ts sends both). */
+export interface RemoteCandidateOptions extends CandidateOptions {
+  /** The served model id to ask instead of the generator's own (llama-server's router mode: one id per adapter). */
+  model?: string;
+  /**
+   * `logprobs` = log p of each token under the distribution it was sampled from (after temperature and filters;
+   * exactly softmax(logits / T) with fullDistribution) instead of the raw one. llama-server only
+   * (`post_sampling_probs`); implies scoreLogprobs.
+   */
+  samplingLogprobs?: boolean;
+}
+
 interface ServerChoice {
   index?: number;
   text?: unknown;
   finish_reason?: unknown;
   logprobs?: {
-    content?: { id?: number; logprob?: number }[];
+    content?: { id?: number; logprob?: number; prob?: number }[];
     token_logprobs?: (number | null)[];
   } | null;
 }
@@ -94,6 +112,9 @@ export class OpenAiTextGenerator implements TextGenerator {
     private readonly requestOptions: OpenAiRequestOptions,
   ) {}
 
+  /** The most completions one request may ask for (llama-server: its slots, from `/props`); Infinity = no limit. */
+  maxCandidatesPerRequest = Number.POSITIVE_INFINITY;
+
   /** The remote model's label (what `eval` prints as the model). */
   get path(): string {
     return `${OPENAI_MODEL_PREFIX}${this.baseUrl}`;
@@ -108,7 +129,7 @@ export class OpenAiTextGenerator implements TextGenerator {
   async generateCandidates(
     prompt: Prompt,
     n: number,
-    params: Partial<GenerationParams> & CandidateOptions = {},
+    params: Partial<GenerationParams> & RemoteCandidateOptions = {},
     signal?: AbortSignal,
   ): Promise<Completion[]> {
     if (!Number.isInteger(n) || n < 1)
@@ -117,14 +138,21 @@ export class OpenAiTextGenerator implements TextGenerator {
       temperatures = temperatureLadder(n),
       seeds,
       fullDistribution = false,
-      scoreLogprobs = true,
+      scoreLogprobs: scoreRequested = true,
+      samplingLogprobs = false,
+      model = this.model,
       ...rest
     } = params;
+    const scoreLogprobs = scoreRequested || samplingLogprobs;
     const p = resolveGenerationParams(rest);
     if (temperatures.length !== n || (seeds && seeds.length !== n))
       throw new InputError(
         `generateCandidates: ${n} candidates need ${n} temperatures and seeds, got ${temperatures.length} and ${seeds?.length ?? n}`,
       );
+    if (samplingLogprobs && !this.llamaServer)
+      throw new InputError(`${this.baseUrl} is not llama-server: it cannot return post-sampling log-probs`, {
+        hint: 'serve the model with llama-server (docs/grpo.md "Rollout servers")',
+      });
     if (p.grammar && !this.llamaServer)
       throw new InputError(`${this.baseUrl} is not llama-server: a GBNF grammar cannot be sent to it`, {
         hint: "leave the grammar out, or serve the model with llama-server",
@@ -135,14 +163,19 @@ export class OpenAiTextGenerator implements TextGenerator {
     // One request with n: same temperature, seeds seed, seed+1, … (llama-server's children take seed + i).
     const together =
       temperatures.every((t) => t === temperatures[0]) && temperatures.every((_, i) => seedOf(i) === seedOf(0) + i);
-    const groups = together ? [{ first: 0, count: n }] : temperatures.map((_, i) => ({ first: i, count: 1 }));
+    const perRequest = Math.max(1, Math.min(n, this.maxCandidatesPerRequest));
+    const groups: { first: number; count: number }[] = [];
+    if (together)
+      for (let first = 0; first < n; first += perRequest)
+        groups.push({ first, count: Math.min(perRequest, n - first) });
+    else for (let i = 0; i < n; i += 1) groups.push({ first: i, count: 1 });
     const results = await Promise.all(
       groups.map(({ first, count }) =>
         this.complete(
           text,
           count,
           { ...p, temperature: temperatures[first]!, seed: seedOf(first) },
-          fullDistribution,
+          { fullDistribution, samplingLogprobs, model },
           signal,
         ),
       ),
@@ -161,14 +194,18 @@ export class OpenAiTextGenerator implements TextGenerator {
     prompt: string,
     n: number,
     p: GenerationParams,
-    fullDistribution: boolean,
+    {
+      fullDistribution,
+      samplingLogprobs,
+      model,
+    }: { fullDistribution: boolean; samplingLogprobs: boolean; model: string },
     signal?: AbortSignal,
   ): Promise<Completion[]> {
     const filters = fullDistribution
       ? { top_k: 0, top_p: 1, min_p: 0 }
       : { top_k: p.topK, top_p: p.topP, min_p: p.minP };
     const body = {
-      model: this.model,
+      model,
       prompt,
       n,
       max_tokens: p.maxTokens,
@@ -183,6 +220,7 @@ export class OpenAiTextGenerator implements TextGenerator {
             repeat_penalty: p.repeatPenalty,
             repeat_last_n: 64,
             ...(p.grammar ? { grammar: p.grammar } : {}),
+            ...(samplingLogprobs ? { post_sampling_probs: true } : {}),
           }
         : {}),
     };
@@ -203,7 +241,7 @@ export class OpenAiTextGenerator implements TextGenerator {
       const content = choice.logprobs?.content;
       const tokens = Array.isArray(content) ? content.map((t) => t.id).filter((id) => typeof id === "number") : [];
       const logprobs = Array.isArray(content)
-        ? content.map((t) => t.logprob ?? Number.NEGATIVE_INFINITY)
+        ? content.map((t) => (samplingLogprobs ? Math.log(t.prob ?? 0) : (t.logprob ?? Number.NEGATIVE_INFINITY)))
         : (choice.logprobs?.token_logprobs ?? []).map((l) => l ?? Number.NEGATIVE_INFINITY);
       const finishReason: FinishReason =
         choice.finish_reason === "length" ? "maxTokens" : p.stop.length > 0 ? "stop" : "eos";
@@ -250,11 +288,34 @@ export async function createOpenAiTextGenerator(
       { hint: `name a served model after the URL: --model openai:${baseUrl}#<model id>` },
     );
   const vocabulary = entry?.meta?.n_vocab;
-  return new OpenAiTextGenerator(
+  const generator = new OpenAiTextGenerator(
     baseUrl,
     entry!.id as string,
     typeof vocabulary === "number" ? vocabulary : undefined,
     entry?.owned_by === "llamacpp" || typeof vocabulary === "number",
     requestOptions,
   );
+  if (generator.llamaServer) {
+    const slots = await llamaServerSlots(baseUrl, undefined, requestOptions);
+    if (slots !== undefined) generator.maxCandidatesPerRequest = slots;
+  }
+  return generator;
+}
+
+/**
+ * llama-server's slots (`GET <root>/props` → `total_slots`; `model` names a router's model), the largest `n` it
+ * takes; undefined when the server does not say (a proxy that does not forward /props).
+ */
+export async function llamaServerSlots(
+  baseUrl: string,
+  model: string | undefined,
+  requestOptions: OpenAiRequestOptions = {},
+): Promise<number | undefined> {
+  const root = baseUrl.replace(/\/v1$/, "");
+  const query = model === undefined ? "" : `?model=${encodeURIComponent(model)}`;
+  const props = (await openAiRequest(`${root}/props${query}`, undefined, { ...requestOptions, retries: 0 }).catch(
+    () => null,
+  )) as { total_slots?: unknown } | null;
+  const slots = props?.total_slots;
+  return typeof slots === "number" && Number.isInteger(slots) && slots > 0 ? slots : undefined;
 }

@@ -60,9 +60,12 @@ export interface RunningLlamaServer {
   kill(): Promise<void>;
 }
 
-/** Starts llama-server with `model` and waits until `/health` says ready (≤ readyMs). */
+/**
+ * Starts llama-server with `model` and waits until `/health` says ready (≤ readyMs). `preset`: router mode
+ * instead (no model; `--models-preset <file>`, every child inheriting the flags below).
+ */
 export async function startLlamaServer(
-  options: { model?: string; args?: string[]; readyMs?: number; port?: number } = {},
+  options: { model?: string; preset?: string; args?: string[]; readyMs?: number; port?: number } = {},
 ): Promise<RunningLlamaServer> {
   const binary = await ensureLlamaServer();
   for (let attempt = 0; ; attempt += 1) {
@@ -70,8 +73,7 @@ export async function startLlamaServer(
     const child = spawn(
       binary,
       [
-        "-m",
-        options.model ?? DEMO_MODEL,
+        ...(options.preset === undefined ? ["-m", options.model ?? DEMO_MODEL] : ["--models-preset", options.preset]),
         "--host",
         "127.0.0.1",
         "--port",

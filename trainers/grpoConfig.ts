@@ -28,6 +28,11 @@ export interface GrpoConfig {
   scaleRewards: ScaleRewards;
   /** Importance ratio per "token" (GRPO) or per "sequence" (GSPO). Default "token". */
   importanceSampling: ImportanceSampling;
+  /**
+   * Completions sampled by rollout servers (trainers/rollouts/): the cap C of the truncated importance-sampling
+   * correction min(π_old/π_sampler, C) of every token (TRL's vLLM correction; grpoLoss.ts). ≥ 1. Default 2.
+   */
+  samplingCorrectionCap: number;
   /** A completion cut at maxCompletionTokens gets no loss and leaves the token count (TRL). Default true. */
   maskTruncatedCompletions: boolean;
   /** μ: optimisation iterations per sampled batch (π_old = the log-probs of the first). Default 1. */
@@ -91,6 +96,7 @@ export const DEFAULT_GRPO_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   lossType: "dapo",
   scaleRewards: "group",
   importanceSampling: "token",
+  samplingCorrectionCap: 2,
   maskTruncatedCompletions: true,
   iterations: 1,
   resampleZeroVarianceRounds: 0,
@@ -153,6 +159,11 @@ export function resolveGrpoConfig(partial: Partial<GrpoConfig> = {}): GrpoConfig
     IMPORTANCE_SAMPLING_LEVELS.includes(c.importanceSampling),
     "importanceSampling",
     `one of ${IMPORTANCE_SAMPLING_LEVELS.join(", ")}`,
+  );
+  need(
+    isNumber(c.samplingCorrectionCap) && c.samplingCorrectionCap >= 1,
+    "samplingCorrectionCap",
+    "a number ≥ 1 (the cap of π_old/π_sampler), e.g. 2",
   );
   need(typeof c.maskTruncatedCompletions === "boolean", "maskTruncatedCompletions", "true or false");
   need(isCount(c.iterations, 1), "iterations", "an integer ≥ 1");

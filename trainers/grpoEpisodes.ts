@@ -49,6 +49,12 @@ export interface GrpoSampler {
     signal?: AbortSignal,
   ): Promise<Completion[]>;
   setAdapter(path: string): Promise<unknown>;
+  /**
+   * true: each completion's `logprobs` are the sampler's own log-probs of its tokens under the distribution it drew
+   * them from — another engine's numbers (rollout servers, trainers/rollouts/), which the loss corrects for
+   * (grpoLoss.ts, truncated importance sampling). Absent: the sampler is the trainer's twin (in-process).
+   */
+  readonly samplingLogprobs?: boolean;
 }
 
 /** One model turn of an episode. */
@@ -150,14 +156,35 @@ export async function sampleEpisodes(
   );
 }
 
-/** The policy's batch of P·G episodes: one sequence per turn, its episode's index, and the turn masks. */
+/**
+ * The policy's batch of P·G episodes: one sequence per turn, its episode's index, the turn masks, and (with
+ * `samplingLogprobs`) every turn's sampler log-probs, which must then cover each of its tokens.
+ */
 export function episodeBatch(
   groups: readonly GrpoEpisode[][],
   maskTruncatedCompletions: boolean,
-): { batch: TokenSequence[]; episodes: number[]; truncated: boolean[]; masked: boolean[] } {
+  samplingLogprobs = false,
+): {
+  batch: TokenSequence[];
+  episodes: number[];
+  truncated: boolean[];
+  masked: boolean[];
+  samplingLogprobs?: number[][];
+} {
   const turns = groups.flat().flatMap((episode, e) => episode.turns.map((turn) => ({ turn, e })));
   const truncated = turns.map(({ turn }) => turn.completion.finishReason === "maxTokens");
+  if (samplingLogprobs) {
+    const bad = turns.find(({ turn }) => turn.completion.logprobs.length !== turn.completion.tokens.length);
+    if (bad)
+      throw new InputError(
+        `GRPO: a sampled completion has ${bad.turn.completion.tokens.length} tokens but ${bad.turn.completion.logprobs.length} sampler log-probs`,
+        {
+          hint: "the rollout server must return each token's id and log-prob (llama-server: logprobs with post_sampling_probs)",
+        },
+      );
+  }
   return {
+    ...(samplingLogprobs ? { samplingLogprobs: turns.map(({ turn }) => turn.completion.logprobs) } : {}),
     batch: turns.map(({ turn }) => ({
       tokens: [...turn.promptTokens, ...turn.completion.tokens],
       completionStart: turn.promptTokens.length,

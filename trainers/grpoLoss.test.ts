@@ -91,6 +91,11 @@ function referenceLoss(input: GrpoLossInput, o: GrpoLossOptions, seed: [number, 
       const coef1 = (level === "token" ? logRatio[t]! : sequenceWeight).exp();
       const coef2 = clamp(coef1, 1 - o.epsilonLow, 1 + o.epsilonHigh);
       let l = min(coef1.mul(A), coef2.mul(A)).neg();
+      // TRL's vLLM importance-sampling correction: per_token_loss *= min(exp(old − sampling), cap), before the KL.
+      if (input.samplingLogprobs)
+        l = l.mul(
+          Math.min(Math.exp(at(input.oldLogprobs, i, t) - at(input.samplingLogprobs, i, t)), o.samplingCap ?? 2),
+        );
       if (o.beta !== 0) {
         const d = new Dual(at(input.refLogprobs, i, t)).sub(lp);
         l = l.add(d.exp().sub(d).sub(1).mul(o.beta));
@@ -306,5 +311,83 @@ describe("grpoLoss: masking, aggregation and logs", () => {
       /reference log-probs/,
     );
     expect(() => grpoLoss({ ...tokenFixture, masked: [true] }, optionsOf("grpo", "token", 0))).toThrow(/masked 1/);
+  });
+});
+
+describe("grpoLoss: truncated importance sampling for completions sampled elsewhere", () => {
+  // Sampler log-probs that put min(exp(old − samp), 2) at 0.5, 0.9, 1, 1.3 and the cap (3 → 2) across the tokens.
+  const SAMPLER_RATIOS = [0.5, 0.9, 1, 1.3, 3];
+  const withSampler = (input: GrpoLossInput): GrpoLossInput => ({
+    ...input,
+    samplingLogprobs: input.oldLogprobs.map((row, i) =>
+      Array.from(row, (old, t) => old - ln(SAMPLER_RATIOS[(i + t) % SAMPLER_RATIOS.length]!)),
+    ),
+  });
+
+  it.each(IMPORTANCE_SAMPLING_LEVELS.flatMap((level) => [0, 0.04].map((beta) => [level, beta] as const)))(
+    "%s level, β = %s: loss and coefficients equal TRL's corrected loss, and central finite differences",
+    (level, beta) => {
+      const input = withSampler(FIXTURES[level]);
+      const o = optionsOf("grpo", level, beta);
+      const r = grpoLoss(input, o);
+      expect(r.loss).toBeCloseTo(referenceLoss(input, o, null).v, 12);
+      expect(r.loss).not.toBeCloseTo(grpoLoss(FIXTURES[level], o).loss, 3); // the correction changes it
+      const h = 1e-6;
+      input.logprobs.forEach((row, i) => {
+        for (let t = 0; t < row.length; t += 1) {
+          expect(r.coefficients[i]![t]!).toBeCloseTo(referenceLoss(input, o, [i, t]).d, 7);
+          const shifted = (delta: number) =>
+            grpoLoss(
+              {
+                ...input,
+                logprobs: input.logprobs.map((s, j) =>
+                  j === i ? Array.from(s, (v, u) => (u === t ? v + delta : v)) : s,
+                ),
+              },
+              o,
+            ).loss;
+          expect(r.coefficients[i]![t]!).toBeCloseTo((shifted(h) - shifted(-h)) / (2 * h), 6);
+        }
+      });
+    },
+  );
+
+  it("a sampler that agrees with π_old changes nothing; the logs say how far apart they were and what was capped", () => {
+    const o = optionsOf("dapo", "token", 0.04);
+    const plain = grpoLoss(tokenFixture, o);
+    const agreeing = grpoLoss({ ...tokenFixture, samplingLogprobs: tokenFixture.oldLogprobs }, o);
+    expect(agreeing.loss).toBe(plain.loss);
+    expect(agreeing.coefficients).toEqual(plain.coefficients);
+    expect(plain.sampling).toBeUndefined();
+    expect(agreeing.sampling).toEqual({
+      ratioMean: 1,
+      ratioMin: 1,
+      ratioMax: 1,
+      cappedFraction: 0,
+      logpDiffMean: 0,
+      logpDiffMax: 0,
+    });
+    const corrected = grpoLoss(withSampler(tokenFixture), o);
+    const s = corrected.sampling!;
+    expect(s.ratioMin).toBeCloseTo(0.5, 12);
+    expect(s.ratioMax).toBe(2); // 3 cut to the cap
+    expect(s.cappedFraction).toBeGreaterThan(0);
+    expect(s.logpDiffMax).toBeCloseTo(ln(3), 12);
+    // The KL term is not corrected: with A = 0 (sequence 2) only the KL remains, so its coefficients are unchanged.
+    expect(corrected.coefficients[2]).toEqual(plain.coefficients[2]);
+    // A higher cap lets the ratio 3 through.
+    expect(grpoLoss(withSampler(tokenFixture), { ...o, samplingCap: 4 }).sampling!.ratioMax).toBeCloseTo(3, 12);
+  });
+
+  it("a cap below 1 or sampler log-probs of the wrong length are InputErrors that say what to pass", () => {
+    const o = optionsOf("grpo", "token", 0);
+    expect(() => grpoLoss(withSampler(tokenFixture), { ...o, samplingCap: 0.5 })).toThrow(
+      /samplingCap = 0.5 must be ≥ 1/,
+    );
+    const short = {
+      ...tokenFixture,
+      samplingLogprobs: tokenFixture.oldLogprobs.map((row) => Array.from(row).slice(1)),
+    };
+    expect(() => grpoLoss(short, o)).toThrow(/sequence 0 has 5 log-probs but 5 old \/ 5 reference \/ 4 sampler/);
   });
 });

@@ -33,6 +33,15 @@
  * `episodes` every sequence is its own episode — exactly the single-turn loss above.
  * `c` is what PolicyBackend.accumulateGradients takes.
  *
+ * Completions sampled elsewhere (rollout servers, trainers/rollouts/): the sampler's numerics differ from the
+ * trainer's (another build, an f16 KV cache, batching), so π_old — the trainer's own forward at the sampling θ — is
+ * not the distribution the tokens came from. Truncated importance sampling corrects it, as TRL's vLLM
+ * importance-sampling correction: with samp_i,t = the sampler's log-prob of the token,
+ *   w^IS_i,t = min(exp(old_i,t − samp_i,t), C)         (C = samplingCap, default 2)
+ * multiplies the policy term of l_i,t (not the KL term). Its gradient: token level w^IS_i,t·g(ρ_i,t); sequence level
+ * the episode's mean w^IS times g(s_e), since every token's term depends on logp_i,t through s_e. Logged: its
+ * mean/min/max, the share of tokens at the cap, and mean/max |old − samp|.
+ *
  * Logged (over the N tokens in the loss): clip fraction = tokens whose ratio is clipped and binding
  * (ρ < 1−ε_low with A < 0, or ρ > 1+ε_high with A > 0); KL mean = mean of k3; ratio mean = mean of ρ.
  */
@@ -56,6 +65,8 @@ export interface GrpoLossOptions {
   importanceSampling?: ImportanceSampling;
   /** dr_grpo's constant length L; default the longest completion in the batch. */
   maxCompletionLength?: number;
+  /** Cap C of the truncated importance-sampling correction (with samplingLogprobs). Default 2. */
+  samplingCap?: number;
 }
 
 export interface GrpoLossInput {
@@ -74,6 +85,20 @@ export interface GrpoLossInput {
    * advantage and its normaliser). Default: sequence i is episode i.
    */
   episodes?: readonly number[];
+  /** The sampler's log-probs of the tokens, [B][n_i], when another engine sampled them: the IS correction. */
+  samplingLogprobs?: readonly ArrayLike<number>[];
+}
+
+/** The sampler/trainer mismatch over the tokens in the loss (only with samplingLogprobs). */
+export interface SamplingCorrectionStats {
+  ratioMean: number;
+  ratioMin: number;
+  ratioMax: number;
+  /** Share of tokens whose ratio was cut to the cap. */
+  cappedFraction: number;
+  /** Mean and max of |old − samp| (nats). */
+  logpDiffMean: number;
+  logpDiffMax: number;
 }
 
 export interface GrpoLossResult {
@@ -87,6 +112,8 @@ export interface GrpoLossResult {
   ratioMean: number;
   /** N: tokens in the loss. */
   tokens: number;
+  /** With samplingLogprobs: the correction's ratios and the log-prob gap it corrects. */
+  sampling?: SamplingCorrectionStats;
 }
 
 function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
@@ -96,7 +123,8 @@ function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
     input.advantages.length !== B ||
     (input.refLogprobs !== undefined && input.refLogprobs.length !== B) ||
     (input.masked !== undefined && input.masked.length !== B) ||
-    (input.episodes !== undefined && input.episodes.length !== B)
+    (input.episodes !== undefined && input.episodes.length !== B) ||
+    (input.samplingLogprobs !== undefined && input.samplingLogprobs.length !== B)
   ) {
     throw new InputError(
       `grpoLoss: batch sizes differ (logprobs ${B}, old ${input.oldLogprobs.length}, advantages ${input.advantages.length}, ref ${input.refLogprobs?.length ?? "none"}, masked ${input.masked?.length ?? "none"})`,
@@ -108,6 +136,11 @@ function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
       hint: "compute policy.logprobs(batch, { reference: true }) or set beta to 0",
     });
   }
+  const cap = options.samplingCap ?? 2;
+  if (!(cap >= 1))
+    throw new InputError(`grpoLoss: samplingCap = ${cap} must be ≥ 1`, {
+      hint: "the correction caps π_old/π_sampler from above; TRL's default is 2",
+    });
   if (input.episodes !== undefined) {
     const E = new Set(input.episodes).size;
     if (!input.episodes.every((e) => Number.isInteger(e) && e >= 0 && e < E))
@@ -118,9 +151,14 @@ function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
   input.logprobs.forEach((lp, i) => {
     const old = input.oldLogprobs[i]!;
     const ref = input.refLogprobs?.[i];
-    if (old.length !== lp.length || (ref !== undefined && ref.length !== lp.length)) {
+    const samp = input.samplingLogprobs?.[i];
+    if (
+      old.length !== lp.length ||
+      (ref !== undefined && ref.length !== lp.length) ||
+      (samp !== undefined && samp.length !== lp.length)
+    ) {
       throw new InputError(
-        `grpoLoss: sequence ${i} has ${lp.length} log-probs but ${old.length} old / ${ref?.length ?? "-"} reference`,
+        `grpoLoss: sequence ${i} has ${lp.length} log-probs but ${old.length} old / ${ref?.length ?? "-"} reference / ${samp?.length ?? "-"} sampler`,
         { hint: "all log-prob arrays must cover the same completion tokens" },
       );
     }
@@ -161,21 +199,33 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
   const low = 1 - options.epsilonLow;
   const high = 1 + options.epsilonHigh;
 
-  // s_e: an episode's ratio (GSPO), the geometric mean of its token ratios over its tokens in the loss.
+  const cap = options.samplingCap ?? 2;
+  const samplingWeight = (i: number, t: number): number =>
+    Math.min(Math.exp(input.oldLogprobs[i]![t]! - input.samplingLogprobs![i]![t]!), cap);
+
+  // s_e: an episode's ratio (GSPO), the geometric mean of its token ratios over its tokens in the loss; with the
+  // sampling correction also the mean of its tokens' weights — ∂/∂logp_t of Σ_u w^IS_u·h(s_e) is h'(s_e)·s_e/n_e·Σ_u w^IS_u.
   const episodeLogRatio: number[] = [];
+  const episodeSamplingWeight: number[] = [];
   if (level === "sequence") {
     const sums: number[] = [];
+    const weightSums: number[] = [];
     const counts: number[] = [];
     input.logprobs.forEach((lp, i) => {
       const e = episodeOf[i]!;
       sums[e] ??= 0;
+      weightSums[e] ??= 0;
       counts[e] ??= 0;
       if (!inLoss[i]) return;
-      for (let t = 0; t < lp.length; t += 1) sums[e] += lp[t]! - input.oldLogprobs[i]![t]!;
+      for (let t = 0; t < lp.length; t += 1) {
+        sums[e] += lp[t]! - input.oldLogprobs[i]![t]!;
+        if (input.samplingLogprobs) weightSums[e] += samplingWeight(i, t);
+      }
       counts[e] += lp.length;
     });
     sums.forEach((sum, e) => {
       episodeLogRatio[e] = sum / Math.max(1, counts[e]!);
+      episodeSamplingWeight[e] = weightSums[e]! / Math.max(1, counts[e]!);
     });
   }
   let loss = 0;
@@ -183,11 +233,13 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
   let klSum = 0;
   let ratioSum = 0;
   let tokens = 0;
+  const is = { sum: 0, min: Number.POSITIVE_INFINITY, max: 0, capped: 0, diffSum: 0, diffMax: 0 };
   const coefficients: Float32Array[] = [];
   for (let i = 0; i < B; i += 1) {
     const lp = input.logprobs[i]!;
     const old = input.oldLogprobs[i]!;
     const ref = input.refLogprobs?.[i];
+    const samp = input.samplingLogprobs?.[i];
     const A = input.advantages[i]!;
     const w = weights[i]!;
     const n = lp.length;
@@ -201,6 +253,19 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
       const clippedTerm = Math.min(Math.max(rho, low), high) * A;
       let tokenLoss = -Math.min(unclippedTerm, clippedTerm);
       let grad = unclippedTerm <= clippedTerm ? -rho * A : 0;
+      if (samp !== undefined) {
+        const gap = old[t]! - samp[t]!;
+        const raw = Math.exp(gap);
+        const correction = samplingWeight(i, t);
+        tokenLoss *= correction;
+        grad *= level === "sequence" ? episodeSamplingWeight[episodeOf[i]!]! : correction;
+        is.sum += correction;
+        is.min = Math.min(is.min, correction);
+        is.max = Math.max(is.max, correction);
+        if (raw > cap) is.capped += 1;
+        is.diffSum += Math.abs(gap);
+        is.diffMax = Math.max(is.diffMax, Math.abs(gap));
+      }
       if ((rho < low && A < 0) || (rho > high && A > 0)) clipped += 1;
       if (ref !== undefined) {
         const d = ref[t]! - lp[t]!;
@@ -218,5 +283,24 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
     }
   }
   const N = Math.max(1, tokens);
-  return { loss, coefficients, clipFraction: clipped / N, klMean: klSum / N, ratioMean: ratioSum / N, tokens };
+  return {
+    loss,
+    coefficients,
+    clipFraction: clipped / N,
+    klMean: klSum / N,
+    ratioMean: ratioSum / N,
+    tokens,
+    ...(input.samplingLogprobs === undefined
+      ? {}
+      : {
+          sampling: {
+            ratioMean: is.sum / N,
+            ratioMin: tokens > 0 ? is.min : 1,
+            ratioMax: is.max,
+            cappedFraction: is.capped / N,
+            logpDiffMean: is.diffSum / N,
+            logpDiffMax: is.diffMax,
+          },
+        }),
+  };
 }

@@ -11,7 +11,9 @@
  *   3. the sampler: LoadedModel on the base GGUF, f32 KV cache (its log-probs match the trainer's forward),
  *      `sequences` = groupSize, sampling exactly softmax(logits / T) (`fullDistribution`: no top-k/top-p/min-p,
  *      no sort of the vocabulary) without re-scoring completions (`scoreLogprobs: false`: the policy computes
- *      the log-probs); starts on the SFT adapter when one is given
+ *      the log-probs); starts on the SFT adapter when one is given. With `rolloutUrls` the llama-server routers of
+ *      trainers/rollouts/ sample instead (and serve the evaluation); the local model then only tokenizes, and their
+ *      log-probs feed the loss's importance-sampling correction (docs/grpo.md "Rollout servers")
  *   4. the policy: NativePolicy on the SAME base GGUF, LoRA, dropout 0 (the gradient must come from the
  *      function the ratio uses); a fresh adapter takes loraRank/loraAlpha, a starting adapter (initPath) keeps
  *      its own rank, alpha and targets; the KL reference is the policy as it starts (grpoRunConfig.ts `grpoPolicyOptions`)
@@ -59,6 +61,7 @@ import type { TrainingProgressFactory } from "./trainingProgress.js";
 import { createRewardScorer, extractCandidateSql, type RewardScorer } from "./grpoRewardScorer.js";
 import { grpoPolicyOptions, resolveGrpoRunConfig, type GrpoRunConfig } from "./grpoRunConfig.js";
 import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
+import { openRolloutServers, RolloutServers } from "./rollouts/rolloutServers.js";
 
 // ─── prompts ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -114,11 +117,12 @@ export const GRPO_SAMPLING: Readonly<Partial<GenerationParams> & CandidateOption
  * finished group handed to `onGroup` (the scorer's prefetch) while other groups still generate.
  */
 export function createGrpoSampler(
-  model: Pick<LoadedModel, "generateCandidates" | "setAdapter">,
+  model: Pick<LoadedModel, "generateCandidates" | "setAdapter"> | RolloutServers,
   params: Partial<GenerationParams> & CandidateOptions,
   onGroup?: (prompt: Prompt, completions: readonly Completion[]) => void,
 ): GrpoSampler {
   return {
+    ...(model instanceof RolloutServers ? { samplingLogprobs: true } : {}),
     async generateCandidates(
       prompt: Prompt,
       n: number,
@@ -165,6 +169,8 @@ export interface GrpoSession {
   env: RewardEnvironment;
   scorer: RewardScorer;
   sampler: GrpoSampler;
+  /** The rollout servers when config.rolloutUrls names some (they then sample and serve the evaluation). */
+  rollouts?: RolloutServers;
   prompts: GrpoPrompt[];
   /** What happened to the train split's prompts before training (left out for an empty or failing gold). */
   promptStats: GrpoPromptStats;
@@ -199,11 +205,13 @@ export async function createGrpoSession(
     const env = await createSqlRewardEnvironment(executor, undefined, { suite: config.testSuite });
     const gold = createGoldResultCache(env);
 
+    const remote = config.rolloutUrls.length > 0;
     const model = await loadModel({
       model: config.model,
       gpu: config.gpu,
       kvCacheF32: true,
-      sequences: config.sequences || config.groupSize,
+      // With rollout servers the local model only tokenizes (and names the prompt style).
+      sequences: remote ? 1 : config.sequences || config.groupSize,
       download: false,
       ...(config.samplerThreads > 0 ? { threads: config.samplerThreads } : {}),
     });
@@ -220,7 +228,11 @@ export async function createGrpoSession(
         }),
     });
     const scorer = createRewardScorer(env, reward, gold);
-    if (config.adapter !== undefined) await model.setAdapter(config.adapter);
+    const rollouts = remote
+      ? await openRolloutServers({ urls: config.rolloutUrls, presetPath: config.rolloutPreset, baseModel: model.path })
+      : undefined;
+    if (rollouts) await rollouts.setAdapter(config.adapter ?? null);
+    else if (config.adapter !== undefined) await model.setAdapter(config.adapter);
     const policy = await NativePolicy.create(grpoPolicyOptions(config, model.path));
     opened.push(policy);
 
@@ -250,7 +262,7 @@ export async function createGrpoSession(
       );
     const byPrompt = new Map<Prompt, GrpoPrompt>(prompts.map((p) => [p.prompt, p]));
     const sampler = createGrpoSampler(
-      model,
+      rollouts ?? model,
       GRPO_SAMPLING,
       config.overlapScoring
         ? (prompt, completions) => {
@@ -276,12 +288,13 @@ export async function createGrpoSession(
       env,
       scorer,
       sampler,
+      ...(rollouts ? { rollouts } : {}),
       prompts,
       promptStats,
       async evaluate(limit = config.evalLimit) {
         evalItems ??= await loadDataset(config.evalSplit);
         return evaluateModel({
-          generator: model,
+          generator: rollouts?.generator() ?? model,
           items: limit > 0 ? evalItems.slice(0, limit) : evalItems,
           executor,
           promptStyle: style,

@@ -6,6 +6,7 @@
  */
 import { InputError } from "../errors.js";
 import { GPU_CHOICES, type GpuName } from "../models/llamaRuntime.js";
+import { parseOpenAiUrl } from "../models/openAiTextGenerator.js";
 import type { PromptStyle } from "../models/promptTemplates.js";
 import { DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
 import { DEFAULT_GRPO_CONFIG, resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
@@ -63,6 +64,13 @@ export interface GrpoRunConfig extends GrpoConfig {
    * only for a result that equals the gold's on the database and on each variant. 0 = the database alone. Default 3.
    */
   testSuite: number;
+  /**
+   * Rollout servers (docs/grpo.md "Rollout servers"): llama-server routers that sample the groups instead of the
+   * in-process sampler, e.g. ["http://127.0.0.1:8080"]. Default [] (in-process).
+   */
+  rolloutUrls: string[];
+  /** The preset file the rollout servers were started with (`--models-preset`); the trainer rewrites it each step. */
+  rolloutPreset: string;
 }
 
 export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "adapter">> = Object.freeze({
@@ -82,6 +90,8 @@ export const DEFAULT_GRPO_RUN_CONFIG: Readonly<Omit<GrpoRunConfig, "model" | "ad
   recompute: false,
   rewardWeights: {},
   testSuite: 3,
+  rolloutUrls: [] as string[],
+  rolloutPreset: "",
 });
 
 const RUN_FIELDS = new Set([
@@ -143,6 +153,17 @@ export function resolveGrpoRunConfig(partial: Partial<GrpoRunConfig>): GrpoRunCo
       Object.values(c.rewardWeights).every((w) => typeof w === "number" && Number.isFinite(w)),
     "rewardWeights",
     'an object of finite numbers by reward component name, e.g. { "value_linking": 0.2 }',
+  );
+  need(
+    Array.isArray(c.rolloutUrls) && c.rolloutUrls.every((u) => typeof u === "string" && u.length > 0),
+    "rolloutUrls",
+    'a list of rollout server URLs, e.g. ["http://127.0.0.1:8080"] (or [] to sample in-process)',
+  );
+  for (const url of c.rolloutUrls) parseOpenAiUrl(url); // not http(s): an InputError with the form to use
+  need(
+    typeof c.rolloutPreset === "string" && (c.rolloutUrls.length === 0 || c.rolloutPreset.length > 0),
+    "rolloutPreset",
+    "the preset file the rollout servers were started with (llama-server --models-preset <file>)",
   );
   DEFAULT_REWARD_COMPONENTS({ weights: c.rewardWeights }); // an unknown component name throws here, before anything loads
   return c;

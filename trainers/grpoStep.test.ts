@@ -127,6 +127,79 @@ describe("grpoStep (fake policy, fake sampler)", () => {
   });
 });
 
+describe("grpoStep with a sampler that brings its own log-probs (rollout servers)", () => {
+  /** Completions [1, 2] / [1, 3], each token's sampler log-prob the uniform one shifted by ln 3 and −ln 2. */
+  function remoteSampler(logprobs: (n: number) => number[]): GrpoSampler {
+    return {
+      samplingLogprobs: true,
+      async generateCandidates(_p, n) {
+        return Array.from({ length: n }, (_, i) => ({
+          text: i % 2 === 0 ? "SELECT 1" : "SELECT 2",
+          tokens: [1, i % 2 === 0 ? 2 : 3],
+          logprobs: logprobs(i),
+          finishReason: "eos" as const,
+          timings: { promptMs: 0, generateMs: 0, tokensPerSecond: 0 },
+          adapter: "/runs/x/adapters/adapter-3.gguf",
+        }));
+      },
+      async setAdapter() {},
+    };
+  }
+  const uniform = -Math.log(WORDS.length); // FakePolicy at θ = 0
+  const stepWith = (sampler: GrpoSampler, records?: GrpoCompletionRecord[]) =>
+    grpoStep(
+      0,
+      [{ question: "q", goldSql: "SELECT 1", prompt: { text: "q" }, promptTokens: [0] }],
+      {
+        policy: new FakePolicy(WORDS.length),
+        sampler,
+        extractSql: (t) => t,
+        scoreRewards: async (c) =>
+          createWeightedReward({ components: { m: { fn: executionMatchReward, weight: 1 } } })(
+            c.map((x) => ({ ...x, match: x.sql === x.goldSql })),
+          ),
+        adapterPath: (step) => join(dir, `remote-${step}.json`),
+        ...(records ? { recordCompletions: (r: GrpoCompletionRecord[]) => records.push(...r) } : {}),
+      },
+      resolveGrpoConfig({ groupSize: 2, beta: 0 }),
+    );
+
+  it("weights each token by min(π_old/π_sampler, cap), logs the ratios, and records the adapter that sampled", async () => {
+    const records: GrpoCompletionRecord[] = [];
+    const m = await stepWith(
+      remoteSampler(() => [uniform - Math.log(3), uniform + Math.log(2)]),
+      records,
+    );
+    expect(m.sampling).toEqual({
+      ratioMean: expect.closeTo((2 + 0.5) / 2, 6) as unknown as number,
+      ratioMin: expect.closeTo(0.5, 6) as unknown as number,
+      ratioMax: 2, // 3, cut to the default cap
+      cappedFraction: 0.5,
+      logpDiffMean: expect.closeTo((Math.log(3) + Math.log(2)) / 2, 6) as unknown as number,
+      logpDiffMax: expect.closeTo(Math.log(3), 6) as unknown as number,
+    });
+    expect(records.map((r) => r.adapter)).toEqual([
+      "/runs/x/adapters/adapter-3.gguf",
+      "/runs/x/adapters/adapter-3.gguf",
+    ]);
+    // The in-process sampler (no samplingLogprobs) is not corrected.
+    expect(
+      (
+        await stepWith(
+          fakeSampler([
+            [1, 2],
+            [1, 3],
+          ]),
+        )
+      ).sampling,
+    ).toBeUndefined();
+  });
+
+  it("a completion without a log-prob for each token is an InputError that names the server's duty", async () => {
+    await expect(stepWith(remoteSampler(() => [uniform]))).rejects.toThrow(/has 2 tokens but 1 sampler log-probs/);
+  });
+});
+
 describe("grpoStep DAPO resampling", () => {
   it("resamples zero-variance groups until they carry signal", async () => {
     const policy = new FakePolicy(WORDS.length);
@@ -408,6 +481,7 @@ describe("grpoStep: what the policy is asked (temperature, π_old, coefficients,
       rewards: { execution_match: 1 },
       advantage: advantages[0],
       masked: false,
+      adapter: null,
     });
     expect(records[1]).toMatchObject({ finishReason: "maxTokens", masked: true, reward: 0 });
     expect(records.map((r) => r.advantage)).toEqual(advantages);

@@ -15,7 +15,10 @@
  *   6. μ iterations of  policy.accumulateGradients(batch, logp ↦ grpoLoss(logp, old, ref, A, episodes).coefficients)
  *                       → policy.step (AdamW). One forward + one backward per iteration: π_old is the first
  *                       iteration's forward, detached (θ then is the sampling θ), kept for the later ones.
- *   7. policy.saveWeights(a NEW path, atomically) → sampler.setAdapter(path)  (the next rollout samples it)
+ *   7. policy.saveWeights(a NEW path, atomically) → sampler.setAdapter(path)  (the next rollout samples it; rollout
+ *                       servers get it through their preset file, trainers/rollouts/rolloutServers.ts)
+ * A sampler with `samplingLogprobs` (rollout servers) also hands over its own log-probs: step 6's loss then weights
+ * each token by min(π_old/π_sampler, samplingCorrectionCap) and the metrics log `sampling`.
  * Forwards per step: 1 (reference, β > 0) + μ (training, each with its backward).
  *
  * Letters: P = prompts per step, G = group size, E = P·G episodes, B = sequences (one per model turn; = E when
@@ -29,7 +32,7 @@ import type { TurnTools } from "../task/correctionLoop.js";
 import type { TaskFailure } from "../task/text2sqlPrompt.js";
 import type { GrpoConfig } from "./grpoConfig.js";
 import { episodeBatch, sampleEpisodes, type GrpoEpisode, type GrpoPrompt, type GrpoSampler } from "./grpoEpisodes.js";
-import { grpoLoss, type GrpoLossResult } from "./grpoLoss.js";
+import { grpoLoss, type GrpoLossResult, type SamplingCorrectionStats } from "./grpoLoss.js";
 import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
 
 export { sampleGroups, type GrpoPrompt, type GrpoSampler } from "./grpoEpisodes.js";
@@ -51,6 +54,8 @@ export interface GrpoCompletionRecord {
   advantage: number;
   /** No loss: cut at maxCompletionTokens and maskTruncatedCompletions. */
   masked: boolean;
+  /** The adapter that sampled it (null: the base model): the previous step's, or the run's starting one. */
+  adapter: string | null;
   /**
    * Multi-turn only (turns > 1): every turn of the episode — its completion, its SQL's failure (what the next
    * turn's prompt adds: the failed SQL, the error, the hint) and its mask; the fields above are the final turn's.
@@ -97,6 +102,8 @@ export interface GrpoStepMetrics {
   truncatedFraction: number;
   /** Multi-turn only: mean turns per episode. */
   turnsMean?: number;
+  /** Rollout servers only: the truncated importance-sampling correction (grpoLoss.ts) — ratios and log-prob gap. */
+  sampling?: SamplingCorrectionStats;
   completionLengthMean: number;
   tokensPerSecond: number;
   /** Time split, milliseconds: logprobsMs = the reference forward, updateMs = μ × (forward + backward) + AdamW. */
@@ -153,6 +160,7 @@ export async function optimiseBatch(
     masked: readonly boolean[];
     episodes?: readonly number[];
     refLogprobs?: Float32Array[];
+    samplingLogprobs?: readonly ArrayLike<number>[];
   },
   config: GrpoConfig,
 ): Promise<{ loss: GrpoLossResult; gradNorm: number }> {
@@ -173,8 +181,10 @@ export async function optimiseBatch(
             masked: loss.masked,
             ...(loss.episodes ? { episodes: loss.episodes } : {}),
             ...(loss.refLogprobs ? { refLogprobs: loss.refLogprobs } : {}),
+            ...(loss.samplingLogprobs ? { samplingLogprobs: loss.samplingLogprobs } : {}),
           },
           {
+            samplingCap: config.samplingCorrectionCap,
             lossType: config.lossType,
             importanceSampling: config.importanceSampling,
             epsilonLow: config.epsilonLow,
@@ -247,7 +257,13 @@ export async function grpoStep(
 
   const episodes = groups.flat();
   // One sequence per model turn; every turn carries its episode's advantage (trainers/grpoEpisodes.ts).
-  const { batch, episodes: episodeOf, truncated, masked } = episodeBatch(groups, config.maskTruncatedCompletions);
+  const {
+    batch,
+    episodes: episodeOf,
+    truncated,
+    masked,
+    samplingLogprobs,
+  } = episodeBatch(groups, config.maskTruncatedCompletions, deps.sampler.samplingLogprobs === true);
   const multiTurn = batch.length > episodes.length;
   // Log-probs at the sampling temperature (logits / T), as TRL computes them.
   const refLogprobs =
@@ -264,6 +280,7 @@ export async function grpoStep(
       masked,
       ...(multiTurn ? { episodes: episodeOf } : {}),
       ...(refLogprobs ? { refLogprobs } : {}),
+      ...(samplingLogprobs ? { samplingLogprobs } : {}),
     },
     config,
   );
@@ -300,6 +317,7 @@ export async function grpoStep(
     timings: { sampleMs: t1 - t0, rewardMs: t2 - t1, logprobsMs: t3 - t2, updateMs: t4 - t3, swapMs: t5 - t4 },
     adapter,
     ...(config.turns > 1 ? { turnsMean: meanStd(episodes.map((e) => e.turns.length)).mean } : {}),
+    ...(loss.sampling ? { sampling: loss.sampling } : {}),
   };
 }
 
@@ -330,6 +348,7 @@ function completionRecords(
       ),
       advantage: advantages[i]!,
       masked: turnMasks.at(-1)!,
+      adapter: last.adapter,
       ...(config.turns > 1
         ? {
             turns: episode.turns.map((turn, t) => ({

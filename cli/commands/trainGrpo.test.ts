@@ -57,6 +57,17 @@ describe("gl-rl train grpo: config", () => {
     ["zero turns", () => run(["--turns", "0"]), /--turns must be an integer from 1 to 8, got '0'/],
     ["nine turns", () => run(["--turns", "9"]), /--turns must be an integer from 1 to 8/],
     ["an unknown flag", () => run(["--steps", "3"]), /--steps/],
+    ["an empty --rollout-url", () => run(["--rollout-url", " , "]), /--rollout-url needs at least one URL/],
+    [
+      "a rollout URL that is not http(s)",
+      () => run(["--rollout-url", "localhost:8080", "--rollout-preset", "r.ini"]),
+      /'localhost:8080' is not an http\(s\) URL/,
+    ],
+    [
+      "rollout servers without their preset file",
+      () => run(["--rollout-url", "http://127.0.0.1:9"]),
+      /rolloutPreset = "" is invalid/,
+    ],
   ] as [string, () => Promise<unknown>, RegExp][])("%s → InputError", async (_, call, message) => {
     const error = await Promise.resolve()
       .then(call)

@@ -1,6 +1,7 @@
 /**
  * `gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--threads N]
- *  [--turns N] [--gpu auto|cpu|cuda|vulkan|metal]` — GRPO on LoRA adapters with the real stack (trainers/grpoRun.ts).
+ *  [--turns N] [--gpu auto|cpu|cuda|vulkan|metal] [--rollout-url <url>[,<url>…] --rollout-preset <file>]` — GRPO on
+ *  LoRA adapters with the real stack (trainers/grpoRun.ts).
  *
  * The config file is one JSON object of GrpoRunConfig fields (trainers/grpoRunConfig.ts: model, adapter, database,
  * trainSplit, evalSplit, evalLimit, promptStyle, loraRank, loraAlpha, threads, samplerThreads, …, and every
@@ -11,7 +12,9 @@
  * from DEFAULT_GRPO_RUN_CONFIG, the same in both cases.
  * Flags override the file: --out → outDir, --max-steps → maxSteps, --max-minutes → maxMinutes (a wall-clock
  * budget: no step starts after it), --threads → threads and samplerThreads, --turns → turns (episodes of up to N
- * turns of ask's correction loop; 1 = single-shot, docs/grpo.md "Multi-turn episodes"), --gpu → gpu (policy and sampler).
+ * turns of ask's correction loop; 1 = single-shot, docs/grpo.md "Multi-turn episodes"), --gpu → gpu (policy and sampler),
+ * --rollout-url → rolloutUrls (comma-separated llama-server routers that sample the groups) and --rollout-preset →
+ * rolloutPreset (the preset file they were started with; docs/grpo.md "Rollout servers").
  *
  * Writes <out>/config.json, <out>/metrics.jsonl (a line per step; `eval: true` lines with dev execution
  * accuracy every evalEvery steps), <out>/completions.jsonl (the sampled completions of step 1 and every
@@ -57,7 +60,16 @@ function readConfigFile(path: string): Record<string, unknown> {
  */
 export async function resolveTrainGrpoConfig(
   configPath: string | undefined,
-  flags: { out?: string; maxSteps?: number; maxMinutes?: number; threads?: number; turns?: number; gpu?: GpuName },
+  flags: {
+    out?: string;
+    maxSteps?: number;
+    maxMinutes?: number;
+    threads?: number;
+    turns?: number;
+    gpu?: GpuName;
+    rolloutUrls?: string[];
+    rolloutPreset?: string;
+  },
   demoModel: () => Promise<string> = cliDemoModel,
 ): Promise<Partial<GrpoRunConfig>> {
   const config: Partial<GrpoRunConfig> =
@@ -68,6 +80,8 @@ export async function resolveTrainGrpoConfig(
   if (flags.threads !== undefined) Object.assign(config, { threads: flags.threads, samplerThreads: flags.threads });
   if (flags.turns !== undefined) config.turns = flags.turns;
   if (flags.gpu !== undefined) config.gpu = flags.gpu;
+  if (flags.rolloutUrls !== undefined) config.rolloutUrls = flags.rolloutUrls;
+  if (flags.rolloutPreset !== undefined) config.rolloutPreset = resolve(flags.rolloutPreset);
   if (config.model === undefined || config.model === "demo") {
     config.model = await demoModel();
   }
@@ -86,12 +100,14 @@ export async function run(argv: string[]): Promise<number> {
       threads: { type: "string" },
       turns: { type: "string" },
       gpu: { type: "string" },
+      "rollout-url": { type: "string" },
+      "rollout-preset": { type: "string" },
     },
     "gl-rl train grpo",
   );
   if (positionals.length > 0)
     throw new InputError(`gl-rl train grpo: unexpected argument '${positionals[0]}'`, {
-      hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--turns N]",
+      hint: "gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--turns N] [--rollout-url <url>[,…] --rollout-preset <file>]",
     });
   const maxSteps =
     values["max-steps"] === undefined ? undefined : parseIntegerFlag(values["max-steps"] as string, "max-steps", 0);
@@ -108,6 +124,15 @@ export async function run(argv: string[]): Promise<number> {
     throw new InputError(`--turns must be an integer from 1 to 8, got '${values.turns as string}'`, {
       hint: "--turns 1 is single-shot GRPO; --turns 2 trains one correction turn",
     });
+  const rolloutUrls =
+    values["rollout-url"] === undefined
+      ? undefined
+      : (values["rollout-url"] as string)
+          .split(",")
+          .map((u) => u.trim())
+          .filter((u) => u.length > 0);
+  if (rolloutUrls !== undefined && rolloutUrls.length === 0)
+    throw new InputError("--rollout-url needs at least one URL", { hint: "--rollout-url http://127.0.0.1:8080[,…]" });
   const config = await resolveTrainGrpoConfig(values.config as string | undefined, {
     ...(values.out === undefined ? {} : { out: values.out as string }),
     ...(maxSteps === undefined ? {} : { maxSteps }),
@@ -115,6 +140,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(threads === undefined ? {} : { threads }),
     ...(turns === undefined ? {} : { turns }),
     ...(values.gpu === undefined ? {} : { gpu: parseGpuChoice(values.gpu as string) }),
+    ...(rolloutUrls === undefined ? {} : { rolloutUrls }),
+    ...(values["rollout-preset"] === undefined ? {} : { rolloutPreset: values["rollout-preset"] as string }),
   });
   const result = await runGrpo(config, {
     progress: createProgressBar,
