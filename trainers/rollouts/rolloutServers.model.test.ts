@@ -15,6 +15,7 @@ import type { SqlExecutor } from "../../sql/sqlExecutor.js";
 import { DEMO_MODEL, type RunningLlamaServer, startLlamaServer } from "../../test/llamaServer.js";
 import { runGrpo } from "../grpoRun.js";
 import type { GrpoStepMetrics } from "../grpoStep.js";
+import { runGlRl } from "../../cli/runGlRl.js";
 import { writeTinyModel } from "../../models/writeTinyModel.js";
 import { openRolloutServers, rolloutModelId } from "./rolloutServers.js";
 
@@ -134,6 +135,47 @@ describe("GRPO rollouts on llama-server", () => {
       second.sampling!.ratioMean,
     ]);
   }, 300_000);
+
+  test("gl-rl train grpo --rollout-url … --rollout-preset …: --turns 2: a step through the binary, and exit 2 on a server that is no router", async () => {
+    const outDir = join(dir, "cli-run");
+    const config = join(dir, "grpo.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        model,
+        groupSize: 4,
+        promptsPerStep: 1,
+        maxCompletionTokens: 8,
+        maskTruncatedCompletions: false,
+        evalEvery: 0,
+        evalLimit: 1,
+        loraRank: 4,
+        loraAlpha: 8,
+      }),
+    );
+    const args = ["train", "grpo", "--config", config, "--max-steps", "1", "--out", outDir];
+    // Episodes of ask's correction loop (--turns 2) sample their correction turns on the server too.
+    const run = await runGlRl([...args, "--turns", "2", "--rollout-url", router.url, "--rollout-preset", preset], {
+      timeoutMs: 120_000,
+    });
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout.trim().split("\n").at(-1)!)).toMatchObject({ steps: 1 });
+    const step = readJsonl(join(outDir, "metrics.jsonl")).find((l) => l.step === 1 && typeof l.loss === "number")!;
+    expect(step.sampling).toMatchObject({ cappedFraction: expect.any(Number), ratioMax: expect.any(Number) });
+    expect(step.turnsMean).toEqual(expect.any(Number)); // logged only by the multi-turn step
+    expect(readFileSync(preset, "utf8")).toContain(join(outDir, "adapters", "adapter-1.gguf"));
+
+    const single = await startLlamaServer({ model });
+    try {
+      const refused = await runGlRl([...args, "--rollout-url", single.url, "--rollout-preset", preset]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/not a llama-server in router mode/);
+      expect(refused.stderr).toContain(`--models-preset ${preset}`);
+    } finally {
+      await single.stop();
+    }
+  }, 240_000);
 
   test("a llama-server with one model, or one that does not read the preset file, is refused with how to start it", async () => {
     const single = await startLlamaServer();
