@@ -18,27 +18,27 @@ export { NativePolicy } from "./trainers/nativePolicy.js";
 export type { NativePolicyOptions } from "./trainers/nativePolicy.js";
 
 // SFT: question/SQL pairs → token sequences with the loss on the SQL → AdamW steps, checkpoints, metrics.
-export { DEFAULT_SFT_CONFIG, resolveSftConfig } from "./trainers/sftConfig.js";
-export type { SftConfig } from "./trainers/sftConfig.js";
-export { sftExamples } from "./trainers/sftExamples.js";
+export { DEFAULT_SFT_CONFIG, resolveSftConfig } from "./trainers/sft/sftConfig.js";
+export type { SftConfig } from "./trainers/sft/sftConfig.js";
+export { sftExamples } from "./trainers/sft/sftExamples.js";
 // The task's prompts: the one builder ask, eval, SFT and GRPO use (docs/prompts.md) — for your own loops.
 export { buildTaskPrompt, buildTaskPrompts, promptStyleForModel } from "./task/text2sqlPrompt.js";
 export type { TaskQuestion } from "./task/text2sqlPrompt.js";
 export { taskDatabase } from "./task/taskDatabase.js";
 export type { TaskDatabase } from "./task/taskDatabase.js";
-export { trainSft } from "./trainers/sftTrainer.js";
-export type { SftExample, SftResult, SftRunOptions } from "./trainers/sftTrainer.js";
+export { trainSft } from "./trainers/sft/sftTrainer.js";
+export type { SftExample, SftResult, SftRunOptions } from "./trainers/sft/sftTrainer.js";
 
 // GRPO: sample G candidates per question, score them with the rewards, update the LoRA adapter.
-export { runGrpo } from "./trainers/grpoRun.js";
-export type { RunGrpoOptions } from "./trainers/grpoRun.js";
-export { DEFAULT_GRPO_RUN_CONFIG, resolveGrpoRunConfig } from "./trainers/grpoRunConfig.js";
-export type { GrpoRunConfig } from "./trainers/grpoRunConfig.js";
+export { runGrpo } from "./trainers/grpo/grpoRun.js";
+export type { RunGrpoOptions } from "./trainers/grpo/grpoRun.js";
+export { DEFAULT_GRPO_RUN_CONFIG, resolveGrpoRunConfig } from "./trainers/grpo/grpoRunConfig.js";
+export type { GrpoRunConfig } from "./trainers/grpo/grpoRunConfig.js";
 
 // Evaluation: execution accuracy (by difficulty), validity, latency and mean reward of a model on a dataset.
-export { evaluateModel } from "./trainers/evaluateModel.js";
-export type { EvaluateModelOptions } from "./trainers/evaluateModel.js";
-export type { EvaluationReport } from "./trainers/evaluate.js";
+export { evaluateModel } from "./trainers/eval/evaluateModel.js";
+export type { EvaluateModelOptions } from "./trainers/eval/evaluateModel.js";
+export type { EvaluationReport } from "./trainers/eval/evaluate.js";
 
 // Rewards: plain batched functions over prepared samples, weighted into one scalar per candidate.
 export { createSqlRewardEnvironment } from "./rewards/sqlRewardEnvironment.js";

@@ -1,9 +1,9 @@
 /**
- * Where the time of one GRPO step goes, on the real stack (trainers/grpoRun.ts: node-llama-cpp sampler with
+ * Where the time of one GRPO step goes, on the real stack (trainers/grpo/grpoRun.ts: node-llama-cpp sampler with
  * f32 KV cache, native LoRA policy, PGlite demo database, default weighted reward):
  *
  *   generation          sampleGroups: P prompts × G completions (one sequence each, batched decode; exactly
- *                       softmax(logits / T), no re-scoring of the completions — trainers/grpoRun.ts GRPO_SAMPLING)
+ *                       softmax(logits / T), no re-scoring of the completions — trainers/grpo/grpoRun.ts GRPO_SAMPLING)
  *   validation+exec     prepareRewardSamples: extract, parse/validate, execute on PGlite, compare with gold
  *   reward              the weighted reward functions
  *   forward-only log-probs  log-probs without a backward: the reference policy's (β > 0), one forward (before: π_old too)
@@ -30,8 +30,8 @@ import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel, type TinyModelDims } from "../
 import { openDatabase } from "../sql/openDatabase.js";
 import { loadModel } from "../models/loadModel.js";
 import type { CandidateOptions, GenerationParams } from "../models/textGenerator.js";
-import { createGrpoSession, GRPO_SAMPLING } from "../trainers/grpoRun.js";
-import { grpoStep } from "../trainers/grpoStep.js";
+import { createGrpoSession, GRPO_SAMPLING } from "../trainers/grpo/grpoRun.js";
+import { grpoStep } from "../trainers/grpo/grpoStep.js";
 import type { PolicyBackend } from "../trainers/policyBackend.js";
 
 const argv = process.argv.slice(2);

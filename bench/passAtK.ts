@@ -1,5 +1,5 @@
 /**
- * How far can GRPO take a model by reweighting what it already samples? pass@k (trainers/passAtK.ts) of a
+ * How far can GRPO take a model by reweighting what it already samples? pass@k (trainers/eval/passAtK.ts) of a
  * model on a split at the GRPO sampling temperature, next to its greedy execution accuracy: n samples per
  * question (whole vocabulary, top-p 1 — GRPO's sampler), each extracted, validated, executed sandboxed on
  * the demo database and compared with the gold result. Questions no sample solves (pass@n = 0) give a GRPO
@@ -14,17 +14,17 @@
  * match.md "Test suite"; 0 for none) — a sample right by EX alone copied an answer instead of computing it. Prompts are the task's
  * (task/text2sqlPrompt.ts, the style by model unless --prompt): what `ask` sends and GRPO trains on.
  */
-import { GRPO_SAMPLING } from "../trainers/grpoRun.js";
+import { GRPO_SAMPLING } from "../trainers/grpo/grpoRun.js";
 import { writeFileSync } from "node:fs";
 import { loadDataset } from "../data/loadDataset.js";
 import { openTextGenerator } from "../models/openTextGenerator.js";
 import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareRewardSamples.js";
 import { openDatabase } from "../sql/openDatabase.js";
 import { ensureDemoModel } from "../trainers/demoModel.js";
-import { extractCandidateSql } from "../trainers/grpoRewardScorer.js";
+import { extractCandidateSql } from "../trainers/grpo/grpoRewardScorer.js";
 import { sqlStringLiteralsOf } from "../sql/sqlLiterals.js";
 import { sqlStringLiterals } from "../data/literalAugmentation.js";
-import { passAtK } from "../trainers/passAtK.js";
+import { passAtK } from "../trainers/eval/passAtK.js";
 import type { PromptStyle } from "../models/promptTemplates.js";
 import { taskDatabase } from "../task/taskDatabase.js";
 import { buildTaskPrompts, promptStyleForModel } from "../task/text2sqlPrompt.js";
@@ -61,7 +61,7 @@ const prompts = await buildTaskPrompts(taskDatabase(db), style, items);
 const suite = Number(option("--suite") ?? 3);
 const env = await createSqlRewardEnvironment(db, undefined, { suite });
 const gold = createGoldResultCache(env);
-// What GRPO samples: exactly softmax(logits / T), no top-k/top-p, no re-scoring (trainers/grpoRun.ts).
+// What GRPO samples: exactly softmax(logits / T), no top-k/top-p, no re-scoring (trainers/grpo/grpoRun.ts).
 const sampling = { ...GRPO_SAMPLING, maxTokens };
 
 const t0 = performance.now();

@@ -28,8 +28,8 @@ import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel } from "../models/writeTinyMode
 import { DEMO_MODEL, startLlamaServer } from "../test/llamaServer.js";
 import { quantizeModel } from "../trainers/native/quantizeModel.js";
 import { openRolloutServers } from "../trainers/rollouts/rolloutServers.js";
-import { runGrpo } from "../trainers/grpoRun.js";
-import type { GrpoStepMetrics } from "../trainers/grpoStep.js";
+import { runGrpo } from "../trainers/grpo/grpoRun.js";
+import type { GrpoStepMetrics } from "../trainers/grpo/grpoStep.js";
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);

@@ -1,6 +1,6 @@
 /**
  * The correction loop's rules — what `ask` runs (orchestrator/text2sqlNodes.ts, text2sqlGraph.ts, answerNode.ts) and
- * what multi-turn GRPO trains (task/runEpisodes.ts, trainers/grpoEpisodes.ts): both call these functions, so the
+ * what multi-turn GRPO trains (task/runEpisodes.ts, trainers/grpo/grpoEpisodes.ts): both call these functions, so the
  * deployed loop and the trained one cannot drift apart (docs/agents.md "The correction loop").
  *
  *   turn 1      turnPrompt(style, q, context, null)    = the task prompt (task/text2sqlPrompt.ts)

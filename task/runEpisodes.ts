@@ -1,6 +1,6 @@
 /**
  * Episodes of the correction loop (task/correctionLoop.ts) with one candidate each: what multi-turn GRPO samples
- * (trainers/grpoEpisodes.ts) — `ask`'s loop with the policy as the generator (docs/grpo.md "Multi-turn episodes").
+ * (trainers/grpo/grpoEpisodes.ts) — `ask`'s loop with the policy as the generator (docs/grpo.md "Multi-turn episodes").
  *
  *   turn 1    `generate(firstPrompt, all episodes, 1)`: one call, one completion per episode (GRPO's group)
  *   feedback  extract the SQL → turnFeedback (validate; execute sandboxed when valid) → the failure

@@ -14,8 +14,8 @@ import {
   DEMO_TABLES,
   LIBRARY_QUESTIONS_PATH,
 } from "../test/fixtures/library/libraryDatabase.js";
-import { buildGrpoPrompts } from "../trainers/grpoRun.js";
-import { evaluateModel } from "../trainers/evaluateModel.js";
+import { buildGrpoPrompts } from "../trainers/grpo/grpoRun.js";
+import { evaluateModel } from "../trainers/eval/evaluateModel.js";
 import { taskDatabase, type TaskDatabase } from "./taskDatabase.js";
 import { buildTaskPrompt, buildTaskPrompts, linkQuestion, promptStyleForModel, taskPrompt } from "./text2sqlPrompt.js";
 

@@ -1,5 +1,5 @@
 /**
- * A trainer's checkpoint folder, shared by trainers/sftTrainer.ts and trainers/grpoTrainer.ts:
+ * A trainer's checkpoint folder, shared by trainers/sft/sftTrainer.ts and trainers/grpo/grpoTrainer.ts:
  *
  *   policy-<step>.ckpt   weights / LoRA + AdamW moments + step, written by the policy (atomically)
  *   state.json           { step, policy: "policy-<step>.ckpt", …trainer fields }, written temp + rename

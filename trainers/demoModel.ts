@@ -6,7 +6,7 @@
  *   2. data      train split + literal-swapped copies (data/literalAugmentation.ts: teaches copying the
  *                question's filter values, which dev/test change) → prompt style "tiny" (question +
  *                evidence, then "SQL:") → trainingTokens (completion = the bare SQL + EOS; loss on it only)
- *   3. train     all-weights SFT through NativePolicy (trainers/sftTrainer.ts): AdamW, linear warmup then
+ *   3. train     all-weights SFT through NativePolicy (trainers/sft/sftTrainer.ts): AdamW, linear warmup then
  *                cosine decay, global-norm clipping; checkpoints in a work folder so a killed build resumes
  *   4. save      policy.saveWeights → <cacheDir>/demo-model-<key>.gguf (temp + rename in the extension)
  * key = sha256(tiny model dims, recipe (version, seed, SFT settings), train file bytes, vocabulary corpus).
@@ -33,9 +33,9 @@ import { databaseTextValues } from "../data/databaseValues.js";
 import { augmentLiterals, sqlStringLiterals } from "../data/literalAugmentation.js";
 import { vocabularyWords } from "../data/vocabularyWords.js";
 import { NativePolicy } from "./nativePolicy.js";
-import { resolveSftConfig, type SftConfig } from "./sftConfig.js";
-import { sftExamples } from "./sftExamples.js";
-import { trainSft, type SftExample } from "./sftTrainer.js";
+import { resolveSftConfig, type SftConfig } from "./sft/sftConfig.js";
+import { sftExamples } from "./sft/sftExamples.js";
+import { trainSft, type SftExample } from "./sft/sftTrainer.js";
 import type { TrainingProgressFactory } from "./trainingProgress.js";
 import { SHIPPED_DEMO_MODEL_PATH, shippedDemoModelKey } from "./shippedDemoModel.js";
 

@@ -2,7 +2,7 @@
  * `gl-rl eval [--model <gguf|hf:…|openai:<url>>] [--adapter <gguf>] [--db …] --split dev|test|test_unseen|<file.jsonl>
  *  [--limit N] [--prompt tiny|zeroShot|fewShot|reasoningFirst|schemaAware] [--threads N] [--max-tokens N] [--results <file.jsonl>]
  *  [--gpu auto|cpu|cuda|vulkan|metal] [--suite K] [--pipeline] [--json]` — execution accuracy of
- * a model on a split (trainers/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
+ * a model on a split (trainers/eval/evaluateModel.ts): greedy decoding, SQL extracted, validated, executed
  * sandboxed and compared with the gold result.
  *
  * With no --model the tiny demo model is used (cli/cliDemoModel.ts: the shipped file).
@@ -30,7 +30,7 @@ import type { PromptStyle } from "../../models/promptTemplates.js";
 import { promptStyleForModel } from "../../task/text2sqlPrompt.js";
 import { pipelineAccuracy } from "../../orchestrator/pipelineAccuracy.js";
 import { DEFAULT_SUITE_SIZE } from "../../sql/databaseVariants.js";
-import { evaluateModel } from "../../trainers/evaluateModel.js";
+import { evaluateModel } from "../../trainers/eval/evaluateModel.js";
 import { createProgressBar } from "../progressBar.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";

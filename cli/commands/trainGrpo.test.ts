@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isInputError } from "../../errors.js";
-import { DEFAULT_GRPO_RUN_CONFIG, resolveGrpoRunConfig, type GrpoRunConfig } from "../../trainers/grpoRunConfig.js";
+import {
+  DEFAULT_GRPO_RUN_CONFIG,
+  resolveGrpoRunConfig,
+  type GrpoRunConfig,
+} from "../../trainers/grpo/grpoRunConfig.js";
 import { resolveTrainGrpoConfig, run } from "./trainGrpo.js";
 
 const dir = mkdtempSync(join(tmpdir(), "train-grpo-cli-"));

@@ -1,11 +1,11 @@
 /**
  * `gl-rl train grpo [--config <file.json>] [--max-steps N] [--max-minutes M] [--out <dir>] [--threads N]
  *  [--turns N] [--gpu auto|cpu|cuda|vulkan|metal] [--rollout-url <url>[,<url>…] --rollout-preset <file>]` — GRPO on
- *  LoRA adapters with the real stack (trainers/grpoRun.ts).
+ *  LoRA adapters with the real stack (trainers/grpo/grpoRun.ts).
  *
- * The config file is one JSON object of GrpoRunConfig fields (trainers/grpoRunConfig.ts: model, adapter, database,
+ * The config file is one JSON object of GrpoRunConfig fields (trainers/grpo/grpoRunConfig.ts: model, adapter, database,
  * trainSplit, evalSplit, evalLimit, promptStyle, loraRank, loraAlpha, threads, samplerThreads, …, and every
- * GrpoConfig field of trainers/grpoConfig.ts: groupSize, promptsPerStep, beta, lossType, scaleRewards,
+ * GrpoConfig field of trainers/grpo/grpoConfig.ts: groupSize, promptsPerStep, beta, lossType, scaleRewards,
  * learningRate, maxSteps, …; the option table is in docs/grpo.md). `model: "demo"` (or no model) means the
  * tiny demo model (cli/cliDemoModel.ts: the shipped SFT-trained tiny GGUF).
  * One set of defaults: a field the file leaves out — or every field, without --config — takes its default
@@ -29,15 +29,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import { parseGpuChoice, type GpuName } from "../../models/llamaRuntime.js";
-import { runGrpo } from "../../trainers/grpoRun.js";
-import { DEFAULT_GRPO_RUN_CONFIG, type GrpoRunConfig } from "../../trainers/grpoRunConfig.js";
+import { runGrpo } from "../../trainers/grpo/grpoRun.js";
+import { DEFAULT_GRPO_RUN_CONFIG, type GrpoRunConfig } from "../../trainers/grpo/grpoRunConfig.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 
 /** Reads the config file (one JSON object) or throws an InputError that says what is wrong. */
 function readConfigFile(path: string): Record<string, unknown> {
   if (!existsSync(path))
     throw new InputError(`train grpo: config file not found: ${path}`, {
-      hint: "pass a JSON file of GrpoRunConfig fields (trainers/grpoRunConfig.ts)",
+      hint: "pass a JSON file of GrpoRunConfig fields (trainers/grpo/grpoRunConfig.ts)",
     });
   let raw: unknown;
   try {

@@ -1,9 +1,9 @@
 /**
  * `gl-rl train sft [--config <file.json>] [--out <dir>] [--max-steps N] [--threads N] [--gpu auto|cpu|cuda|vulkan|metal]`
  * — supervised
- * fine-tuning with the native gradient extension (trainers/sftTrainer.ts).
+ * fine-tuning with the native gradient extension (trainers/sft/sftTrainer.ts).
  *
- * The config file is one JSON object: every SftConfig field (trainers/sftConfig.ts: dataset, devDataset,
+ * The config file is one JSON object: every SftConfig field (trainers/sft/sftConfig.ts: dataset, devDataset,
  * promptStyle, epochs, batchSize, gradientAccumulation, learningRate, warmupSteps, evalEvery,
  * checkpointEvery, maxSteps, outDir, seed, …) plus
  *   model       a qwen2/qwen3 GGUF path, or "tiny" (a fresh tiny model, seed 0, written to <out>/base.gguf); default "tiny"
@@ -34,11 +34,11 @@ import type { PromptStyle } from "../../models/promptTemplates.js";
 import type { SqlExecutor } from "../../sql/sqlExecutor.js";
 import { taskDatabase, type TaskDatabase } from "../../task/taskDatabase.js";
 import { buildTaskPrompts, promptStyleForModel } from "../../task/text2sqlPrompt.js";
-import { evaluateModel } from "../../trainers/evaluateModel.js";
+import { evaluateModel } from "../../trainers/eval/evaluateModel.js";
 import { NativePolicy, type NativePolicyOptions } from "../../trainers/nativePolicy.js";
-import { resolveSftConfig, type SftConfig } from "../../trainers/sftConfig.js";
-import { sftExamples } from "../../trainers/sftExamples.js";
-import { trainSft } from "../../trainers/sftTrainer.js";
+import { resolveSftConfig, type SftConfig } from "../../trainers/sft/sftConfig.js";
+import { sftExamples } from "../../trainers/sft/sftExamples.js";
+import { trainSft } from "../../trainers/sft/sftTrainer.js";
 import { openCliDatabase } from "../openCliDatabase.js";
 import { parseCommandArgs, parseIntegerFlag } from "../parseCommandArgs.js";
 import { asInputError } from "./evaluate.js";

@@ -13,8 +13,8 @@ import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../../rewards/w
 import { openDatabase } from "../../sql/openDatabase.js";
 import type { SqlExecutor } from "../../sql/sqlExecutor.js";
 import { DEMO_MODEL, type RunningLlamaServer, startLlamaServer } from "../../test/llamaServer.js";
-import { runGrpo } from "../grpoRun.js";
-import type { GrpoStepMetrics } from "../grpoStep.js";
+import { runGrpo } from "../grpo/grpoRun.js";
+import type { GrpoStepMetrics } from "../grpo/grpoStep.js";
 import { runGlRl } from "../../cli/runGlRl.js";
 import { writeTinyModel } from "../../models/writeTinyModel.js";
 import { openRolloutServers, rolloutModelId } from "./rolloutServers.js";

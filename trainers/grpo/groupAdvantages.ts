@@ -16,7 +16,7 @@
  * groupAdvantages([1, 0, 0, 0, 0.5, 0.5], { groupSize: 3 })
  * // group 0: mean 1/3, std 0.5774 → [1.1547, -0.5774, -0.5774]; group 1: all 0, zeroVarianceGroups 1
  */
-import { InputError } from "../errors.js";
+import { InputError } from "../../errors.js";
 
 export type ScaleRewards = "group" | "batch" | "none";
 export const SCALE_REWARDS: readonly ScaleRewards[] = ["group", "batch", "none"];

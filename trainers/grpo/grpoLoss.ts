@@ -45,7 +45,7 @@
  * Logged (over the N tokens in the loss): clip fraction = tokens whose ratio is clipped and binding
  * (ρ < 1−ε_low with A < 0, or ρ > 1+ε_high with A > 0); KL mean = mean of k3; ratio mean = mean of ρ.
  */
-import { InputError } from "../errors.js";
+import { InputError } from "../../errors.js";
 
 export type LossType = "grpo" | "dr_grpo" | "dapo" | "bnpo";
 export const LOSS_TYPES: readonly LossType[] = ["grpo", "dr_grpo", "dapo", "bnpo"];

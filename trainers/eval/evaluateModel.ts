@@ -1,5 +1,5 @@
 /**
- * Evaluation of a model on dataset items against a live database: trainers/evaluate.ts wired to the task's
+ * Evaluation of a model on dataset items against a live database: trainers/eval/evaluate.ts wired to the task's
  * prompts, the SQL toolkit (rewards/sqlRewardEnvironment.ts), the SQL extractor and the default weighted reward.
  *
  *   prompt   task/text2sqlPrompt.ts in the given style — the prompt `ask` sends: "tiny" the question and
@@ -16,17 +16,17 @@
  * const report = await evaluateModel({ generator: model, items: await loadDataset("dev"), executor: db });
  * report.execution_accuracy; // 0..1
  */
-import type { DatasetItem } from "../data/loadDataset.js";
-import { extractSql } from "../models/extractSql.js";
-import type { PromptStyle } from "../models/promptTemplates.js";
-import type { TextGenerator } from "../models/textGenerator.js";
-import { createGoldResultCache, prepareRewardSamples } from "../rewards/prepareRewardSamples.js";
-import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
-import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
-import type { BusinessRule } from "../sql/businessRules.js";
-import type { SqlExecutor } from "../sql/sqlExecutor.js";
-import { taskDatabase, type TaskDatabase } from "../task/taskDatabase.js";
-import { buildTaskPrompts } from "../task/text2sqlPrompt.js";
+import type { DatasetItem } from "../../data/loadDataset.js";
+import { extractSql } from "../../models/extractSql.js";
+import type { PromptStyle } from "../../models/promptTemplates.js";
+import type { TextGenerator } from "../../models/textGenerator.js";
+import { createGoldResultCache, prepareRewardSamples } from "../../rewards/prepareRewardSamples.js";
+import { createSqlRewardEnvironment } from "../../rewards/sqlRewardEnvironment.js";
+import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../../rewards/weightedReward.js";
+import type { BusinessRule } from "../../sql/businessRules.js";
+import type { SqlExecutor } from "../../sql/sqlExecutor.js";
+import { taskDatabase, type TaskDatabase } from "../../task/taskDatabase.js";
+import { buildTaskPrompts } from "../../task/text2sqlPrompt.js";
 import { evaluate, type EvaluationReport } from "./evaluate.js";
 
 export interface EvaluateModelOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
-import type { Completion, Prompt } from "../models/textGenerator.js";
-import { executionMatchReward } from "../rewards/executionMatchReward.js";
-import { createWeightedReward } from "../rewards/weightedReward.js";
+import type { Completion, Prompt } from "../../models/textGenerator.js";
+import { executionMatchReward } from "../../rewards/executionMatchReward.js";
+import { createWeightedReward } from "../../rewards/weightedReward.js";
 import { evaluate, type EvaluationExample } from "./evaluate.js";
 
 /** A generator that answers from a table and records its temperature. */

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakePolicy } from "./fakePolicy.js";
+import { FakePolicy } from "../fakePolicy.js";
 import { learningRateAt } from "./learningRateSchedule.js";
 import { resolveSftConfig } from "./sftConfig.js";
 import { permutation, sftLoss, trainSft, type SftExample } from "./sftTrainer.js";

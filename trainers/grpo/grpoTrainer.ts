@@ -24,11 +24,11 @@ import {
   type GrpoStepDependencies,
   type GrpoStepMetrics,
 } from "./grpoStep.js";
-import type { TrainingProgressFactory } from "./trainingProgress.js";
-import { checkpointFiles } from "./checkpointFiles.js";
-import { openMetricsLog } from "./metricsLog.js";
-import { withDeviceMetrics } from "./policyBackend.js";
-import { permutation } from "./sftTrainer.js";
+import type { TrainingProgressFactory } from "../trainingProgress.js";
+import { checkpointFiles } from "../checkpointFiles.js";
+import { openMetricsLog } from "../metricsLog.js";
+import { withDeviceMetrics } from "../policyBackend.js";
+import { permutation } from "../sft/sftTrainer.js";
 
 export interface GrpoRunOptions extends Omit<GrpoStepDependencies, "adapterPath" | "recordCompletions"> {
   prompts: readonly GrpoPrompt[];

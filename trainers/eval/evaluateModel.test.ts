@@ -1,9 +1,9 @@
 // evaluateModel on the demo database (PGlite) with a scripted generator: execution accuracy on the database and
 // test-suite execution accuracy (docs/execution-match.md "Test suite") side by side.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import type { Completion, Prompt } from "../models/textGenerator.js";
-import { openDatabase } from "../sql/openDatabase.js";
-import type { SqlExecutor } from "../sql/sqlExecutor.js";
+import type { Completion, Prompt } from "../../models/textGenerator.js";
+import { openDatabase } from "../../sql/openDatabase.js";
+import type { SqlExecutor } from "../../sql/sqlExecutor.js";
 import { evaluateModel } from "./evaluateModel.js";
 
 /** Answers by question (the "tiny" prompt holds the question's text). */

@@ -6,12 +6,12 @@ import { describe, expect, it } from "@jest/globals";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Completion, Prompt } from "../models/textGenerator.js";
-import type { ExecutionOutcome } from "../sql/sqlExecutor.js";
-import { FakePolicy } from "./fakePolicy.js";
+import type { Completion, Prompt } from "../../models/textGenerator.js";
+import type { ExecutionOutcome } from "../../sql/sqlExecutor.js";
+import { FakePolicy } from "../fakePolicy.js";
 import { resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
 import { grpoStep, type GrpoCompletionRecord, type GrpoPrompt, type GrpoSampler } from "./grpoStep.js";
-import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
+import type { PolicyBackend, TokenSequence } from "../policyBackend.js";
 
 const dir = mkdtempSync(join(tmpdir(), "grpo-episodes-"));
 // Token ids: 0 <p>, 1 fix (the correction prompt's extra token), 2 GOOD, 3 BAD, 4 LONG.

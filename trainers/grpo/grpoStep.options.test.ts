@@ -18,11 +18,11 @@ import { describe, expect, it } from "@jest/globals";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Completion } from "../models/textGenerator.js";
-import { FakePolicy } from "./fakePolicy.js";
+import type { Completion } from "../../models/textGenerator.js";
+import { FakePolicy } from "../fakePolicy.js";
 import { DEFAULT_GRPO_CONFIG, resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
 import { grpoStep, type GrpoSampler } from "./grpoStep.js";
-import type { PolicyBackend, StepOptions, TokenSequence } from "./policyBackend.js";
+import type { PolicyBackend, StepOptions, TokenSequence } from "../policyBackend.js";
 
 const dir = mkdtempSync(join(tmpdir(), "grpo-options-"));
 const WORDS = ["<p>", "SELECT", "1", "2", "FROM", "x"];

@@ -4,7 +4,7 @@
  * `trainGrpo`); docs/grpo.md has the option table. `resolveGrpoConfig(partial)` fills defaults and throws an
  * InputError that says how to fix a bad value (as TRL's GRPOConfig.__post_init__).
  */
-import { InputError } from "../errors.js";
+import { InputError } from "../../errors.js";
 import { SCALE_REWARDS, type ScaleRewards } from "./groupAdvantages.js";
 import { IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES, type ImportanceSampling, type LossType } from "./grpoLoss.js";
 
@@ -22,9 +22,9 @@ export interface GrpoConfig {
   epsilonLow: number;
   /** Upper clip ε. Default 0.28 (DAPO's clip-higher). */
   epsilonHigh: number;
-  /** Loss aggregation (trainers/grpoLoss.ts): grpo | dr_grpo | dapo | bnpo. Default "dapo". */
+  /** Loss aggregation (trainers/grpo/grpoLoss.ts): grpo | dr_grpo | dapo | bnpo. Default "dapo". */
   lossType: LossType;
-  /** Advantage scale (trainers/groupAdvantages.ts): "group" std (GRPO), "batch" std, "none" (Dr. GRPO). Default "group". */
+  /** Advantage scale (trainers/grpo/groupAdvantages.ts): "group" std (GRPO), "batch" std, "none" (Dr. GRPO). Default "group". */
   scaleRewards: ScaleRewards;
   /** Importance ratio per "token" (GRPO) or per "sequence" (GSPO). Default "token". */
   importanceSampling: ImportanceSampling;

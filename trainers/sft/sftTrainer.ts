@@ -19,10 +19,10 @@
  */
 import { join } from "node:path";
 import { learningRateAt } from "./learningRateSchedule.js";
-import { withDeviceMetrics, type PolicyBackend, type TokenSequence } from "./policyBackend.js";
-import type { TrainingProgressFactory } from "./trainingProgress.js";
-import { checkpointFiles } from "./checkpointFiles.js";
-import { openMetricsLog } from "./metricsLog.js";
+import { withDeviceMetrics, type PolicyBackend, type TokenSequence } from "../policyBackend.js";
+import type { TrainingProgressFactory } from "../trainingProgress.js";
+import { checkpointFiles } from "../checkpointFiles.js";
+import { openMetricsLog } from "../metricsLog.js";
 import type { SftConfig } from "./sftConfig.js";
 
 /** One training example as token ids (models/promptTemplates.ts `trainingTokens`). */

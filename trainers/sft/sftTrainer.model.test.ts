@@ -6,9 +6,9 @@ import { afterAll, describe, expect, test } from "@jest/globals";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mulberry32 } from "../runtime/mulberry32.js";
-import { writeTinyModel } from "../models/writeTinyModel.js";
-import { NativePolicy } from "./nativePolicy.js";
+import { mulberry32 } from "../../runtime/mulberry32.js";
+import { writeTinyModel } from "../../models/writeTinyModel.js";
+import { NativePolicy } from "../nativePolicy.js";
 import { resolveSftConfig } from "./sftConfig.js";
 import { trainSft, type SftExample } from "./sftTrainer.js";
 

@@ -2,16 +2,16 @@ import { afterAll, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LoadedModel } from "../models/loadModel.js";
-import type { Completion, Prompt } from "../models/textGenerator.js";
-import { executionMatchReward } from "../rewards/executionMatchReward.js";
-import { createWeightedReward } from "../rewards/weightedReward.js";
-import { FakePolicy } from "./fakePolicy.js";
+import type { LoadedModel } from "../../models/loadModel.js";
+import type { Completion, Prompt } from "../../models/textGenerator.js";
+import { executionMatchReward } from "../../rewards/executionMatchReward.js";
+import { createWeightedReward } from "../../rewards/weightedReward.js";
+import { FakePolicy } from "../fakePolicy.js";
 import { groupAdvantages } from "./groupAdvantages.js";
 import { resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
 import { grpoLoss } from "./grpoLoss.js";
 import { grpoStep, type GrpoCompletionRecord, type GrpoSampler } from "./grpoStep.js";
-import type { PolicyBackend } from "./policyBackend.js";
+import type { PolicyBackend } from "../policyBackend.js";
 
 // Vocabulary: 0..5 are "words"; completion [1, 2] spells the right SQL, everything else is wrong.
 const WORDS = ["<p>", "SELECT", "1", "2", "FROM", "x"];

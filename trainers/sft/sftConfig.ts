@@ -2,7 +2,7 @@
  * The SFT trainer's one typed config object. Defaults in DEFAULT_SFT_CONFIG; `resolveSftConfig(partial)`
  * fills them and throws an InputError saying how to fix a bad value.
  */
-import { InputError } from "../errors.js";
+import { InputError } from "../../errors.js";
 
 export interface SftConfig {
   /** Training data: "train" (the project's split) or a path to a JSONL file of {question, sql[, evidence]}. Default "train". */

@@ -10,11 +10,16 @@
  * const mine = sftExamples(model, items, { style: "schemaAware", prompts: await buildTaskPrompts(taskDatabase(db), "schemaAware", items) });
  * // examples[0].completionTokens ends with model.eosToken
  */
-import type { QuestionSqlPair } from "../data/loadDataset.js";
-import { InputError } from "../errors.js";
-import { formatCompletion, trainingTokens, type PromptStyle, type PromptTokenizer } from "../models/promptTemplates.js";
-import type { Prompt } from "../models/textGenerator.js";
-import { taskPrompt } from "../task/text2sqlPrompt.js";
+import type { QuestionSqlPair } from "../../data/loadDataset.js";
+import { InputError } from "../../errors.js";
+import {
+  formatCompletion,
+  trainingTokens,
+  type PromptStyle,
+  type PromptTokenizer,
+} from "../../models/promptTemplates.js";
+import type { Prompt } from "../../models/textGenerator.js";
+import { taskPrompt } from "../../task/text2sqlPrompt.js";
 import type { SftExample } from "./sftTrainer.js";
 
 /** Tokenized SFT examples of dataset items (loss on the completion only); `prompts[i]` is item i's prompt. */

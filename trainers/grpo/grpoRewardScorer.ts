@@ -3,16 +3,16 @@
  * → compare start at once, the PGlite worker runs off the main thread) while other groups still decode;
  * `scoreRewards` then awaits the prepared samples and applies the weighted reward.
  */
-import { extractSql } from "../models/extractSql.js";
+import { extractSql } from "../../models/extractSql.js";
 import {
   createGoldResultCache,
   prepareRewardSamples,
   type GoldResultCache,
   type RewardCandidate,
   type RewardEnvironment,
-} from "../rewards/prepareRewardSamples.js";
-import type { RewardSample } from "../rewards/rewardSample.js";
-import type { WeightedReward, WeightedRewardResult } from "../rewards/weightedReward.js";
+} from "../../rewards/prepareRewardSamples.js";
+import type { RewardSample } from "../../rewards/rewardSample.js";
+import type { WeightedReward, WeightedRewardResult } from "../../rewards/weightedReward.js";
 
 /** Scoring with prefetch: candidates prepared early (during generation) are picked up by `scoreRewards`. */
 export interface RewardScorer {

@@ -3,7 +3,7 @@
  *
  *   1. sampleEpisodes   G rollouts per prompt from the sampler (current adapter), exactly softmax(logits / T):
  *                       one completion each (turns = 1), or episodes of ask's correction loop (turns > 1,
- *                       trainers/grpoEpisodes.ts: one sequence per model turn, the feedback in the next prompt)
+ *                       trainers/grpo/grpoEpisodes.ts: one sequence per model turn, the feedback in the next prompt)
  *   2. scoreEpisodes    the final answer: extract SQL → validate/execute/compare → weighted reward + every
  *                       component; an episode's reward = that − extraTurnCost·(turns − 1)
  *   3. groupAdvantages  A_i = (r_i − mean_g)/(std + ε) by `scaleRewards` over the G episodes of a prompt;
@@ -24,16 +24,16 @@
  * Letters: P = prompts per step, G = group size, E = P·G episodes, B = sequences (one per model turn; = E when
  * turns = 1), C_i = completion tokens of sequence i.
  */
-import type { RewardCandidate } from "../rewards/prepareRewardSamples.js";
+import type { RewardCandidate } from "../../rewards/prepareRewardSamples.js";
 import { groupAdvantages } from "./groupAdvantages.js";
-import type { WeightedRewardResult } from "../rewards/weightedReward.js";
-import type { Completion, FinishReason } from "../models/textGenerator.js";
-import type { TurnTools } from "../task/correctionLoop.js";
-import type { TaskFailure } from "../task/text2sqlPrompt.js";
+import type { WeightedRewardResult } from "../../rewards/weightedReward.js";
+import type { Completion, FinishReason } from "../../models/textGenerator.js";
+import type { TurnTools } from "../../task/correctionLoop.js";
+import type { TaskFailure } from "../../task/text2sqlPrompt.js";
 import type { GrpoConfig } from "./grpoConfig.js";
 import { episodeBatch, sampleEpisodes, type GrpoEpisode, type GrpoPrompt, type GrpoSampler } from "./grpoEpisodes.js";
 import { grpoLoss, type GrpoLossResult, type SamplingCorrectionStats } from "./grpoLoss.js";
-import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
+import type { PolicyBackend, TokenSequence } from "../policyBackend.js";
 
 export { sampleGroups, type GrpoPrompt, type GrpoSampler } from "./grpoEpisodes.js";
 
@@ -256,7 +256,7 @@ export async function grpoStep(
   const t2 = performance.now();
 
   const episodes = groups.flat();
-  // One sequence per model turn; every turn carries its episode's advantage (trainers/grpoEpisodes.ts).
+  // One sequence per model turn; every turn carries its episode's advantage (trainers/grpo/grpoEpisodes.ts).
   const {
     batch,
     episodes: episodeOf,

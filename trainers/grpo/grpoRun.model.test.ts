@@ -8,18 +8,18 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadDataset, type DatasetItem } from "../data/loadDataset.js";
-import { readGguf } from "../models/ggufFile.js";
-import { createLoraAdapter, writeLoraAdapter } from "../models/loraAdapter.js";
-import { writeTinyModel } from "../models/writeTinyModel.js";
+import { loadDataset, type DatasetItem } from "../../data/loadDataset.js";
+import { readGguf } from "../../models/ggufFile.js";
+import { createLoraAdapter, writeLoraAdapter } from "../../models/loraAdapter.js";
+import { writeTinyModel } from "../../models/writeTinyModel.js";
 import { groupAdvantages } from "./groupAdvantages.js";
-import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../rewards/weightedReward.js";
-import { openDatabase } from "../sql/openDatabase.js";
-import type { SqlExecutor } from "../sql/sqlExecutor.js";
+import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../../rewards/weightedReward.js";
+import { openDatabase } from "../../sql/openDatabase.js";
+import type { SqlExecutor } from "../../sql/sqlExecutor.js";
 import { createGrpoSession, runGrpo } from "./grpoRun.js";
 import type { GrpoRunConfig } from "./grpoRunConfig.js";
 import { grpoStep, type GrpoStepMetrics } from "./grpoStep.js";
-import type { PolicyBackend, TokenSequence } from "./policyBackend.js";
+import type { PolicyBackend, TokenSequence } from "../policyBackend.js";
 
 const dir = mkdtempSync(join(tmpdir(), "grpo-run-test-"));
 let executor: SqlExecutor;
@@ -249,6 +249,6 @@ describe("GRPO on the real stack", () => {
     // Exact step-2 equality with an uninterrupted run is not asserted: the sampler's logits depend in the last
     // bits on how llama.cpp batches the tokens (a warm context reuses the prompt's KV cache, a fresh one
     // evaluates it whole), so at T = 1 a token can differ now and then. The policy side of resuming is exact:
-    // trainers/sftTrainer.model.test.ts checks the same checkpoint path step by step to 1e-5.
+    // trainers/sft/sftTrainer.model.test.ts checks the same checkpoint path step by step to 1e-5.
   }, 240_000);
 });

@@ -12,11 +12,11 @@
  * overlaps with generation of the next. Each result line carries the prompt as the model saw it (rendered),
  * for error analysis.
  */
-import { renderPrompt } from "../models/promptTemplates.js";
-import type { Prompt, TextGenerator } from "../models/textGenerator.js";
-import type { RewardCandidate } from "../rewards/prepareRewardSamples.js";
-import type { RewardSample } from "../rewards/rewardSample.js";
-import type { WeightedReward } from "../rewards/weightedReward.js";
+import { renderPrompt } from "../../models/promptTemplates.js";
+import type { Prompt, TextGenerator } from "../../models/textGenerator.js";
+import type { RewardCandidate } from "../../rewards/prepareRewardSamples.js";
+import type { RewardSample } from "../../rewards/rewardSample.js";
+import type { WeightedReward } from "../../rewards/weightedReward.js";
 
 export interface EvaluationExample {
   question: string;
@@ -28,7 +28,7 @@ export interface EvaluationExample {
 export interface EvaluationOptions {
   generator: Pick<TextGenerator, "generate">;
   examples: readonly EvaluationExample[];
-  /** The prompt of example `index` (trainers/evaluateModel.ts passes the task's, task/text2sqlPrompt.ts). */
+  /** The prompt of example `index` (trainers/eval/evaluateModel.ts passes the task's, task/text2sqlPrompt.ts). */
   buildPrompt(example: EvaluationExample, index: number): Prompt;
   extractSql(text: string): string | null;
   /** validate → execute → compare (rewards/prepareRewardSamples.ts with the SQL toolkit wired in). */

@@ -4,13 +4,13 @@
  * `resolveGrpoRunConfig` fills the defaults and throws an InputError that says how to fix a bad field;
  * `grpoPolicyOptions` turns a config into the policy's options (docs/grpo.md "The adapter").
  */
-import { InputError } from "../errors.js";
-import { GPU_CHOICES, type GpuName } from "../models/llamaRuntime.js";
-import { parseOpenAiUrl } from "../models/openAiTextGenerator.js";
-import type { PromptStyle } from "../models/promptTemplates.js";
-import { DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
+import { InputError } from "../../errors.js";
+import { GPU_CHOICES, type GpuName } from "../../models/llamaRuntime.js";
+import { parseOpenAiUrl } from "../../models/openAiTextGenerator.js";
+import type { PromptStyle } from "../../models/promptTemplates.js";
+import { DEFAULT_REWARD_COMPONENTS } from "../../rewards/weightedReward.js";
 import { DEFAULT_GRPO_CONFIG, resolveGrpoConfig, type GrpoConfig } from "./grpoConfig.js";
-import type { NativePolicyOptions } from "./nativePolicy.js";
+import type { NativePolicyOptions } from "../nativePolicy.js";
 
 /** Everything `runGrpo` needs: the GRPO hyper-parameters (grpoConfig.ts) plus what to train on. */
 export interface GrpoRunConfig extends GrpoConfig {

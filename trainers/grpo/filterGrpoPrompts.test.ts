@@ -1,6 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
-import { createGoldResultCache } from "../rewards/prepareRewardSamples.js";
-import type { QueryResult } from "../sql/sqlExecutor.js";
+import { createGoldResultCache } from "../../rewards/prepareRewardSamples.js";
+import type { QueryResult } from "../../sql/sqlExecutor.js";
 import { filterGrpoPrompts } from "./filterGrpoPrompts.js";
 
 /** Gold SQL → rows: "empty" returns none, "broken" throws, anything else one row. Counts executions. */

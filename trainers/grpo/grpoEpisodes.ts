@@ -19,13 +19,13 @@
  *
  * Letters: P = prompts, G = group size, E = P·G episodes, S = Σ turns sequences in the batch.
  */
-import { InputError } from "../errors.js";
-import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../models/textGenerator.js";
-import type { TurnTools } from "../task/correctionLoop.js";
-import { runEpisodes } from "../task/runEpisodes.js";
-import type { TaskFailure } from "../task/text2sqlPrompt.js";
+import { InputError } from "../../errors.js";
+import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../../models/textGenerator.js";
+import type { TurnTools } from "../../task/correctionLoop.js";
+import { runEpisodes } from "../../task/runEpisodes.js";
+import type { TaskFailure } from "../../task/text2sqlPrompt.js";
 import type { GrpoConfig } from "./grpoConfig.js";
-import type { TokenSequence } from "./policyBackend.js";
+import type { TokenSequence } from "../policyBackend.js";
 
 /** One training prompt: what the sampler sees and the token ids the policy sees. */
 export interface GrpoPrompt {
@@ -75,7 +75,7 @@ type SamplingConfig = Pick<GrpoConfig, "groupSize" | "temperature" | "maxComplet
 
 /**
  * G completions for each prompt, [P][G]; prompts sampled concurrently (the sampler shares batches). The
- * sampler's own fixed params (trainers/grpoRun.ts `createGrpoSampler`) make the distribution exactly
+ * sampler's own fixed params (trainers/grpo/grpoRun.ts `createGrpoSampler`) make the distribution exactly
  * softmax(logits / T) and skip re-scoring (`scoreLogprobs: false`: the policy computes the log-probs).
  */
 export async function sampleGroups(
@@ -117,7 +117,7 @@ export async function sampleEpisodes(
   }
   if (tools === undefined || prompts.some((p) => p.correct === undefined))
     throw new InputError(`GRPO with turns = ${config.turns} needs the validator, the executor and correction prompts`, {
-      hint: "build prompts with buildGrpoPrompts(…, database) and pass turnTools (trainers/grpoRun.ts does both)",
+      hint: "build prompts with buildGrpoPrompts(…, database) and pass turnTools (trainers/grpo/grpoRun.ts does both)",
     });
   const G = config.groupSize;
   return Promise.all(

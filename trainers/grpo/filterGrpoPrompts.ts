@@ -10,7 +10,7 @@
  * const { prompts, stats } = await filterGrpoPrompts(built, createGoldResultCache(env));
  * // stats: { total: 640, used: 635, emptyGold: 4, failedGold: 1 }
  */
-import type { GoldResultCache } from "../rewards/prepareRewardSamples.js";
+import type { GoldResultCache } from "../../rewards/prepareRewardSamples.js";
 import type { GrpoPrompt } from "./grpoStep.js";
 
 export interface GrpoPromptStats {

@@ -28,21 +28,21 @@
  * const result = await runGrpo({ model: "demo.gguf", maxSteps: 20, outDir: "runs/grpo" });
  * console.log(result.adapterPath, result.last?.rewardMean);
  */
-import { defaultBusinessRules } from "../sql/businessRules.js";
+import { defaultBusinessRules } from "../../sql/businessRules.js";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { loadDataset, type DatasetItem } from "../data/loadDataset.js";
-import { InputError } from "../errors.js";
-import { loadModel, type LoadedModel } from "../models/loadModel.js";
-import { trainingTokens, type PromptStyle, type PromptTokenizer } from "../models/promptTemplates.js";
-import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../models/textGenerator.js";
-import { createGoldResultCache, type RewardEnvironment } from "../rewards/prepareRewardSamples.js";
-import { createWeightedReward, DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../rewards/weightedReward.js";
-import { openDatabase } from "../sql/openDatabase.js";
-import { executeOutcome, type SqlExecutor } from "../sql/sqlExecutor.js";
-import { validateSql } from "../sql/validateSql.js";
-import { turnPrompt, type TurnTools } from "../task/correctionLoop.js";
-import { taskDatabase, type TaskDatabase } from "../task/taskDatabase.js";
+import { loadDataset, type DatasetItem } from "../../data/loadDataset.js";
+import { InputError } from "../../errors.js";
+import { loadModel, type LoadedModel } from "../../models/loadModel.js";
+import { trainingTokens, type PromptStyle, type PromptTokenizer } from "../../models/promptTemplates.js";
+import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../../models/textGenerator.js";
+import { createGoldResultCache, type RewardEnvironment } from "../../rewards/prepareRewardSamples.js";
+import { createWeightedReward, DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../../rewards/weightedReward.js";
+import { openDatabase } from "../../sql/openDatabase.js";
+import { executeOutcome, type SqlExecutor } from "../../sql/sqlExecutor.js";
+import { validateSql } from "../../sql/validateSql.js";
+import { turnPrompt, type TurnTools } from "../../task/correctionLoop.js";
+import { taskDatabase, type TaskDatabase } from "../../task/taskDatabase.js";
 import {
   buildTaskPrompts,
   linkQuestion,
@@ -50,18 +50,18 @@ import {
   taskPrompt,
   type TaskContext,
   type TaskFailure,
-} from "../task/text2sqlPrompt.js";
-import type { EvaluationReport } from "./evaluate.js";
-import { evaluateModel } from "./evaluateModel.js";
+} from "../../task/text2sqlPrompt.js";
+import type { EvaluationReport } from "../eval/evaluate.js";
+import { evaluateModel } from "../eval/evaluateModel.js";
 import type { GrpoPrompt, GrpoSampler } from "./grpoStep.js";
 import { trainGrpo, type GrpoRunOptions, type GrpoRunResult } from "./grpoTrainer.js";
 import { filterGrpoPrompts, type GrpoPromptStats } from "./filterGrpoPrompts.js";
-import { NativePolicy } from "./nativePolicy.js";
-import type { TrainingProgressFactory } from "./trainingProgress.js";
+import { NativePolicy } from "../nativePolicy.js";
+import type { TrainingProgressFactory } from "../trainingProgress.js";
 import { createRewardScorer, extractCandidateSql, type RewardScorer } from "./grpoRewardScorer.js";
 import { grpoPolicyOptions, resolveGrpoRunConfig, type GrpoRunConfig } from "./grpoRunConfig.js";
-import { createSqlRewardEnvironment } from "../rewards/sqlRewardEnvironment.js";
-import { openRolloutServers, RolloutServers } from "./rollouts/rolloutServers.js";
+import { createSqlRewardEnvironment } from "../../rewards/sqlRewardEnvironment.js";
+import { openRolloutServers, RolloutServers } from "../rollouts/rolloutServers.js";
 
 // ─── prompts ─────────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
-import type { RewardCandidate, RewardEnvironment } from "../rewards/prepareRewardSamples.js";
-import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../rewards/weightedReward.js";
-import type { QueryResult } from "../sql/sqlExecutor.js";
+import type { RewardCandidate, RewardEnvironment } from "../../rewards/prepareRewardSamples.js";
+import { createWeightedReward, DEFAULT_REWARD_COMPONENTS } from "../../rewards/weightedReward.js";
+import type { QueryResult } from "../../sql/sqlExecutor.js";
 import { buildGrpoPrompts, createGrpoSampler, evalMetricPrefix, GRPO_SAMPLING } from "./grpoRun.js";
 import { grpoPolicyOptions, resolveGrpoRunConfig } from "./grpoRunConfig.js";
 import { createRewardScorer } from "./grpoRewardScorer.js";
