@@ -181,6 +181,25 @@ const optionsOf = (lossType: LossType, importanceSampling: ImportanceSampling, b
   maxCompletionLength: 6,
 });
 
+/** Every coefficient equals the central finite difference of grpoLoss's own loss in that log-prob. */
+function expectFiniteDifferences(input: GrpoLossInput, o: GrpoLossOptions): void {
+  const r = grpoLoss(input, o);
+  const h = 1e-6;
+  input.logprobs.forEach((row, i) => {
+    for (let t = 0; t < row.length; t += 1) {
+      const shifted = (delta: number) =>
+        grpoLoss(
+          {
+            ...input,
+            logprobs: input.logprobs.map((s, j) => (j === i ? Array.from(s, (v, u) => (u === t ? v + delta : v)) : s)),
+          },
+          o,
+        ).loss;
+      expect(r.coefficients[i]![t]!).toBeCloseTo((shifted(h) - shifted(-h)) / (2 * h), 6);
+    }
+  });
+}
+
 describe("grpoLoss against TRL's loss (independent reference, dual numbers)", () => {
   it("the fixtures reach every clip region on both sides of 1 with both signs of A", () => {
     const regions = new Set<string>();
@@ -221,25 +240,7 @@ describe("grpoLoss against TRL's loss (independent reference, dual numbers)", ()
   it.each(CASES)(
     "%s, %s level, β = %s: coefficients equal central finite differences of the loss",
     (lossType, level, beta) => {
-      const input = FIXTURES[level];
-      const o = optionsOf(lossType, level, beta);
-      const r = grpoLoss(input, o);
-      const h = 1e-6;
-      input.logprobs.forEach((row, i) => {
-        for (let t = 0; t < row.length; t += 1) {
-          const shifted = (delta: number) =>
-            grpoLoss(
-              {
-                ...input,
-                logprobs: input.logprobs.map((s, j) =>
-                  j === i ? Array.from(s, (v, u) => (u === t ? v + delta : v)) : s,
-                ),
-              },
-              o,
-            ).loss;
-          expect(r.coefficients[i]![t]!).toBeCloseTo((shifted(h) - shifted(-h)) / (2 * h), 6);
-        }
-      });
+      expectFiniteDifferences(FIXTURES[level], optionsOf(lossType, level, beta));
     },
   );
 });
@@ -332,23 +333,11 @@ describe("grpoLoss: truncated importance sampling for completions sampled elsewh
       const r = grpoLoss(input, o);
       expect(r.loss).toBeCloseTo(referenceLoss(input, o, null).v, 12);
       expect(r.loss).not.toBeCloseTo(grpoLoss(FIXTURES[level], o).loss, 3); // the correction changes it
-      const h = 1e-6;
       input.logprobs.forEach((row, i) => {
-        for (let t = 0; t < row.length; t += 1) {
+        for (let t = 0; t < row.length; t += 1)
           expect(r.coefficients[i]![t]!).toBeCloseTo(referenceLoss(input, o, [i, t]).d, 7);
-          const shifted = (delta: number) =>
-            grpoLoss(
-              {
-                ...input,
-                logprobs: input.logprobs.map((s, j) =>
-                  j === i ? Array.from(s, (v, u) => (u === t ? v + delta : v)) : s,
-                ),
-              },
-              o,
-            ).loss;
-          expect(r.coefficients[i]![t]!).toBeCloseTo((shifted(h) - shifted(-h)) / (2 * h), 6);
-        }
       });
+      expectFiniteDifferences(input, o);
     },
   );
 
