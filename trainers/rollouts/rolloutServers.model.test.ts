@@ -13,6 +13,7 @@ import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../../rewards/w
 import { openDatabase } from "../../sql/openDatabase.js";
 import type { SqlExecutor } from "../../sql/sqlExecutor.js";
 import { DEMO_MODEL, type RunningLlamaServer, startLlamaServer } from "../../test/llamaServer.js";
+import { startStubHttpServer } from "../../test/stubHttpServer.js";
 import { runGrpo } from "../grpo/grpoRun.js";
 import type { GrpoStepMetrics } from "../grpo/grpoStep.js";
 import { runGlRl } from "../../cli/runGlRl.js";
@@ -194,8 +195,44 @@ describe("GRPO rollouts on llama-server", () => {
       presetPath: join(dir, "other.ini"),
       baseModel: DEMO_MODEL,
     });
-    const error = await servers.setAdapter(null).catch((e: unknown) => e);
+    const error = await servers.setAdapter(join(dir, "never-written.gguf")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toMatch(/did not pick up .*other\.ini/);
+  }, 120_000);
+
+  test("two workers on one preset file: both load each version, and the groups take turns between them", async () => {
+    const second = await startLlamaServer({ preset });
+    // Loopback proxies in front of both, counting the completion requests each server gets.
+    const proxies = await Promise.all([router, second].map((s) => startStubHttpServer(() => "forward", s.url)));
+    try {
+      const servers = await openRolloutServers({
+        urls: proxies.map((p) => p.url),
+        presetPath: preset,
+        baseModel: model,
+      });
+      const adapter = join(dir, "run", "adapters", "adapter-1.gguf"); // written by the two-step run above
+      await servers.setAdapter(adapter);
+      for (const server of [router, second]) {
+        const listed = (await (await fetch(`${server.url}/models`)).json()) as {
+          data: { id: string; status: { value: string } }[];
+        };
+        expect(listed.data.map((m) => [m.id, m.status.value])).toEqual([[rolloutModelId(adapter), "loaded"]]);
+      }
+      const groups = await Promise.all(
+        [0, 1, 2, 3].map((k) =>
+          servers.generateCandidates({ text: `question ${k}` }, 2, {
+            maxTokens: 4,
+            fullDistribution: true,
+            temperatures: [1, 1],
+          }),
+        ),
+      );
+      expect(groups.flat().every((c) => c.adapter === adapter && c.logprobs.length === c.tokens.length)).toBe(true);
+      // One request per group (one temperature, consecutive seeds), the four groups two per server.
+      expect(proxies.map((p) => p.seen.filter((r) => r.path === "/v1/completions").length)).toEqual([2, 2]);
+    } finally {
+      await Promise.all(proxies.map((p) => p.close()));
+      await second.stop();
+    }
   }, 120_000);
 });
