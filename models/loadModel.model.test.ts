@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAbortError, isModelError } from "../errors.js";
 import { gguf, writeGguf } from "./ggufFile.js";
-import { loadModel, type LoadedModel } from "./loadModel.js";
+import { loadModel, loadTokenizer, type LoadedModel } from "./loadModel.js";
 import { createLoraAdapter, writeLoraAdapter } from "./loraAdapter.js";
 import { REASONING_THEN_SQL_GRAMMAR, buildPrompt } from "./promptTemplates.js";
 import { writeTinyModel } from "./writeTinyModel.js";
@@ -128,6 +128,22 @@ describe("loadModel on the tiny model", () => {
       await f16.dispose();
     }
   }, 60_000);
+});
+
+describe("loadTokenizer: the vocabulary alone", () => {
+  test("tokenizes as the loaded model does (special tokens too), with its EOS and vocabulary size", async () => {
+    const tokenizer = await loadTokenizer({ model: modelPath });
+    try {
+      for (const text of ["SELECT count(*) FROM accounts WHERE status = 'active'", "<|im_start|>user\nHow many?"])
+        for (const special of [false, true])
+          expect(tokenizer.tokenize(text, special)).toEqual(model.tokenize(text, special));
+      expect(tokenizer.eosToken).toBe(model.eosToken);
+      expect(tokenizer.vocabularySize).toBe(model.vocabularySize);
+      expect(tokenizer.path).toBe(model.path);
+    } finally {
+      await tokenizer.dispose();
+    }
+  });
 });
 
 describe("bad input fails fast with a ModelError naming the file and the fix", () => {

@@ -563,6 +563,56 @@ export function decodeThreads(llama: { maxThreads: number }, path: string): numb
   return statSync(path).size < SMALL_MODEL_BYTES ? 1 : llama.maxThreads;
 }
 
+/** A model's tokenizer alone (no weights, no context): what a trainer whose rollouts run on servers still needs. */
+export interface ModelTokenizer {
+  /** The resolved local GGUF path. */
+  readonly path: string;
+  readonly vocabularySize: number;
+  readonly eosToken: number;
+  tokenize(text: string, specialTokens?: boolean): number[];
+  dispose(): Promise<void>;
+}
+
+/**
+ * The tokenizer of a GGUF (local path or hf: URI) without its weights: llama.cpp's `vocab_only` load — the same
+ * tokenization as loadModel's, for the memory of the vocabulary alone.
+ * @example
+ * const tokenizer = await loadTokenizer({ model: "qwen.gguf" });
+ * tokenizer.tokenize("SELECT 1"); // [4858, 220, 16]
+ */
+export async function loadTokenizer(
+  options: Pick<LoadModelOptions, "model" | "gpu" | "download">,
+): Promise<ModelTokenizer> {
+  const { path, tensors } = await resolveModel(options);
+  const llama = await getLlamaRuntime(options.gpu ?? "auto");
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+  } catch (error) {
+    throw modelError(
+      "model.load",
+      `llama.cpp could not read the vocabulary of ${path}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      "the file may be truncated or from a newer llama.cpp; re-download or re-convert it",
+      path,
+      error,
+    );
+  }
+  const eos = model.tokens.eos;
+  if (eos === null) {
+    await model.dispose();
+    throw new ModelError("model.noEos", `${path} defines no EOS token`, {
+      hint: "use a GGUF with tokenizer.ggml.eos_token_id",
+    });
+  }
+  return {
+    path,
+    vocabularySize: tensors.get("token_embd.weight")?.[1] ?? 0,
+    eosToken: eos as number,
+    tokenize: (text, specialTokens = false) => model.tokenize(text, specialTokens) as number[],
+    dispose: () => model.dispose(),
+  };
+}
+
 /**
  * Loads a GGUF model (local path or hf: URI) and returns a LoadedModel.
  * Errors: ModelError model.missingFile / model.notGguf / model.architecture / model.unresolved / adapter.*.

@@ -122,7 +122,7 @@ describe("GRPO on the real stack", () => {
         dispose: () => real.dispose(),
       };
       const options = session.trainOptions();
-      const adapterBefore = session.model.adapter;
+      const adapterBefore = session.model!.adapter;
       const passesBefore = session.policy.info().passes;
       const metrics = await grpoStep(
         0,
@@ -156,14 +156,14 @@ describe("GRPO on the real stack", () => {
 
       // Adapter swap: a new file, loaded by the sampler, which now generates with it.
       expect(existsSync(metrics.adapter)).toBe(true);
-      expect(session.model.adapter).not.toBe(adapterBefore);
-      expect(session.model.adapter).toContain(metrics.adapter);
-      const after = await session.model.generateCandidates(prompts[0]!.prompt, 1, {
+      expect(session.model!.adapter).not.toBe(adapterBefore);
+      expect(session.model!.adapter).toContain(metrics.adapter);
+      const after = await session.model!.generateCandidates(prompts[0]!.prompt, 1, {
         temperatures: [1],
         seeds: [5],
         maxTokens: 4,
       });
-      expect(after[0]!.adapter).toBe(session.model.adapter);
+      expect(after[0]!.adapter).toBe(session.model!.adapter);
 
       // Policy improvement: Δ log π(o_i) has the sign of A_i on average, and Σ A_i·Δ log π(o_i) > 0.
       const { advantages } = groupAdvantages(totals, { groupSize: session.config.groupSize });
@@ -198,7 +198,7 @@ describe("GRPO on the real stack", () => {
     );
     try {
       expect(session.policy.info().lora).toMatchObject({ rank: 64, alpha: 128 });
-      expect(session.model.adapter).toContain(adapterPath); // the sampler starts there too
+      expect(session.model!.adapter).toContain(adapterPath); // the sampler starts there too
       const prompts = session.prompts.slice(0, 2);
       const deps = { ...session.trainOptions(), adapterPath: (s: number) => join(dir, `sft-adapter-${s + 1}.gguf`) };
       const first = await grpoStep(0, prompts, deps, session.config);

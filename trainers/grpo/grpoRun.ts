@@ -12,7 +12,7 @@
  *      `sequences` = groupSize, sampling exactly softmax(logits / T) (`fullDistribution`: no top-k/top-p/min-p,
  *      no sort of the vocabulary) without re-scoring completions (`scoreLogprobs: false`: the policy computes
  *      the log-probs); starts on the SFT adapter when one is given. With `rolloutUrls` the llama-server routers of
- *      trainers/rollouts/ sample instead (and serve the evaluation); the local model then only tokenizes, and their
+ *      trainers/rollouts/ sample instead (and serve the evaluation); only the GGUF's vocabulary is loaded here, and their
  *      log-probs feed the loss's importance-sampling correction (docs/grpo.md "Rollout servers")
  *   4. the policy: NativePolicy on the SAME base GGUF, LoRA, dropout 0 (the gradient must come from the
  *      function the ratio uses); a fresh adapter takes loraRank/loraAlpha, a starting adapter (initPath) keeps
@@ -33,7 +33,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { loadDataset, type DatasetItem } from "../../data/loadDataset.js";
 import { InputError } from "../../errors.js";
-import { loadModel, type LoadedModel } from "../../models/loadModel.js";
+import { loadModel, loadTokenizer, type LoadedModel } from "../../models/loadModel.js";
 import { trainingTokens, type PromptStyle, type PromptTokenizer } from "../../models/promptTemplates.js";
 import type { CandidateOptions, Completion, GenerationParams, Prompt } from "../../models/textGenerator.js";
 import { createGoldResultCache, type RewardEnvironment } from "../../rewards/prepareRewardSamples.js";
@@ -163,7 +163,8 @@ export function episodeTurnTools(task: TaskDatabase, executor: SqlExecutor, data
 /** Everything a GRPO run holds open; `dispose()` releases what the session opened itself. */
 export interface GrpoSession {
   config: GrpoRunConfig;
-  model: LoadedModel;
+  /** The in-process sampler (absent with rollout servers). */
+  model?: LoadedModel;
   policy: NativePolicy;
   executor: SqlExecutor;
   env: RewardEnvironment;
@@ -205,18 +206,21 @@ export async function createGrpoSession(
     const env = await createSqlRewardEnvironment(executor, undefined, { suite: config.testSuite });
     const gold = createGoldResultCache(env);
 
-    const remote = config.rolloutUrls.length > 0;
-    const model = await loadModel({
-      model: config.model,
-      gpu: config.gpu,
-      kvCacheF32: true,
-      // With rollout servers the local model only tokenizes (and names the prompt style).
-      sequences: remote ? 1 : config.sequences || config.groupSize,
-      download: false,
-      ...(config.samplerThreads > 0 ? { threads: config.samplerThreads } : {}),
-    });
-    opened.push(model);
-    const style: PromptStyle = config.promptStyle === "auto" ? promptStyleForModel(model) : config.promptStyle;
+    // With rollout servers the trainer samples nothing: the base GGUF's vocabulary alone tokenizes the prompts.
+    const model =
+      config.rolloutUrls.length > 0
+        ? undefined
+        : await loadModel({
+            model: config.model,
+            gpu: config.gpu,
+            kvCacheF32: true,
+            sequences: config.sequences || config.groupSize,
+            download: false,
+            ...(config.samplerThreads > 0 ? { threads: config.samplerThreads } : {}),
+          });
+    const tokenizer = model ?? (await loadTokenizer({ model: config.model, gpu: config.gpu, download: false }));
+    opened.push(tokenizer);
+    const style: PromptStyle = config.promptStyle === "auto" ? promptStyleForModel(tokenizer) : config.promptStyle;
     config.promptStyle = style; // config.json records the style the run used
     const reward = createWeightedReward({
       components:
@@ -228,12 +232,16 @@ export async function createGrpoSession(
         }),
     });
     const scorer = createRewardScorer(env, reward, gold);
-    const rollouts = remote
-      ? await openRolloutServers({ urls: config.rolloutUrls, presetPath: config.rolloutPreset, baseModel: model.path })
-      : undefined;
+    const rollouts = model
+      ? undefined
+      : await openRolloutServers({
+          urls: config.rolloutUrls,
+          presetPath: config.rolloutPreset,
+          baseModel: tokenizer.path,
+        });
     if (rollouts) await rollouts.setAdapter(config.adapter ?? null);
-    else if (config.adapter !== undefined) await model.setAdapter(config.adapter);
-    const policy = await NativePolicy.create(grpoPolicyOptions(config, model.path));
+    else if (config.adapter !== undefined) await model!.setAdapter(config.adapter);
+    const policy = await NativePolicy.create(grpoPolicyOptions(config, tokenizer.path));
     opened.push(policy);
 
     const trainItems = options.trainItems ?? (await loadDataset(config.trainSplit));
@@ -245,14 +253,14 @@ export async function createGrpoSession(
     const task = taskDatabase(executor);
     let built: GrpoPrompt[];
     if (config.turns === 1)
-      built = buildGrpoPrompts(model, trainItems, style, await buildTaskPrompts(task, style, trainItems));
+      built = buildGrpoPrompts(tokenizer, trainItems, style, await buildTaskPrompts(task, style, trainItems));
     else {
       // Multi-turn: each question's context is kept for its correction prompts (the same linking as buildTaskPrompts).
       const contexts: (TaskContext | undefined)[] = [];
       for (const item of trainItems)
         contexts.push(style === "tiny" ? undefined : await linkQuestion(task, item.question));
       const firstPrompts = trainItems.map((item, i) => turnPrompt(style, item, contexts[i], null));
-      built = buildGrpoPrompts(model, trainItems, style, firstPrompts, contexts);
+      built = buildGrpoPrompts(tokenizer, trainItems, style, firstPrompts, contexts);
     }
     const { prompts, stats: promptStats } = await filterGrpoPrompts(built, gold);
     if (prompts.length === 0)
@@ -262,7 +270,7 @@ export async function createGrpoSession(
       );
     const byPrompt = new Map<Prompt, GrpoPrompt>(prompts.map((p) => [p.prompt, p]));
     const sampler = createGrpoSampler(
-      rollouts ?? model,
+      rollouts ?? model!,
       GRPO_SAMPLING,
       config.overlapScoring
         ? (prompt, completions) => {
@@ -282,7 +290,7 @@ export async function createGrpoSession(
     let evalItems = options.evalItems;
     const session: GrpoSession = {
       config,
-      model,
+      ...(model ? { model } : {}),
       policy,
       executor,
       env,
@@ -294,7 +302,7 @@ export async function createGrpoSession(
       async evaluate(limit = config.evalLimit) {
         evalItems ??= await loadDataset(config.evalSplit);
         return evaluateModel({
-          generator: rollouts?.generator() ?? model,
+          generator: rollouts?.generator() ?? model!,
           items: limit > 0 ? evalItems.slice(0, limit) : evalItems,
           executor,
           promptStyle: style,
