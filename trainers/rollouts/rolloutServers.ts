@@ -265,10 +265,13 @@ export async function openRolloutServers(options: RolloutServerOptions): Promise
       throw new InputError(
         `${root} is not a llama-server in router mode${owner === undefined ? "" : ` (its models are owned by '${String(owner)}')`}: a new adapter cannot reach it after each step`,
         {
-          hint:
+          hint: `${
             owner === "llamacpp"
-              ? `a llama-server started with -m loads LoRA only at start; start it without -m: llama-server --models-preset ${resolve(options.presetPath)} --port <port> (docs/grpo.md "Rollout servers")`
-              : `start llama-server in router mode: llama-server --models-preset ${resolve(options.presetPath)} --port <port> (docs/grpo.md "Rollout servers")`,
+              ? "a llama-server started with -m loads LoRA only at start; start it without -m"
+              : owner === "vllm"
+                ? "vLLM loads PEFT adapters, not gl-rl's GGUF ones (not supported yet); serve the base GGUF with llama-server in router mode"
+                : "start llama-server in router mode"
+          }: llama-server --models-preset ${resolve(options.presetPath)} --port <port> (docs/grpo.md "Rollout servers")`,
         },
       );
     }
