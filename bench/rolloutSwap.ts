@@ -14,7 +14,8 @@
  *
  * Then whole GRPO steps on the demo model (`--steps N`, default 6; 0 skips): the default config (G 8 × 4 prompts,
  * 128 tokens) in-process and with one llama-server router on the same machine (1 thread each, as the trainer's
- * defaults), median ms per step by phase, and the sampler/trainer log-prob gap the correction saw.
+ * defaults) — with its default f16 KV cache and with an f32 one — median ms per step by phase, and the
+ * sampler/trainer log-prob gap the correction saw. `--shapes ""` runs the steps alone.
  *
  * `npx tsx bench/rolloutSwap.ts [--shapes demo,0.5b] [--swaps 3] [--steps 6]`
  */
@@ -33,7 +34,7 @@ import type { GrpoStepMetrics } from "../trainers/grpo/grpoStep.js";
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
-const shapes = (option("--shapes") ?? "demo,0.5b").split(",");
+const shapes = (option("--shapes") ?? "demo,0.5b").split(",").filter((s) => s.length > 0); // "" = steps only
 const swaps = Number(option("--swaps") ?? 3);
 const steps = Number(option("--steps") ?? 6);
 const dir = mkdtempSync(join(tmpdir(), "gl-rl-rollout-swap-"));
@@ -134,14 +135,17 @@ try {
     }
   }
   if (steps > 0) {
-    const preset = join(dir, "steps.ini");
-    writeFileSync(preset, "");
-    const router = await startLlamaServer({ preset });
-    try {
-      for (const [name, remote] of [
-        ["in-process", false],
-        ["router", true],
-      ] as const) {
+    // The router twice: llama-server's default f16 KV cache, and an f32 one (the in-process sampler's).
+    const arms = [
+      ["in-process", null],
+      ["router", []],
+      ["router, f32 KV", ["--cache-type-k", "f32", "--cache-type-v", "f32"]],
+    ] as const;
+    for (const [name, args] of arms) {
+      const preset = join(dir, "steps.ini");
+      writeFileSync(preset, "");
+      const router = args === null ? null : await startLlamaServer({ preset, args: [...args] });
+      try {
         const metrics: GrpoStepMetrics[] = [];
         await runGrpo(
           {
@@ -150,8 +154,8 @@ try {
             evalEvery: 0,
             evalLimit: 1,
             checkpointEvery: 0,
-            outDir: join(dir, `steps-${name}`),
-            ...(remote ? { rolloutUrls: [router.url], rolloutPreset: preset } : {}),
+            outDir: join(dir, `steps-${name.replace(/\W+/g, "-")}`),
+            ...(router ? { rolloutUrls: [router.url], rolloutPreset: preset } : {}),
           },
           { onStep: (m) => metrics.push(m) },
         );
@@ -166,13 +170,13 @@ try {
           phase("logprobsMs"),
           phase("updateMs"),
           phase("swapMs"),
-          remote
-            ? `${Math.max(...gap).toExponential(1)} / ${Math.max(...metrics.map((m) => m.sampling!.ratioMax)).toFixed(3)}`
+          router
+            ? `${(gap.reduce((a, b) => a + b, 0) / gap.length).toExponential(1)} (${Math.max(...gap).toExponential(1)}) / ${Math.min(...metrics.map((m) => m.sampling!.ratioMin)).toFixed(3)}–${Math.max(...metrics.map((m) => m.sampling!.ratioMax)).toFixed(3)}`
             : "—",
         ]);
+      } finally {
+        await router?.stop();
       }
-    } finally {
-      await router.stop();
     }
   }
 } finally {
@@ -185,7 +189,7 @@ for (const row of rows) console.log(`| ${row.join(" | ")} |`);
 if (stepRows.length > 0) {
   console.log(`\nGRPO steps on the demo model (default config, median of ${steps} steps, ms):\n`);
   console.log(
-    "| sampler | step | sample | reward | ref logprobs | update | swap | mean Δlogp (worst step) / max ratio |",
+    "| sampler | step | sample | reward | ref logprobs | update | swap | mean Δlogp (worst step), ratio range |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|---|");
   for (const row of stepRows) console.log(`| ${row.join(" | ")} |`);
