@@ -22,9 +22,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readGguf } from "../models/ggufFile.js";
 import { loadModel } from "../models/loadModel.js";
-import { createLoraAdapter, writeLoraAdapter } from "../models/loraAdapter.js";
+import { createLoraAdapter, loraTargetShapes, writeLoraAdapter } from "../models/loraAdapter.js";
 import { DEFAULT_TINY_MODEL_DIMS, writeTinyModel } from "../models/writeTinyModel.js";
 import { DEMO_MODEL, startLlamaServer } from "../test/llamaServer.js";
 import { quantizeModel } from "../trainers/native/quantizeModel.js";
@@ -71,10 +70,7 @@ async function modelOf(shape: string): Promise<{ path: string; rank: number }> {
 try {
   for (const shape of shapes) {
     const { path, rank } = await modelOf(shape);
-    const targets = new Map<string, number[]>();
-    for (const t of readGguf(path, { data: false }).tensors)
-      if (/^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/.test(t.name))
-        targets.set(t.name, t.shape);
+    const targets = loraTargetShapes(path);
     const adapters = Array.from({ length: swaps }, (_, k) => {
       const file = join(dir, `${shape}-adapter-${k + 1}.gguf`);
       writeLoraAdapter(file, createLoraAdapter({ rank, alpha: 2 * rank, targets, seed: k + 1, bStd: 0.01 }));

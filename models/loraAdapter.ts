@@ -164,6 +164,15 @@ export function checkLoraAdapterFits(
   }
 }
 
+/** The seven LoRA targets of every layer of a model file (attention q/k/v/output, ffn gate/up/down): name → [n_in, n_out]. */
+export function loraTargetShapes(modelPath: string): Map<string, number[]> {
+  const targets = new Map<string, number[]>();
+  for (const t of readGguf(modelPath, { data: false }).tensors)
+    if (/^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/.test(t.name))
+      targets.set(t.name, t.shape);
+  return targets;
+}
+
 /**
  * A zero-initialised-B adapter (PEFT's init: A random, B = 0, so it starts as the identity) for the given
  * weights of a model. `init` fills A (and B when `bStd` > 0) from a seeded generator.

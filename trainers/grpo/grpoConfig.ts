@@ -6,7 +6,13 @@
  */
 import { InputError } from "../../errors.js";
 import { SCALE_REWARDS, type ScaleRewards } from "./groupAdvantages.js";
-import { IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES, type ImportanceSampling, type LossType } from "./grpoLoss.js";
+import {
+  DEFAULT_SAMPLING_CAP,
+  IMPORTANCE_SAMPLING_LEVELS,
+  LOSS_TYPES,
+  type ImportanceSampling,
+  type LossType,
+} from "./grpoLoss.js";
 
 export interface GrpoConfig {
   /** G: completions sampled per prompt. Default 8. */
@@ -96,7 +102,7 @@ export const DEFAULT_GRPO_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   lossType: "dapo",
   scaleRewards: "group",
   importanceSampling: "token",
-  samplingCorrectionCap: 2,
+  samplingCorrectionCap: DEFAULT_SAMPLING_CAP,
   maskTruncatedCompletions: true,
   iterations: 1,
   resampleZeroVarianceRounds: 0,

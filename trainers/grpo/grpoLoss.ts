@@ -47,6 +47,9 @@
  */
 import { InputError } from "../../errors.js";
 
+/** The default cap C of the sampling correction (TRL's vllm_importance_sampling_cap). */
+export const DEFAULT_SAMPLING_CAP = 2;
+
 export type LossType = "grpo" | "dr_grpo" | "dapo" | "bnpo";
 export const LOSS_TYPES: readonly LossType[] = ["grpo", "dr_grpo", "dapo", "bnpo"];
 
@@ -136,7 +139,7 @@ function checkInput(input: GrpoLossInput, options: GrpoLossOptions): void {
       hint: "compute policy.logprobs(batch, { reference: true }) or set beta to 0",
     });
   }
-  const cap = options.samplingCap ?? 2;
+  const cap = options.samplingCap ?? DEFAULT_SAMPLING_CAP;
   if (!(cap >= 1))
     throw new InputError(`grpoLoss: samplingCap = ${cap} must be ≥ 1`, {
       hint: "the correction caps π_old/π_sampler from above; TRL's default is 2",
@@ -199,7 +202,7 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
   const low = 1 - options.epsilonLow;
   const high = 1 + options.epsilonHigh;
 
-  const cap = options.samplingCap ?? 2;
+  const cap = options.samplingCap ?? DEFAULT_SAMPLING_CAP;
   const samplingWeight = (i: number, t: number): number =>
     Math.min(Math.exp(input.oldLogprobs[i]![t]! - input.samplingLogprobs![i]![t]!), cap);
 
@@ -256,7 +259,7 @@ export function grpoLoss(input: GrpoLossInput, options: GrpoLossOptions): GrpoLo
       if (samp !== undefined) {
         const gap = old[t]! - samp[t]!;
         const raw = Math.exp(gap);
-        const correction = samplingWeight(i, t);
+        const correction = Math.min(raw, cap);
         tokenLoss *= correction;
         grad *= level === "sequence" ? episodeSamplingWeight[episodeOf[i]!]! : correction;
         is.sum += correction;

@@ -9,8 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDataset, type DatasetItem } from "../../data/loadDataset.js";
-import { readGguf } from "../../models/ggufFile.js";
-import { createLoraAdapter, writeLoraAdapter } from "../../models/loraAdapter.js";
+import { createLoraAdapter, loraTargetShapes, writeLoraAdapter } from "../../models/loraAdapter.js";
 import { writeTinyModel } from "../../models/writeTinyModel.js";
 import { groupAdvantages } from "./groupAdvantages.js";
 import { DEFAULT_REWARD_COMPONENTS, type RewardComponent } from "../../rewards/weightedReward.js";
@@ -63,16 +62,6 @@ afterAll(async () => {
   await executor?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The seven LoRA targets of every layer of a model file: name → [n_in, n_out]. */
-async function loadTinyTargets(modelPath: string): Promise<Map<string, number[]>> {
-  const targets = new Map<string, number[]>();
-  for (const t of readGguf(modelPath, { data: false }).tensors) {
-    if (/^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/.test(t.name))
-      targets.set(t.name, t.shape);
-  }
-  return targets;
-}
 
 const sum = (xs: Float32Array | number[]): number => Array.from(xs).reduce((a, b) => a + b, 0);
 
@@ -184,7 +173,7 @@ describe("GRPO on the real stack", () => {
   }, 60_000);
 
   test("from an SFT adapter with r 64 / α 128: its shape is kept, KL is exactly 0 at step 0 and > 0 after", async () => {
-    const tiny = await loadTinyTargets(base.model!);
+    const tiny = loraTargetShapes(base.model!);
     const adapterPath = join(dir, "sft-r64.gguf");
     // B ≠ 0: the adapter changes the model, so "reference = base" and "reference = start" differ.
     writeLoraAdapter(

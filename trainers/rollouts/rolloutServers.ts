@@ -179,7 +179,7 @@ export class RolloutServers {
 
   /** The router re-reads the preset file; the version must then be listed (else the file is not the server's). */
   private async reload(server: RolloutServer, id: string): Promise<void> {
-    const listed = await routerModels(server.root, this.options.request, true);
+    const listed = (await routerModels(server.root, this.options.request, true)) ?? [];
     if (!listed.some((m) => m.id === id))
       throw new InputError(
         `rollout server ${server.root} did not pick up ${this.options.presetPath}: after ?reload=1 it lists ${listed.map((m) => String(m.id)).join(", ") || "no model"}, not ${id}`,
@@ -192,7 +192,7 @@ export class RolloutServers {
   /** POST /models/load, then poll /models until the version is loaded (or failed, or the time is up). */
   private async load(server: RolloutServer, id: string): Promise<void> {
     const status = async () => {
-      const entry = (await routerModels(server.root, this.options.request, false)).find((m) => m.id === id);
+      const entry = (await routerModels(server.root, this.options.request, false))?.find((m) => m.id === id);
       return (entry?.status ?? {}) as { value?: unknown; failed?: unknown; exit_code?: unknown };
     };
     if ((await status()).value !== "loaded")
@@ -230,12 +230,16 @@ export class RolloutServers {
   }
 }
 
-/** The router's model list (`GET <root>/models`, `?reload=1` to re-read the preset file). */
-async function routerModels(root: string, request: OpenAiRequestOptions | undefined, reload: boolean) {
+/** The router's model list (`GET <root>/models`, `?reload=1` to re-read the preset file); null: no list at all. */
+async function routerModels(
+  root: string,
+  request: OpenAiRequestOptions | undefined,
+  reload: boolean,
+): Promise<RouterModel[] | null> {
   const answer = (await openAiRequest(`${root}/models${reload ? "?reload=1" : ""}`, undefined, request)) as {
     data?: RouterModel[];
   } | null;
-  return answer && Array.isArray(answer.data) ? answer.data : [];
+  return answer && Array.isArray(answer.data) ? answer.data : null;
 }
 
 /**
@@ -256,10 +260,7 @@ export async function openRolloutServers(options: RolloutServerOptions): Promise
   for (const url of options.urls) {
     const { baseUrl } = parseOpenAiUrl(url);
     const root = baseUrl.replace(/\/v1$/, "");
-    const listed = (await openAiRequest(`${root}/models`, undefined, { ...options.request, retries: 0 })) as {
-      data?: RouterModel[];
-    } | null;
-    const models = listed && Array.isArray(listed.data) ? listed.data : null;
+    const models = await routerModels(root, { ...options.request, retries: 0 }, false);
     if (models === null || models.some((m) => typeof m.status !== "object" || m.status === null)) {
       const owner = (models?.[0] as { owned_by?: unknown } | undefined)?.owned_by;
       throw new InputError(
