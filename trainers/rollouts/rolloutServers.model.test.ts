@@ -99,7 +99,8 @@ describe("GRPO rollouts on llama-server", () => {
     // Step 1 samples the base model on the server: the policy IS the reference, and the server's log-probs of its
     // own tokens agree with the trainer's forward to well under a hundredth of a nat.
     expect(first.klMean).toBeCloseTo(0, 6);
-    expect(first.sampling).toBeDefined();
+    expect(first.sampling!.ratioMean).toBeCloseTo(1, 1);
+    expect(first.sampling!.cappedFraction).toBe(0);
     expect(first.sampling!.logpDiffMean).toBeLessThan(0.01);
     expect(first.sampling!.ratioMin).toBeGreaterThan(0.8);
     expect(first.sampling!.ratioMax).toBeLessThanOrEqual(2);
@@ -115,7 +116,8 @@ describe("GRPO rollouts on llama-server", () => {
     const step1 = join(outDir, "adapters", "adapter-1.gguf");
     expect(records.filter((r) => r.step === 1).map((r) => r.adapter)).toEqual(new Array(12).fill(null));
     expect(records.filter((r) => r.step === 2).map((r) => r.adapter)).toEqual(new Array(12).fill(step1));
-    expect(second.timings.swapMs).toBeGreaterThan(0);
+    // The swap (preset rewrite, reload, a new child loaded) is timed inside the step: more than a file write.
+    expect(second.timings.swapMs).toBeGreaterThan(5);
 
     // The server now serves step 2's adapter from the preset file, and nothing else of this run.
     const step2 = join(outDir, "adapters", "adapter-2.gguf");
@@ -163,8 +165,12 @@ describe("GRPO rollouts on llama-server", () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout.trim().split("\n").at(-1)!)).toMatchObject({ steps: 1 });
     const step = readJsonl(join(outDir, "metrics.jsonl")).find((l) => l.step === 1 && typeof l.loss === "number")!;
-    expect(step.sampling).toMatchObject({ cappedFraction: expect.any(Number), ratioMax: expect.any(Number) });
-    expect(step.turnsMean).toEqual(expect.any(Number)); // logged only by the multi-turn step
+    const sampling = step.sampling as { logpDiffMean: number; ratioMax: number; cappedFraction: number };
+    expect(sampling.logpDiffMean).toBeLessThan(0.05); // the server sampled the trainer's base model
+    expect(sampling.ratioMax).toBeLessThanOrEqual(2); // the default cap
+    // Logged only by the multi-turn step: 1 (no episode corrected) to 2 (every one).
+    expect(step.turnsMean).toBeGreaterThanOrEqual(1);
+    expect(step.turnsMean).toBeLessThanOrEqual(2);
     expect(readFileSync(preset, "utf8")).toContain(join(outDir, "adapters", "adapter-1.gguf"));
 
     const single = await startLlamaServer({ model });
